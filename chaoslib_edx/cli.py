@@ -1,0 +1,205 @@
+"""The `edx-gameday` command line."""
+
+import json
+import sys
+import textwrap
+import traceback
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from chaoslib_edx import __version__
+from chaoslib_edx.environment import SandboxSettings, load_environment, validation_error
+from chaoslib_edx.errors import EXIT_BAD_INPUT, UserError
+from chaoslib_edx.sandbox.layout import Layout
+
+DEFAULT_ENV = "gamedays/environments/sandbox.yaml"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="edx-gameday")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Chaos game days for an Open edX-scale platform.
+
+    Start with the local sandbox, a small Open edX-like platform of real servers on
+    127.0.0.1 (LMS replicas behind nginx, a CDN edge, MariaDB primary + replica, Redis):
+
+    \b
+      edx-gameday sandbox up        start it (idempotent; waits until healthy)
+      edx-gameday sandbox status    each component and its state
+      edx-gameday sandbox smoke     one learner journey through LB and CDN
+      edx-gameday sandbox down      stop everything; no process left behind
+
+    Exit codes: 0 ok, 1 a check failed, 2 bad input or configuration (nothing was
+    changed), 3 aborted by a guardrail.
+    """
+    ctx.obj = {"debug": debug}
+
+
+@cli.group()
+def sandbox() -> None:
+    """Run the local sandbox platform (state in one directory, ports from one base)."""
+
+
+_env_option = click.option(
+    "--env", "env_file", default=DEFAULT_ENV, show_default=True, type=click.Path(dir_okay=False),
+    help="Environment inventory with a 'sandbox' section.")
+_state_option = click.option("--state-dir", type=click.Path(file_okay=False),
+                             help="Override sandbox.state_dir of the environment file.")
+_port_option = click.option("--port-base", type=int,
+                            help="Override sandbox.port_base (the sandbox uses 20 ports from it).")
+
+
+def _layout(env_file: str, state_dir: str | None, port_base: int | None) -> Layout:
+    env = load_environment(env_file)
+    if env.driver != "sandbox":
+        raise UserError(f"the environment '{env.name}' uses the '{env.driver}' driver; the "
+                        "sandbox commands need a sandbox environment", file=env_file,
+                        field="driver")
+    overrides = {k: v for k, v in (("state_dir", state_dir), ("port_base", port_base))
+                 if v is not None}
+    try:
+        settings = SandboxSettings.model_validate({**env.sandbox.model_dump(), **overrides})
+    except ValidationError as err:
+        flag = "--" + str(err.errors()[0]["loc"][0]).replace("_", "-")
+        raise validation_error(f"{env_file} (with {flag})", err) from None
+    return Layout.from_settings(settings)
+
+
+@sandbox.command()
+@_env_option
+@_state_option
+@_port_option
+def up(env_file: str, state_dir: str | None, port_base: int | None) -> None:
+    """Start the sandbox, or whatever part of it is stopped; wait until it is healthy.
+
+    A second `up` on a healthy sandbox changes nothing. The first one installs the
+    databases, seeds courses and learners, and writes <state_dir>/inventory.yaml.
+    """
+    from chaoslib_edx.sandbox import control
+
+    layout = _layout(env_file, state_dir, port_base)
+    click.echo(f"sandbox: starting in {layout.root} (ports {layout.settings.port_base}-"
+               f"{layout.settings.port_base + 19} on 127.0.0.1)", err=True)
+    result = control.up(layout, env_file)
+    if result.already_up:
+        click.echo(f"sandbox: already up and healthy ({result.seconds:.1f}s); nothing to do")
+    else:
+        click.echo(f"sandbox: up in {result.seconds:.1f}s; LMS {layout.lb_url}, "
+                   f"CDN {layout.cdn_url}; inventory {layout.inventory_file}")
+
+
+@sandbox.command()
+@_env_option
+@_state_option
+@_port_option
+def down(env_file: str, state_dir: str | None, port_base: int | None) -> None:
+    """Stop every process of the sandbox; its data stays for the next `up`."""
+    from chaoslib_edx.sandbox import control
+
+    layout = _layout(env_file, state_dir, port_base)
+    stopped = control.down(layout)
+    click.echo(f"sandbox: down ({len(stopped)} processes stopped)")
+
+
+@sandbox.command()
+@_env_option
+@_state_option
+@_port_option
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def status(env_file: str, state_dir: str | None, port_base: int | None, as_json: bool) -> None:
+    """Show each component and its state; exit 0 only when all are healthy."""
+    from chaoslib_edx.sandbox import control, health
+
+    layout = _layout(env_file, state_dir, port_base)
+    report = health.status(layout)
+    report["rss_bytes"] = sum(_rss(p) for p in control.sandbox_processes(layout))
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        _print_status(report)
+    sys.exit(0 if report["state"] == "healthy" else 1)
+
+
+def _rss(proc) -> int:
+    try:
+        return proc.memory_info().rss
+    except Exception:  # the process ended while we looked
+        return 0
+
+
+def _print_status(report: dict) -> None:
+    click.echo(f"sandbox: {report['state']}  ({report['state_dir']}, "
+               f"RSS {report['rss_bytes'] / 2**20:.0f} MiB)")
+    if report["supervisord"] is None:
+        return
+    click.echo(f"  {'supervisord':<12} RUNNING    pid {report['supervisord']}")
+    for name, prog in sorted(report["programs"].items()):
+        click.echo(f"  {name:<12} {prog['state']:<10} {prog['description']}")
+    checks = report["checks"]
+    lb, cdn, db, cache = checks["lb"], checks["cdn"], checks["db"], checks["cache"]
+    click.echo(f"  {'lb':<12} {_ok(lb)}  {lb['url']}/heartbeat -> {lb['heartbeat']}")
+    click.echo(f"  {'cdn':<12} {_ok(cdn)}  edge {cdn['edge']}, origin {cdn['origin']}")
+    nodes = ", ".join(f"{n}: {_node(s)}" for n, s in db["nodes"].items())
+    click.echo(f"  {'db':<12} {_ok(db)}  endpoint :{db['endpoint']} -> {db['primary']}; {nodes}")
+    if cache.get("error"):
+        click.echo(f"  {'cache':<12} {_ok(cache)}  {cache['error']}")
+    else:
+        click.echo(f"  {'cache':<12} {_ok(cache)}  {cache['used_memory'] / 2**20:.1f} of "
+                   f"{cache['maxmemory'] / 2**20:.0f} MiB, {cache['policy']}, "
+                   f"{cache['keys']} keys, {cache['evicted_keys']} evicted")
+
+
+def _ok(check: dict) -> str:
+    return "ok      " if check["ok"] else "FAILING "
+
+
+def _node(state: dict) -> str:
+    if state.get("error"):
+        return "unreachable"
+    role = "read-only" if state["read_only"] else "writable"
+    if "io" in state:
+        role += f", replica io={state['io']} sql={state['sql']} lag={state['lag_seconds']}"
+    return role
+
+
+@sandbox.command()
+@_env_option
+@_state_option
+@_port_option
+def smoke(env_file: str, state_dir: str | None, port_base: int | None) -> None:
+    """Walk one learner through login, dashboard, enrollment, courseware, a problem and a video."""
+    from chaoslib_edx.sandbox import health
+
+    layout = _layout(env_file, state_dir, port_base)
+    rows = health.smoke(layout)
+    for row in rows:
+        click.echo(f"  {row['step']:<14} {row['status']:>3}  {row['ms']:>7.1f} ms")
+    failed = [r["step"] for r in rows if not r["ok"]]
+    click.echo("smoke: " + ("all steps passed" if not failed else "FAILED: " + ", ".join(failed)))
+    sys.exit(1 if failed else 0)
+
+
+def main() -> None:
+    """Console-script entry: user errors as one paragraph with exit 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except UserError as exc:
+        click.echo(textwrap.fill(f"edx-gameday: error: {exc}", width=100), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception as exc:  # anything else: one line, traceback with --debug
+        if "--debug" in sys.argv:
+            traceback.print_exc()
+        click.echo(f"edx-gameday: failed: {exc} (run with --debug for the traceback)", err=True)
+        sys.exit(1)

@@ -1,0 +1,29 @@
+"""Errors a user can fix: one paragraph naming the file, the field and the fix; exit 2."""
+
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_DEVIATED = 1
+EXIT_BAD_INPUT = 2
+EXIT_ABORTED = 3
+
+
+class UserError(Exception):
+    """Bad input or configuration; the CLI prints it as one paragraph and exits 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, *, file: str | Path | None = None,
+                 field: str | None = None, fix: str | None = None) -> None:
+        self.file = str(file) if file is not None else None
+        self.field = field
+        self.fix = fix
+        parts = []
+        if self.file:
+            parts.append(f"{self.file}:")
+        if field:
+            parts.append(f"field '{field}':")
+        parts.append(message.rstrip(".") + ".")
+        if fix:
+            parts.append(fix.rstrip(".") + ".")
+        super().__init__(" ".join(parts))

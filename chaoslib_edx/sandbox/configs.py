@@ -1,0 +1,38 @@
+"""Render the sandbox's server configs (supervisord, nginx, MariaDB, Redis) from templates."""
+
+import json
+import sys
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from chaoslib_edx.sandbox.layout import DB_NODES, Layout
+
+_TEMPLATES = Environment(loader=PackageLoader("chaoslib_edx.sandbox", "templates"),
+                         undefined=StrictUndefined, keep_trailing_newline=True)
+
+
+def render_all(layout: Layout, binaries: dict[str, str]) -> None:
+    """Write every config under <state>/conf; safe to repeat (same input, same files)."""
+    for sub in (layout.conf, layout.run, layout.logs, layout.data / "nginx", layout.assets):
+        sub.mkdir(parents=True, exist_ok=True)
+    files = {
+        "supervisord.conf": _render("supervisord.conf.j2", layout=layout, db_nodes=DB_NODES,
+                                    python=sys.executable, mariadbd=binaries["mariadbd"],
+                                    redis_server=binaries["redis-server"],
+                                    nginx=binaries["nginx"]),
+        "nginx.conf": _render("nginx.conf.j2", layout=layout,
+                              stream_module=binaries["stream_module"]),
+        "redis.conf": _render("redis.conf.j2", layout=layout),
+        "lms.json": json.dumps({"db_port": layout.port("db_endpoint"),
+                                "redis_port": layout.port("redis"),
+                                "threads": layout.settings.lms_threads}, indent=2) + "\n",
+    }
+    for index, node in enumerate(DB_NODES):
+        files[f"{node}.cnf"] = _render("mariadb.cnf.j2", layout=layout, node=node,
+                                       server_id=index + 1, replica=index > 0)
+    for name, text in files.items():
+        (layout.conf / name).write_text(text)
+
+
+def _render(template: str, **context: object) -> str:
+    return _TEMPLATES.get_template(template).render(**context)

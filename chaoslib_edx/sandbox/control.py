@@ -1,0 +1,143 @@
+"""Bring the sandbox up (idempotent), take it down (no process left), find its processes."""
+
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import yaml
+
+from chaoslib_edx.sandbox import assets, configs, database, health, preflight, secrets
+from chaoslib_edx.sandbox.layout import DB_NODES, Layout
+from chaoslib_edx.sandbox.supervisor import Supervisor
+
+
+@dataclass
+class UpResult:
+    already_up: bool
+    started: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def up(layout: Layout, env_file: Path | str, timeout: float = 90) -> UpResult:
+    """Start whatever is not running and wait until /heartbeat is healthy through the LB."""
+    began = time.monotonic()
+    binaries = preflight.binaries()
+    state = preflight.read_state(layout, env_file)
+    sup = Supervisor(layout)
+    if sup.is_running():
+        started = [info["name"] for info in sup.processes() if info["statename"] != "RUNNING"]
+        for name in started:
+            sup.start(name)
+        health.wait_healthy(layout, timeout)
+        return UpResult(not started, started, time.monotonic() - began)
+
+    preflight.check_ports(layout, env_file)
+    layout.root.mkdir(parents=True, exist_ok=True)
+    if state is None:
+        state = {"version": preflight.STATE_VERSION, "port_base": layout.settings.port_base,
+                 "bootstrapped": False}
+        _write_state(layout, state)
+    creds = secrets.ensure(layout.secrets_file)
+    configs.render_all(layout, binaries)
+    if not layout.db_endpoint_conf.exists():
+        database.point_endpoint(layout, DB_NODES[0])
+    assets.ensure(layout)
+    database.install_datadirs(layout)
+    sup.start_daemon()
+    if not state["bootstrapped"]:
+        database.bootstrap(layout, creds)
+        state["bootstrapped"] = True
+        _write_state(layout, state)
+    health.wait_healthy(layout, timeout)
+    write_inventory(layout, sup)
+    return UpResult(False, ["all"], time.monotonic() - began)
+
+
+def down(layout: Layout, timeout: float = 60) -> list[int]:
+    """Stop supervisord and everything it owns; kill any process of ours left behind.
+
+    Returns the PIDs that were running before, all of which are gone on return.
+    """
+    before = [p.pid for p in sandbox_processes(layout)]
+    sup = Supervisor(layout)
+    if sup.pid() is not None:
+        sup.shutdown(timeout)
+    leftovers = sandbox_processes(layout)
+    for proc in leftovers:
+        _signal(proc, signal.SIGTERM)
+    _, alive = psutil.wait_procs(leftovers, timeout=10)
+    for proc in alive:
+        _signal(proc, signal.SIGKILL)
+    psutil.wait_procs(alive, timeout=5)
+    return before
+
+
+def _signal(proc: psutil.Process, sig: signal.Signals) -> None:
+    try:
+        proc.send_signal(sig)
+    except psutil.NoSuchProcess:
+        pass
+
+
+def sandbox_processes(layout: Layout) -> list[psutil.Process]:
+    """Every live process of this sandbox: those naming its state dir, and their children."""
+    root = str(layout.root)
+    markers = (f"{root}/conf/", f"{root}/assets")
+    mine = {os.getpid(), *(p.pid for p in psutil.Process().parents())}
+    found: dict[int, psutil.Process] = {}
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = proc.info["cmdline"] or []
+        if proc.pid in mine:
+            continue
+        ours = any(m in arg for arg in cmdline for m in markers) or (
+            "chaoslib_edx.sandbox.lms" in cmdline and root in cmdline)
+        if ours:
+            found[proc.pid] = proc
+            try:
+                found.update({c.pid: c for c in proc.children(recursive=True)})
+            except psutil.NoSuchProcess:
+                pass
+    return list(found.values())
+
+
+def write_inventory(layout: Layout, sup: Supervisor) -> dict:
+    """Write <state>/inventory.yaml: what the drivers need to find every resource."""
+    inventory = {
+        "driver": "sandbox",
+        "state_dir": str(layout.root),
+        "port_base": layout.settings.port_base,
+        "secrets_file": str(layout.secrets_file),
+        "supervisor_socket": str(layout.supervisor_socket),
+        "lms": {"url": layout.lb_url,
+                "replicas": {name: {"port": port, "program": f"lms:{name}"}
+                             for name, port in layout.lms_ports.items()}},
+        "cdn": {"url": layout.cdn_url, "origin_url": f"http://127.0.0.1:{layout.port('origin')}",
+                "origin_program": "origin"},
+        "database": {"endpoint": {"host": "127.0.0.1", "port": layout.port("db_endpoint")},
+                     "name": "edxapp", "user": "edxapp",
+                     "nodes": {node: {"port": layout.db_port(node), "program": node}
+                               for node in DB_NODES},
+                     "primary": database.endpoint_target(layout)},
+        "cache": {"host": "127.0.0.1", "port": layout.port("redis"), "program": "redis",
+                  "maxmemory": layout.settings.redis.maxmemory,
+                  "maxmemory_policy": layout.settings.redis.maxmemory_policy},
+        "programs": sorted(_program_name(info) for info in sup.processes()),
+    }
+    layout.inventory_file.write_text(
+        "# Written by `edx-gameday sandbox up`; secrets are in secrets_file, not here.\n"
+        + yaml.safe_dump(inventory, sort_keys=False))
+    return inventory
+
+
+def _program_name(info: dict) -> str:
+    return info["name"] if info["group"] == info["name"] else f"{info['group']}:{info['name']}"
+
+
+def _write_state(layout: Layout, state: dict) -> None:
+    tmp = layout.state_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n")
+    tmp.replace(layout.state_file)

@@ -1,0 +1,168 @@
+"""MariaDB primary + replica for the sandbox: bootstrap, schema, seed and the endpoint."""
+
+import hashlib
+import json
+import subprocess
+import time
+
+import pymysql
+
+from chaoslib_edx.sandbox.layout import DB_NODES, Layout
+
+SCHEMA = """
+CREATE DATABASE IF NOT EXISTS edxapp;
+USE edxapp;
+CREATE TABLE IF NOT EXISTS courses (
+    id VARCHAR(128) PRIMARY KEY,
+    name VARCHAR(255) NOT NULL,
+    org VARCHAR(64) NOT NULL,
+    start_date DATE NOT NULL,
+    sections JSON NOT NULL
+);
+CREATE TABLE IF NOT EXISTS learners (
+    id INT PRIMARY KEY,
+    username VARCHAR(64) NOT NULL UNIQUE,
+    email VARCHAR(128) NOT NULL,
+    salt CHAR(16) NOT NULL,
+    password_hash CHAR(64) NOT NULL
+);
+CREATE TABLE IF NOT EXISTS enrollments (
+    learner_id INT NOT NULL,
+    course_id VARCHAR(128) NOT NULL,
+    mode VARCHAR(16) NOT NULL DEFAULT 'audit',
+    is_active BOOL NOT NULL DEFAULT TRUE,
+    created DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    PRIMARY KEY (learner_id, course_id)
+);
+CREATE TABLE IF NOT EXISTS grades (
+    learner_id INT NOT NULL,
+    course_id VARCHAR(128) NOT NULL,
+    problem INT NOT NULL,
+    correct BOOL NOT NULL,
+    attempts INT NOT NULL DEFAULT 1,
+    modified DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    PRIMARY KEY (learner_id, course_id, problem)
+);
+"""
+
+COURSE_NAMES = ["Introduction to Computer Science", "Linear Algebra", "Data Science Foundations",
+                "Modern Poetry", "Supply Chain Analytics", "Climate Science",
+                "Machine Learning", "Financial Accounting", "Human Anatomy", "Astronomy"]
+
+
+def password_hash(salt: str, password: str) -> str:
+    """The sandbox LMS's password hash: sha256 over salt and password (fast by design)."""
+    return hashlib.sha256(f"{salt}:{password}".encode()).hexdigest()
+
+
+def course_id(index: int) -> str:
+    return f"course-v1:edX+C{index:03d}+2026"
+
+
+def admin_connect(layout: Layout, node: str, **kwargs) -> pymysql.Connection:
+    """Connect as root over a node's unix socket (socket auth: only local root can)."""
+    return pymysql.connect(unix_socket=str(layout.db_socket(node)), user="root",
+                           autocommit=True, connect_timeout=2, **kwargs)
+
+
+def install_datadirs(layout: Layout) -> None:
+    """Create both nodes' data directories with mariadb-install-db (cold start only)."""
+    for node in DB_NODES:
+        datadir = layout.db_datadir(node)
+        if (datadir / "mysql").is_dir():
+            continue
+        datadir.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["mariadb-install-db", f"--defaults-file={layout.conf / f'{node}.cnf'}",
+             "--auth-root-authentication-method=socket", "--skip-test-db"],
+            check=True, capture_output=True)
+
+
+def wait_ready(layout: Layout, node: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            admin_connect(layout, node).close()
+            return
+        except pymysql.err.OperationalError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"MariaDB node {node} did not accept connections within "
+                                   f"{timeout:.0f}s; see {layout.logs}/{node}.err") from None
+            time.sleep(0.1)
+
+
+def bootstrap(layout: Layout, secrets: dict[str, str]) -> None:
+    """Users, replication, schema and seed data; run once after the datadirs are new."""
+    primary, replica = DB_NODES
+    for node in DB_NODES:
+        wait_ready(layout, node)
+    with admin_connect(layout, primary) as conn, conn.cursor() as cur:
+        # Everything below goes to the primary's binlog; the replica replays it all.
+        for user, password, grant in (
+            ("repl", secrets["DB_REPL_PASSWORD"], "REPLICATION SLAVE, REPLICATION CLIENT ON *.*"),
+            ("edxapp", secrets["DB_PASSWORD"], "SELECT, INSERT, UPDATE, DELETE ON edxapp.*"),
+            ("edx_admin", secrets["DB_ADMIN_PASSWORD"], "ALL PRIVILEGES ON *.*"),
+        ):
+            cur.execute(f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY %s",
+                        (password,))
+            cur.execute(f"GRANT {grant} TO '{user}'@'127.0.0.1'")
+    with admin_connect(layout, replica) as conn, conn.cursor() as cur:
+        cur.execute("STOP SLAVE")
+        cur.execute("RESET SLAVE ALL")
+        cur.execute("SET GLOBAL gtid_slave_pos = ''")
+        cur.execute(
+            "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%s, MASTER_USER='repl', "
+            "MASTER_PASSWORD=%s, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
+            (layout.db_port(primary), secrets["DB_REPL_PASSWORD"]))
+        cur.execute("START SLAVE")
+    with admin_connect(layout, primary) as conn, conn.cursor() as cur:
+        for statement in filter(None, (s.strip() for s in SCHEMA.split(";"))):
+            cur.execute(statement)
+        _seed(cur, layout)
+
+
+def _seed(cur: pymysql.cursors.Cursor, layout: Layout) -> None:
+    seed = layout.settings.seed
+    courses = []
+    for i in range(1, seed.courses + 1):
+        sections = [{"id": f"section-{s}", "title": f"Week {s}",
+                     "videos": [f"/video/{course_id(i)}/week{s}-{v}.mp4" for v in range(1, 4)],
+                     "problems": list(range(1, 6))} for s in range(1, 5)]
+        courses.append((course_id(i), COURSE_NAMES[(i - 1) % len(COURSE_NAMES)], "edX",
+                        f"2026-0{1 + i % 9}-01", json.dumps(sections)))
+    cur.executemany("INSERT IGNORE INTO courses VALUES (%s, %s, %s, %s, %s)", courses)
+    learners = []
+    for i in range(1, seed.learners + 1):
+        salt = hashlib.md5(str(i).encode()).hexdigest()[:16]
+        learners.append((i, f"learner{i}", f"learner{i}@example.org", salt,
+                         password_hash(salt, seed.learner_password)))
+    cur.executemany("INSERT IGNORE INTO learners VALUES (%s, %s, %s, %s, %s)", learners)
+
+
+def point_endpoint(layout: Layout, node: str) -> None:
+    """Write which node the DB endpoint forwards to (nginx reads it on start or HUP)."""
+    layout.db_endpoint_conf.write_text(
+        f"server 127.0.0.1:{layout.db_port(node)};  # {node}\n")
+
+
+def endpoint_target(layout: Layout) -> str:
+    """The node the endpoint's configuration currently names."""
+    text = layout.db_endpoint_conf.read_text()
+    return text.rsplit("#", 1)[1].strip()
+
+
+def replication_status(layout: Layout, node: str) -> dict:
+    """SHOW SLAVE STATUS of one node, reduced to what an SRE looks at (empty if none)."""
+    with admin_connect(layout, node, cursorclass=pymysql.cursors.DictCursor) as conn:
+        with conn.cursor() as cur:
+            cur.execute("SHOW SLAVE STATUS")
+            row = cur.fetchone()
+            cur.execute("SELECT @@read_only AS ro")
+            read_only = bool(cur.fetchone()["ro"])
+    if not row:
+        return {"read_only": read_only, "replicating": False}
+    return {"read_only": read_only,
+            "replicating": row["Slave_IO_Running"] == "Yes" and row["Slave_SQL_Running"] == "Yes",
+            "io": row["Slave_IO_Running"], "sql": row["Slave_SQL_Running"],
+            "lag_seconds": row["Seconds_Behind_Master"], "last_error": row["Last_Error"]}
+

@@ -1,0 +1,142 @@
+"""What state the sandbox is in: per-component status, a health wait and a smoke run."""
+
+import time
+import urllib.error
+import urllib.request
+from http.cookiejar import CookieJar
+
+import pymysql
+import redis
+
+from chaoslib_edx.sandbox import database
+from chaoslib_edx.sandbox.assets import HEALTH_FILE
+from chaoslib_edx.sandbox.layout import DB_NODES, Layout
+from chaoslib_edx.sandbox.supervisor import Supervisor
+
+
+def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes, dict]:
+    """GET a URL on the sandbox; (status, body, headers), status 0 when unreachable."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read(), dict(resp.headers)
+    except urllib.error.HTTPError as err:
+        return err.code, err.read(), dict(err.headers)
+    except (urllib.error.URLError, OSError):
+        return 0, b"", {}
+
+
+def wait_healthy(layout: Layout, timeout: float) -> None:
+    """Wait until /heartbeat answers 200 through the load balancer and replication runs."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        code, body, _ = http_get(f"{layout.lb_url}/heartbeat")
+        if code == 200:
+            return
+        last = f"HTTP {code} {body[:200].decode(errors='replace')}" if code else "no answer"
+        time.sleep(0.2)
+    raise RuntimeError(f"the sandbox LMS was not healthy through the load balancer within "
+                       f"{timeout:.0f}s (last: {last}); see {layout.logs}")
+
+
+def status(layout: Layout) -> dict:
+    """Every component with its state; 'healthy' only when all of them are."""
+    sup = Supervisor(layout)
+    if not sup.is_running():
+        return {"state": "down", "state_dir": str(layout.root), "supervisord": None,
+                "programs": {}, "checks": {}}
+    programs = {}
+    for info in sup.processes():
+        name = info["name"]
+        programs[name] = {"state": info["statename"], "pid": info["pid"] or None,
+                          "description": info["description"]}
+    checks = {"lb": _lb(layout), "cdn": _cdn(layout), "db": _db(layout), "cache": _cache(layout)}
+    healthy = (all(p["state"] == "RUNNING" for p in programs.values())
+               and all(c["ok"] for c in checks.values()))
+    return {"state": "healthy" if healthy else "degraded", "state_dir": str(layout.root),
+            "supervisord": sup.pid(), "programs": programs, "checks": checks}
+
+
+def _lb(layout: Layout) -> dict:
+    code, body, _ = http_get(f"{layout.lb_url}/heartbeat")
+    return {"ok": code == 200, "url": layout.lb_url, "heartbeat": code,
+            "detail": body[:300].decode(errors="replace")}
+
+
+def _cdn(layout: Layout) -> dict:
+    origin = f"http://127.0.0.1:{layout.port('origin')}/{HEALTH_FILE}"
+    origin_code = http_get(origin)[0]
+    edge_code, _, headers = http_get(f"{layout.cdn_url}/{HEALTH_FILE}")
+    return {"ok": origin_code == 200 and edge_code == 200, "url": layout.cdn_url,
+            "edge": edge_code, "origin": origin_code,
+            "edge_cache": headers.get("X-Cache-Status")}
+
+
+def _db(layout: Layout) -> dict:
+    nodes = {}
+    for node in DB_NODES:
+        try:
+            nodes[node] = database.replication_status(layout, node)
+        except pymysql.err.MySQLError as exc:
+            nodes[node] = {"error": str(exc)}
+    primary = database.endpoint_target(layout)
+    replicas = [n for n in DB_NODES if n != primary]
+    ok = (not nodes[primary].get("error") and not nodes[primary].get("read_only")
+          and all(nodes[r].get("replicating") for r in replicas))
+    return {"ok": ok, "endpoint": layout.port("db_endpoint"), "primary": primary,
+            "nodes": nodes}
+
+
+def _cache(layout: Layout) -> dict:
+    client = redis.Redis(host="127.0.0.1", port=layout.port("redis"), socket_timeout=1)
+    try:
+        memory, stats = client.info("memory"), client.info("stats")
+        config = client.config_get("maxmemory*")
+        keys = client.dbsize()
+    except redis.RedisError as exc:
+        return {"ok": False, "error": str(exc)}
+    finally:
+        client.close()
+    return {"ok": True, "used_memory": memory["used_memory"],
+            "maxmemory": int(config["maxmemory"]), "policy": config["maxmemory-policy"],
+            "evicted_keys": stats["evicted_keys"], "keys": keys}
+
+
+def smoke(layout: Layout) -> list[dict]:
+    """One learner's journey through the load balancer and the CDN; a row per step."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    course = database.course_id(1)
+    password = layout.settings.seed.learner_password
+    steps = [
+        ("login", "POST", "/login", f"username=learner1&password={password}".encode()),
+        ("dashboard", "GET", "/dashboard", None),
+        ("catalog", "GET", "/api/courses/v1/courses/", None),
+        ("enroll", "POST", "/api/enrollment/v1/enrollment",
+         f'{{"course_details": {{"course_id": "{course}"}}}}'.encode()),
+        ("courseware", "GET", f"/courses/{course}/courseware", None),
+        ("problem check", "POST", f"/courses/{course}/problem/1/check", b"answer=42"),
+    ]
+    rows = []
+    for name, method, path, data in steps:
+        request = urllib.request.Request(layout.lb_url + path, data=data, method=method)
+        if data is not None and data.startswith(b"{"):
+            request.add_header("Content-Type", "application/json")
+        rows.append(_timed(name, lambda: opener.open(request, timeout=5)))
+    video = f"{layout.cdn_url}/video/{course}/week1-1.mp4"
+    rows.append(_timed("video (CDN)", lambda: urllib.request.urlopen(video, timeout=5)))
+    return rows
+
+
+def _timed(name: str, call) -> dict:
+    began = time.perf_counter()
+    try:
+        with call() as resp:
+            resp.read()
+            code = resp.status
+    except urllib.error.HTTPError as err:
+        code = err.code
+    except (urllib.error.URLError, OSError):
+        code = 0
+    return {"step": name, "status": code, "ms": round((time.perf_counter() - began) * 1000, 1),
+            "ok": 200 <= code < 300}

@@ -1,0 +1,102 @@
+"""Where everything of one sandbox lives: ports from one base, files under one state dir."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from chaoslib_edx.environment import SandboxSettings
+
+PORT_SPAN = 20  # base+0 .. base+19
+_OFFSETS = {"lb": 0, "cdn": 1, "origin": 2, "db_endpoint": 3, "db_primary": 4,
+            "db_replica": 5, "redis": 6}
+LMS_OFFSET = 10
+DB_NODES = ("db-a", "db-b")  # db-a starts as primary, db-b as its replica
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Ports and paths of one sandbox, derived from its settings."""
+
+    settings: SandboxSettings
+    root: Path
+
+    @classmethod
+    def from_settings(cls, settings: SandboxSettings, base_dir: Path | None = None) -> "Layout":
+        root = Path(settings.state_dir)
+        if not root.is_absolute():
+            root = (base_dir or Path.cwd()) / root
+        return cls(settings, root.resolve())
+
+    def port(self, name: str) -> int:
+        return self.settings.port_base + _OFFSETS[name]
+
+    def db_port(self, node: str) -> int:
+        return self.port("db_primary") if node == DB_NODES[0] else self.port("db_replica")
+
+    @property
+    def lms_ports(self) -> dict[str, int]:
+        return {f"lms-{i}": self.settings.port_base + LMS_OFFSET + i - 1
+                for i in range(1, self.settings.lms_replicas + 1)}
+
+    def all_ports(self) -> dict[str, int]:
+        ports = {name: self.port(name) for name in _OFFSETS}
+        ports.update(self.lms_ports)
+        return ports
+
+    # Paths -------------------------------------------------------------------
+    @property
+    def conf(self) -> Path:
+        return self.root / "conf"
+
+    @property
+    def run(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def assets(self) -> Path:
+        return self.root / "assets"
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.root / "secrets.env"
+
+    @property
+    def inventory_file(self) -> Path:
+        return self.root / "inventory.yaml"
+
+    @property
+    def supervisor_socket(self) -> Path:
+        return self.run / "supervisor.sock"
+
+    @property
+    def supervisor_pidfile(self) -> Path:
+        return self.run / "supervisord.pid"
+
+    @property
+    def db_endpoint_conf(self) -> Path:
+        return self.conf / "db-endpoint.conf"
+
+    def db_socket(self, node: str) -> Path:
+        return self.run / f"{node}.sock"
+
+    def db_datadir(self, node: str) -> Path:
+        return self.data / node
+
+    @property
+    def lb_url(self) -> str:
+        return f"http://127.0.0.1:{self.port('lb')}"
+
+    @property
+    def cdn_url(self) -> str:
+        return f"http://127.0.0.1:{self.port('cdn')}"

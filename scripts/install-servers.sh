@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install the servers the sandbox runs (MariaDB, Redis, nginx with the stream module,
+# wrk for the benchmarks) from Debian's packages, only when something is missing.
+# Debian starts no service here (no init in the container); the sandbox starts its own
+# copies under supervisord on 127.0.0.1, so system services are never touched.
+set -euo pipefail
+
+need=()
+command -v mariadbd >/dev/null || need+=(mariadb-server)
+command -v mariadb-install-db >/dev/null || need+=(mariadb-server)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v nginx >/dev/null || need+=(nginx-light)
+[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
+command -v wrk >/dev/null || need+=(wrk)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-servers: missing ${need[*]}; run as root or: sudo apt-get install -y ${need[*]}" >&2
+  exit 2
+fi
+echo "install-servers: apt-get install ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# policy-rc.d keeps Debian from starting the system copies of these services.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null
