@@ -1,6 +1,8 @@
 """Render the sandbox's server configs (supervisord, nginx, MariaDB, Redis) from templates."""
 
 import json
+import os
+import pwd
 import sys
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -21,7 +23,8 @@ def render_all(layout: Layout, binaries: dict[str, str]) -> None:
                                     redis_server=binaries["redis-server"],
                                     nginx=binaries["nginx"]),
         "nginx.conf": _render("nginx.conf.j2", layout=layout,
-                              stream_module=binaries["stream_module"]),
+                              stream_module=binaries["stream_module"],
+                              worker_user=pwd.getpwuid(0).pw_name if os.geteuid() == 0 else None),
         "redis.conf": _render("redis.conf.j2", layout=layout),
         "lms.json": json.dumps({"db_port": layout.port("db_endpoint"),
                                 "redis_port": layout.port("redis"),

@@ -10,6 +10,7 @@ import redis
 
 from chaoslib_edx.sandbox import database
 from chaoslib_edx.sandbox.assets import HEALTH_FILE
+from chaoslib_edx.sandbox.clients import redis_client
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
 
@@ -25,18 +26,21 @@ def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes, dict]:
         return 0, b"", {}
 
 
-def wait_healthy(layout: Layout, timeout: float) -> None:
-    """Wait until /heartbeat answers 200 through the load balancer and replication runs."""
+def wait_healthy(layout: Layout, timeout: float) -> dict:
+    """Wait until every program runs and every check passes (heartbeat through the LB,
+    edge and origin, writable primary with a replicating replica, Redis)."""
     deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        code, body, _ = http_get(f"{layout.lb_url}/heartbeat")
-        if code == 200:
-            return
-        last = f"HTTP {code} {body[:200].decode(errors='replace')}" if code else "no answer"
-        time.sleep(0.2)
-    raise RuntimeError(f"the sandbox LMS was not healthy through the load balancer within "
-                       f"{timeout:.0f}s (last: {last}); see {layout.logs}")
+    while True:
+        report = status(layout)
+        if report["state"] == "healthy":
+            return report
+        if time.monotonic() > deadline:
+            failing = [n for n, p in report["programs"].items() if p["state"] != "RUNNING"]
+            failing += [n for n, c in report["checks"].items() if not c["ok"]]
+            raise RuntimeError(f"the sandbox was not healthy within {timeout:.0f}s (failing: "
+                               f"{', '.join(failing) or report['state']}); `edx-gameday sandbox "
+                               f"status` shows why, logs are in {layout.logs}")
+        time.sleep(0.25)
 
 
 def status(layout: Layout) -> dict:
@@ -88,7 +92,7 @@ def _db(layout: Layout) -> dict:
 
 
 def _cache(layout: Layout) -> dict:
-    client = redis.Redis(host="127.0.0.1", port=layout.port("redis"), socket_timeout=1)
+    client = redis_client(layout.port("redis"))
     try:
         memory, stats = client.info("memory"), client.info("stats")
         config = client.config_get("maxmemory*")

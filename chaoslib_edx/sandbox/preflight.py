@@ -25,7 +25,7 @@ def binaries() -> dict[str, str]:
     """Absolute paths of the server programs the sandbox runs."""
     found = {}
     for name, package in _BINARIES.items():
-        path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
+        path = shutil.which(name)
         if path is None:
             raise UserError(f"the server program '{name}' is not installed",
                             fix=_INSTALL_FIX.format(pkg=package))

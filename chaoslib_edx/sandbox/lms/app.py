@@ -12,6 +12,7 @@ import pymysql
 import redis
 from flask import Flask, Response, jsonify, redirect, request
 
+from chaoslib_edx.sandbox.clients import redis_client
 from chaoslib_edx.sandbox.database import password_hash
 
 SESSION_TTL = 3600
@@ -58,8 +59,7 @@ class _Db:
 def create_app(config: LmsConfig) -> Flask:
     app = Flask("edx-sandbox-lms")
     db = _Db(config)
-    cache = redis.Redis(host="127.0.0.1", port=config.redis_port, socket_timeout=1,
-                        socket_connect_timeout=1, decode_responses=True)
+    cache = redis_client(config.redis_port, decode_responses=True)
 
     def learner() -> dict | None:
         token = request.cookies.get("sessionid")

@@ -1,0 +1,81 @@
+"""Shared fixtures: a real sandbox on free loopback ports, driven through the real CLI."""
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from chaoslib_edx.environment import load_environment
+from chaoslib_edx.sandbox.layout import PORT_SPAN, Layout
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run `edx-gameday ARGS` in its own process, as a user would."""
+    return subprocess.run([sys.executable, "-m", "chaoslib_edx", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_port_base() -> int:
+    """A port base whose whole block of sandbox ports has no listener on 127.0.0.1."""
+    for _ in range(200):
+        base = random.randrange(20000, 30000, PORT_SPAN)
+        if not any(_listening(base + i) for i in range(PORT_SPAN)):
+            return base
+    raise RuntimeError("no free block of sandbox ports found")
+
+
+def write_env(directory: Path, port_base: int, **sandbox: object) -> Path:
+    """An environment file for a sandbox with its state under DIRECTORY."""
+    settings = {"state_dir": str(directory / "state"), "port_base": port_base,
+                "seed": {"courses": 4, "learners": 200}, **sandbox}
+    path = directory / "sandbox.yaml"
+    path.write_text(yaml.safe_dump({"name": "test-sandbox", "kind": "sandbox",
+                                    "driver": "sandbox", "sandbox": settings}))
+    return path
+
+
+@dataclass
+class Sandbox:
+    env_file: Path
+    layout: Layout
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return run_cli(*args, "--env", str(self.env_file))
+
+    def status(self) -> dict:
+        result = self.cli("sandbox", "status", "--json")
+        return json.loads(result.stdout)
+
+
+def start_sandbox(directory: Path) -> Sandbox:
+    env_file = write_env(directory, free_port_base())
+    sandbox = Sandbox(env_file, Layout.from_settings(load_environment(env_file).sandbox))
+    result = sandbox.cli("sandbox", "up")
+    if result.returncode != 0:
+        sandbox.cli("sandbox", "down")
+        raise AssertionError(f"sandbox up failed: {result.stderr}{result.stdout}")
+    return sandbox
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory):
+    """One running sandbox for the tests that inject faults and restore them."""
+    box = start_sandbox(tmp_path_factory.mktemp("sandbox"))
+    yield box
+    box.cli("sandbox", "down")

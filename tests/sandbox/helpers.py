@@ -1,0 +1,56 @@
+"""Small HTTP and polling helpers for tests against the real sandbox."""
+
+import threading
+import time
+from collections import Counter
+from typing import Callable
+
+import requests
+
+
+def login(base_url: str, username: str = "learner1", password: str = "edx") -> requests.Session:
+    session = requests.Session()
+    response = session.post(f"{base_url}/login", data={"username": username, "password": password},
+                            timeout=5)
+    assert response.status_code == 200, response.text
+    return session
+
+
+def eventually(check: Callable[[], object], timeout: float = 20, interval: float = 0.1) -> object:
+    """Poll CHECK until it returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+
+
+class Traffic:
+    """Bounded GET traffic in a background thread; counts status codes (0 = no answer)."""
+
+    def __init__(self, url: str, max_requests: int = 20000, max_seconds: float = 30) -> None:
+        self.url, self.max_requests, self.max_seconds = url, max_requests, max_seconds
+        self.codes: Counter = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        session = requests.Session()
+        deadline = time.monotonic() + self.max_seconds
+        while not self._stop.is_set() and time.monotonic() < deadline \
+                and sum(self.codes.values()) < self.max_requests:
+            try:
+                self.codes[session.get(self.url, timeout=5).status_code] += 1
+            except requests.RequestException:
+                self.codes[0] += 1
+
+    def __enter__(self) -> "Traffic":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

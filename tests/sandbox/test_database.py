@@ -1,0 +1,42 @@
+"""MariaDB primary + replica: real replication, and the endpoint the LMS reaches."""
+
+import pymysql
+
+from chaoslib_edx.sandbox import database, secrets
+from chaoslib_edx.sandbox.database import course_id
+from tests.sandbox.helpers import eventually, login
+
+
+def _replica_rows(layout, learner_id: int, course: str) -> tuple:
+    with database.admin_connect(layout, "db-b") as conn, conn.cursor() as cur:
+        cur.execute("SELECT learner_id, course_id, mode FROM edxapp.enrollments "
+                    "WHERE learner_id = %s AND course_id = %s", (learner_id, course))
+        return cur.fetchall()
+
+
+def test_enrollment_written_through_lb_is_readable_on_the_replica(sandbox) -> None:
+    layout = sandbox.layout
+    session = login(layout.lb_url, "learner17")
+    course = course_id(3)
+    response = session.post(f"{layout.lb_url}/api/enrollment/v1/enrollment",
+                            json={"course_details": {"course_id": course}, "mode": "verified"},
+                            timeout=5)
+    assert response.status_code == 200, response.text
+    rows = eventually(lambda: _replica_rows(layout, 17, course), timeout=10)
+    assert rows == ((17, course, "verified"),)
+
+
+def test_replica_is_read_only_and_replicating(sandbox) -> None:
+    status = database.replication_status(sandbox.layout, "db-b")
+    assert status["read_only"] and status["replicating"]
+    primary = database.replication_status(sandbox.layout, "db-a")
+    assert not primary["read_only"] and not primary["replicating"]
+
+
+def test_app_user_reaches_the_primary_through_the_endpoint(sandbox) -> None:
+    layout = sandbox.layout
+    password = secrets.read(layout.secrets_file)["DB_PASSWORD"]
+    with pymysql.connect(host="127.0.0.1", port=layout.port("db_endpoint"), user="edxapp",
+                         password=password, database="edxapp") as conn, conn.cursor() as cur:
+        cur.execute("SELECT @@port, @@read_only")
+        assert cur.fetchone() == (layout.db_port("db-a"), 0)

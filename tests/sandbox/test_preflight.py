@@ -1,0 +1,73 @@
+"""Preflight refusals: exit 2, one paragraph naming the cause and a fix, nothing started."""
+
+import json
+import socket
+from pathlib import Path
+
+from tests.conftest import free_port_base, run_cli, write_env
+
+
+def _assert_refused(result, *needles: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+
+
+def test_port_base_out_of_range_flag(tmp_path: Path) -> None:
+    env = write_env(tmp_path, free_port_base())
+    result = run_cli("sandbox", "up", "--env", str(env), "--port-base", "80")
+    _assert_refused(result, "--port-base", "port_base", "1024")
+    assert not (tmp_path / "state").exists()
+
+
+def test_taken_port_is_named_with_its_holder(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        # The listener sits on the sandbox's CDN port (base + 1).
+        env = write_env(tmp_path, port - 1)
+        result = run_cli("sandbox", "up", "--env", str(env))
+    _assert_refused(result, f"port {port}", "cdn", "pid", "sandbox.port_base")
+    assert not (tmp_path / "state").exists()
+
+
+def test_missing_server_binary(tmp_path: Path) -> None:
+    env = write_env(tmp_path, free_port_base())
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    result = run_cli("sandbox", "up", "--env", str(env), env={"PATH": str(empty)})
+    _assert_refused(result, "'mariadbd' is not installed", "install-servers.sh")
+    assert not (tmp_path / "state").exists()
+
+
+def test_corrupt_state_file(tmp_path: Path) -> None:
+    env = write_env(tmp_path, free_port_base())
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "state.json").write_text("{not json")
+    result = run_cli("sandbox", "up", "--env", str(env))
+    _assert_refused(result, "corrupt", "sandbox.state_dir", "sandbox down")
+    assert sorted(p.name for p in state.iterdir()) == ["state.json"]
+
+
+def test_foreign_directory_as_state_dir(tmp_path: Path) -> None:
+    env = write_env(tmp_path, free_port_base())
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "notes.txt").write_text("mine")
+    result = run_cli("sandbox", "up", "--env", str(env))
+    _assert_refused(result, "no state.json", "sandbox.state_dir")
+    assert sorted(p.name for p in state.iterdir()) == ["notes.txt"]
+
+
+def test_state_dir_of_another_port_base(tmp_path: Path) -> None:
+    base = free_port_base()
+    env = write_env(tmp_path, base)
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "state.json").write_text(json.dumps({"version": 1, "port_base": base + 100,
+                                                  "bootstrapped": True}))
+    result = run_cli("sandbox", "up", "--env", str(env))
+    _assert_refused(result, f"port_base {base + 100}", "sandbox.port_base")

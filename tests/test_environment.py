@@ -1,0 +1,63 @@
+"""Environment files: bad input is one paragraph naming the file and the field, exit 2."""
+
+from pathlib import Path
+
+import pytest
+
+from chaoslib_edx.environment import load_environment, parse_memory
+from chaoslib_edx.errors import UserError
+from tests.conftest import REPO, run_cli
+
+
+def test_committed_sandbox_environment_is_valid() -> None:
+    env = load_environment(REPO / "gamedays/environments/sandbox.yaml")
+    assert env.driver == "sandbox" and env.kind == "sandbox"
+    assert env.sandbox.lms_replicas == 3
+
+
+@pytest.mark.parametrize("body, field", [
+    ("name: x\nkind: sandbox\ndriver: sandbox\nsandbox: {port_bsae: 18000}\n", "sandbox.port_bsae"),
+    ("name: x\nkind: sandbox\ndriver: sandbox\nsandbox: {port_base: 80}\n", "sandbox.port_base"),
+    ("name: x\nkind: sandbox\ndriver: sandbox\nsandbox: {redis: {maxmemory: lots}}\n",
+     "sandbox.redis.maxmemory"),
+    ("name: x\nkind: prod\ndriver: sandbox\nsandbox: {}\n", "kind"),
+    ("kind: sandbox\ndriver: sandbox\nsandbox: {}\n", "name"),
+    ("name: x\nkind: sandbox\ndriver: sandbox\n", "sandbox"),
+])
+def test_bad_environment_names_file_and_field(tmp_path: Path, body: str, field: str) -> None:
+    path = tmp_path / "env.yaml"
+    path.write_text(body)
+    with pytest.raises(UserError) as err:
+        load_environment(path)
+    assert err.value.file == str(path)
+    assert err.value.field == field
+    assert str(path) in str(err.value) and field in str(err.value)
+
+
+def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "env.yaml"
+    path.write_text("name: x\nkind: [sandbox\n")
+    with pytest.raises(UserError, match="line"):
+        load_environment(path)
+
+
+def test_cli_bad_environment_exits_2_with_one_paragraph(tmp_path: Path) -> None:
+    path = tmp_path / "env.yaml"
+    path.write_text("name: x\nkind: sandbox\ndriver: sandbox\nsandbox: {lms_replicas: 1}\n")
+    result = run_cli("sandbox", "up", "--env", str(path))
+    assert result.returncode == 2
+    assert "sandbox.lms_replicas" in result.stderr and str(path) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "\n\n" not in result.stderr.strip()
+    assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize("text, expected", [("64mb", 64 * 2**20), ("1gb", 2**30),
+                                            ("2048", 2048), ("512KB", 512 * 1024)])
+def test_parse_memory(text: str, expected: int) -> None:
+    assert parse_memory(text) == expected
+
+
+def test_parse_memory_rejects_nonsense() -> None:
+    with pytest.raises(ValueError):
+        parse_memory("64 megs")
