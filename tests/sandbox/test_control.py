@@ -36,8 +36,10 @@ def test_up_twice_then_down_leaves_no_process(tmp_path: Path) -> None:
     assert sandbox_processes(box.layout) == []
     status = box.cli("sandbox", "status")
     assert status.returncode == 1 and "sandbox: down" in status.stdout
-    # Data survives down: the next up is warm (no re-seed) and healthy again.
-    restarted = box.cli("sandbox", "up")
-    assert restarted.returncode == 0 and box.status()["state"] == "healthy"
-    box.cli("sandbox", "down")
+    # Data survives down: the next up reuses it (no re-seed) and is healthy again.
+    try:
+        restarted = box.cli("sandbox", "up")
+        assert restarted.returncode == 0 and box.status()["state"] == "healthy"
+    finally:
+        box.cli("sandbox", "down")
     assert sandbox_processes(box.layout) == []
