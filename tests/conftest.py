@@ -2,8 +2,6 @@
 
 import json
 import os
-import random
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ import pytest
 import yaml
 
 from chaoslib_edx.environment import load_environment
+from chaoslib_edx.ports import free_block
 from chaoslib_edx.sandbox.layout import PORT_SPAN, Layout
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,19 +24,8 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 180) -> subpro
                           env={**os.environ, **(env or {})})
 
 
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 def free_port_base() -> int:
-    """A port base whose whole block of sandbox ports has no listener on 127.0.0.1."""
-    for _ in range(200):
-        base = random.randrange(20000, 30000, PORT_SPAN)
-        if not any(_listening(base + i) for i in range(PORT_SPAN)):
-            return base
-    raise RuntimeError("no free block of sandbox ports found")
+    return free_block(PORT_SPAN)
 
 
 def write_env(directory: Path, port_base: int, **sandbox: object) -> Path:

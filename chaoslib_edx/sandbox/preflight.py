@@ -5,12 +5,12 @@ Each failure is a UserError (one paragraph, exit 2) raised before anything is ch
 
 import json
 import shutil
-import socket
 from pathlib import Path
 
 import psutil
 
 from chaoslib_edx.errors import UserError
+from chaoslib_edx.ports import listening
 from chaoslib_edx.sandbox.layout import Layout
 
 STATE_VERSION = 1
@@ -40,10 +40,7 @@ def binaries() -> dict[str, str]:
 def check_ports(layout: Layout, env_file: Path | str) -> None:
     """Every sandbox port must be free on 127.0.0.1 before a cold start."""
     for name, port in layout.all_ports().items():
-        with socket.socket() as sock:
-            sock.settimeout(0.5)
-            taken = sock.connect_ex(("127.0.0.1", port)) == 0
-        if taken:
+        if listening(port):
             holder = _listener(port)
             raise UserError(
                 f"port {port} (the sandbox's {name}, port_base "

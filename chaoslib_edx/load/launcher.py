@@ -1,0 +1,93 @@
+"""Start Locust in its own processes (standalone, or a master and local workers).
+
+Locust monkey-patches the interpreter with gevent on import, and importing it after
+boto3/chaoslib dies in ssl with a RecursionError: it never runs in the caller's process.
+Every run is bounded: Locust's -t, the plugin's request cap, and a hard kill deadline.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chaoslib_edx.ports import free_block
+
+GRACE_S = 30  # past -t, before the launcher kills what is left
+
+
+@dataclass
+class LoadRun:
+    """Running Locust processes and where their output goes."""
+
+    processes: list[subprocess.Popen]
+    metrics_file: Path
+    csv_prefix: Path
+    deadline: float
+    logs: list[Path] = field(default_factory=list)
+
+    @property
+    def master(self) -> subprocess.Popen:
+        return self.processes[0]
+
+    def wait(self) -> int:
+        """Wait for the run to end by itself (killed at the deadline); the master's code."""
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=max(0.1, self.deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return self.master.returncode
+
+    def stop(self, timeout: float = 15) -> None:
+        """Ask Locust to stop now (SIGTERM: it quits and writes its summary), then kill."""
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        end = time.monotonic() + timeout
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=max(0.1, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | str, *,
+          users: int | None = None, spawn_rate: float | None = None, workers: int = 0,
+          max_requests: int = 1_000_000, extra_args: tuple[str, ...] = (),
+          env: dict[str, str] | None = None) -> LoadRun:
+    """Start a headless, bounded Locust run against HOST; metrics go to OUT_DIR."""
+    if not host.startswith(("http://127.", "http://localhost")):
+        raise ValueError(f"refusing to send load to {host}: load goes to 127.0.0.1 only")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    metrics, csv_prefix = out / "metrics.jsonl", out / "locust"
+    common = ["-f", str(locustfile)]
+    master = [sys.executable, "-m", "locust", *common, "--headless", "--host", host,
+              "-t", f"{run_time_s}s", "--stop-timeout", "2", "--exit-code-on-error", "0",
+              "--edx-metrics", str(metrics), "--edx-max-requests", str(max_requests),
+              "--csv", str(csv_prefix), "--only-summary", *extra_args]
+    if users is not None:
+        master += ["-u", str(users), "-r", str(spawn_rate or users)]
+    worker_cmds = []
+    if workers:
+        port = free_block(1)
+        master += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port",
+                   str(port), "--expect-workers", str(workers)]
+        worker_cmds = [[sys.executable, "-m", "locust", *common, "--worker",
+                        "--master-host", "127.0.0.1", "--master-port", str(port),
+                        *extra_args] for _ in range(workers)]
+    environ = {**os.environ, **(env or {})}
+    processes, logs = [], []
+    for index, cmd in enumerate([master, *worker_cmds]):
+        log = out / ("locust-master.log" if index == 0 else f"locust-worker-{index}.log")
+        with log.open("w") as handle:
+            processes.append(subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT,
+                                              env=environ, start_new_session=True))
+        logs.append(log)
+    deadline = time.monotonic() + run_time_s + GRACE_S + (10 if workers else 0)
+    return LoadRun(processes, metrics, csv_prefix, deadline, logs)

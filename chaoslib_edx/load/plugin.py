@@ -1,0 +1,114 @@
+"""Locust plugin: every request into per-second HDR histograms per route class.
+
+Import it from a locustfile. Standalone, it appends JSON Lines to `--edx-metrics`. In
+distributed mode each worker attaches its buckets to its report to the master
+(`report_to_master`), and the master merges them (`worker_report`) and writes the file.
+`--edx-max-requests` bounds the run in requests as `-t` bounds it in time.
+"""
+
+import atexit
+import time
+from pathlib import Path
+from typing import IO
+
+import gevent
+from locust import events
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+from chaoslib_edx.load.recorder import Recorder, dump_buckets, load_buckets, write_lines
+
+FLUSH_INTERVAL_S = 0.5
+# The master holds a second back this long for worker reports (sent every 3 s); later
+# data for a second already written is appended as another line for it.
+MASTER_HOLD_S = 4.0
+_REPORT_KEY = "edx_buckets"
+
+
+class MetricsPlugin:
+    """Owns the recorder of one Locust process and where its seconds go."""
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self.recorder = Recorder()
+        self.max_requests = environment.parsed_options.edx_max_requests
+        path = environment.parsed_options.edx_metrics
+        self.out: IO[str] | None = None
+        if path and not isinstance(environment.runner, WorkerRunner):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.out = open(path, "a", buffering=1 << 16)
+        self._flusher: gevent.Greenlet | None = None
+        self.users: dict[int, int] = {}  # second -> users running, sampled in that second
+
+    def on_request(self, request_type: str, name: str, response_time: float,
+                   response_length: int, response: object = None, exception: object = None,
+                   **_kwargs: object) -> None:
+        status = getattr(response, "status_code", 0) or 0
+        self.recorder.record(name, response_time or 0.0, exception is not None, status)
+        if self.recorder.total >= self.max_requests and self.environment.runner:
+            self.max_requests = float("inf")  # quit once
+            gevent.spawn(self.environment.runner.quit)
+
+    def flush(self, final: bool = False) -> None:
+        if self.out is None:
+            return
+        hold = MASTER_HOLD_S if isinstance(self.environment.runner, MasterRunner) else 1.0
+        before = None if final else time.time() - hold
+        buckets = self.recorder.take(before)
+        if buckets:
+            write_lines(self.out, buckets, {s: self.users.pop(s) for s in buckets
+                                            if s in self.users})
+
+    def _flush_loop(self) -> None:
+        while True:
+            gevent.sleep(FLUSH_INTERVAL_S)
+            if self.environment.runner is not None:
+                self.users.setdefault(int(time.time()), self.environment.runner.user_count)
+            self.flush()
+
+    def start(self) -> None:
+        if self.out is not None and self._flusher is None:
+            self._flusher = gevent.spawn(self._flush_loop)
+
+    def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.kill()
+            self._flusher = None
+        self.flush(final=True)
+
+    def close(self) -> None:
+        """Last flush at interpreter exit: on the master, Locust fires `quitting` before
+        `runner.quit()` collects the workers' final reports."""
+        self.flush(final=True)
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+
+
+@events.init_command_line_parser.add_listener
+def _add_arguments(parser) -> None:
+    group = parser.add_argument_group("chaostoolkit-edx metrics")
+    group.add_argument("--edx-metrics", default="", env_var="EDX_METRICS_FILE",
+                       help="Append per-second HDR metrics per route class to this JSONL file.")
+    group.add_argument("--edx-max-requests", type=int, default=1_000_000,
+                       env_var="EDX_MAX_REQUESTS",
+                       help="Stop the run after this many requests (a bound besides -t).")
+
+
+@events.init.add_listener
+def _on_init(environment: Environment, **_kwargs: object) -> None:
+    plugin = MetricsPlugin(environment)
+    environment.events.request.add_listener(plugin.on_request)
+
+    if isinstance(environment.runner, WorkerRunner):
+        @environment.events.report_to_master.add_listener
+        def _attach(client_id: str, data: dict, **_kw: object) -> None:
+            data[_REPORT_KEY] = dump_buckets(plugin.recorder.take())
+    elif isinstance(environment.runner, MasterRunner):
+        @environment.events.worker_report.add_listener
+        def _merge(client_id: str, data: dict, **_kw: object) -> None:
+            plugin.recorder.merge(load_buckets(data.get(_REPORT_KEY, {})))
+
+    environment.events.test_start.add_listener(lambda **_kw: plugin.start())
+    environment.events.quitting.add_listener(lambda **_kw: plugin.stop())
+    atexit.register(plugin.close)

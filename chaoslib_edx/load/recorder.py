@@ -1,0 +1,118 @@
+"""Per-second, per-route-class request metrics with exact HDR latency histograms.
+
+Pure Python (no locust import): the Locust plugin feeds it, the master merges worker
+buckets with it, and the chaos side reads its JSON Lines with `series`.
+"""
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import IO
+
+from hdrh.histogram import HdrHistogram
+
+# Latency in microseconds, 1 us .. 120 s, 3 significant digits (<= 0.1% error).
+HIST_LOWEST_US, HIST_HIGHEST_US, HIST_DIGITS = 1, 120_000_000, 3
+ROUTE_CLASSES = ("auth", "lms", "api", "video")
+
+
+def new_histogram() -> HdrHistogram:
+    return HdrHistogram(HIST_LOWEST_US, HIST_HIGHEST_US, HIST_DIGITS)
+
+
+@dataclass
+class ClassStats:
+    """One route class in one second: requests, failures, server errors, latencies."""
+
+    count: int = 0
+    failures: int = 0       # anything Locust counts as a failure (4xx, 5xx, no answer)
+    server_errors: int = 0  # 5xx or no answer: what availability SLOs count as bad
+    hist: HdrHistogram = field(default_factory=new_histogram)
+
+    def merge(self, other: "ClassStats") -> None:
+        self.count += other.count
+        self.failures += other.failures
+        self.server_errors += other.server_errors
+        self.hist.add(other.hist)
+
+    def to_json(self) -> dict:
+        return {"n": self.count, "fail": self.failures, "5xx": self.server_errors,
+                "hist": self.hist.encode().decode("ascii") if self.count else ""}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ClassStats":
+        hist = HdrHistogram.decode(data["hist"].encode("ascii")) if data["hist"] \
+            else new_histogram()
+        return cls(data["n"], data["fail"], data["5xx"], hist)
+
+
+def route_class(name: str) -> str:
+    """The route class of a request named 'class: route' (Locust's request name)."""
+    prefix = name.split(":", 1)[0]
+    return prefix if prefix in ROUTE_CLASSES else "other"
+
+
+class Recorder:
+    """Accumulates requests into per-second buckets and hands out finished ones."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[int, dict[str, ClassStats]] = {}
+        self.total = 0
+
+    def record(self, name: str, response_time_ms: float, failed: bool, status: int) -> None:
+        """The per-request hot path: one dict lookup per level and one histogram add."""
+        second = int(time.time())
+        classes = self.buckets.get(second)
+        if classes is None:
+            classes = self.buckets[second] = {}
+        cls = route_class(name)
+        stats = classes.get(cls)
+        if stats is None:
+            stats = classes[cls] = ClassStats()
+        stats.count += 1
+        self.total += 1
+        if failed:
+            stats.failures += 1
+            if status == 0 or status >= 500:
+                stats.server_errors += 1
+        stats.hist.record_value(max(HIST_LOWEST_US, min(HIST_HIGHEST_US,
+                                                        int(response_time_ms * 1000))))
+
+    def merge(self, buckets: dict[int, dict[str, ClassStats]]) -> None:
+        """Add buckets from elsewhere (a worker's report) into ours."""
+        for second, classes in buckets.items():
+            mine = self.buckets.setdefault(second, {})
+            for cls, stats in classes.items():
+                if cls in mine:
+                    mine[cls].merge(stats)
+                else:
+                    mine[cls] = stats
+
+    def take(self, before: float | None = None) -> dict[int, dict[str, ClassStats]]:
+        """Remove and return the buckets of seconds before BEFORE (all when None)."""
+        ready = [s for s in self.buckets if before is None or s < before]
+        return {s: self.buckets.pop(s) for s in sorted(ready)}
+
+
+def dump_buckets(buckets: dict[int, dict[str, ClassStats]]) -> dict:
+    """JSON-safe form of buckets, for Locust's worker reports."""
+    return {str(s): {c: st.to_json() for c, st in classes.items()}
+            for s, classes in buckets.items()}
+
+
+def load_buckets(data: dict) -> dict[int, dict[str, ClassStats]]:
+    return {int(s): {c: ClassStats.from_json(st) for c, st in classes.items()}
+            for s, classes in data.items()}
+
+
+def write_lines(out: IO[str], buckets: dict[int, dict[str, ClassStats]],
+                users: dict[int, int]) -> None:
+    """Append one JSON line per second (with its users when sampled); a second may
+    appear again with late data from a worker."""
+    for second, classes in buckets.items():
+        line = {"t": second, "classes": {c: st.to_json() for c, st in classes.items()}}
+        if second in users:
+            line["users"] = users[second]
+        out.write(json.dumps(line, separators=(",", ":")) + "\n")
+    out.flush()
+

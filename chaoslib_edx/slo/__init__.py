@@ -1,0 +1,1 @@
+"""SLOs: the catalog (gamedays/slos.yaml), an evaluator over rolling windows, and probes."""

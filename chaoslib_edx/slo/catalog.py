@@ -1,0 +1,72 @@
+"""The SLO catalog file: what each SLO measures and its objective."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from chaoslib_edx.environment import read_yaml, validation_error
+from chaoslib_edx.errors import UserError
+from chaoslib_edx.load.recorder import ROUTE_CLASSES
+
+DEFAULT_CATALOG = Path("gamedays/slos.yaml")
+
+
+class Indicator(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["availability", "latency"]
+    route_classes: tuple[str, ...] = Field(min_length=1)
+    # availability: which requests are bad
+    bad: Literal["server_errors", "failures"] = "server_errors"
+    # latency: a request is good when it answers within threshold_ms
+    threshold_ms: float | None = Field(None, gt=0)
+    percentile: float | None = Field(None, gt=0, lt=100)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Indicator":
+        unknown = set(self.route_classes) - set(ROUTE_CLASSES)
+        if unknown:
+            raise ValueError(f"unknown route class {sorted(unknown)}; known: {ROUTE_CLASSES}")
+        if self.type == "latency" and (self.threshold_ms is None or self.percentile is None):
+            raise ValueError("a latency indicator needs threshold_ms and percentile")
+        return self
+
+
+class Slo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    objective: float = Field(gt=0, lt=1, description="target share of good events")
+    indicator: Indicator
+
+    @property
+    def error_budget(self) -> float:
+        return 1 - self.objective
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slos: tuple[Slo, ...] = Field(min_length=1)
+
+    def get(self, name: str, source: Path | str = DEFAULT_CATALOG) -> Slo:
+        for slo in self.slos:
+            if slo.name == name:
+                return slo
+        raise UserError(f"no SLO named '{name}' (known: {', '.join(s.name for s in self.slos)})",
+                        file=source, field="slos")
+
+
+def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
+    try:
+        catalog = Catalog.model_validate(read_yaml(Path(path)))
+    except ValidationError as err:
+        raise validation_error(path, err) from None
+    names = [s.name for s in catalog.slos]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UserError(f"SLO names must be unique; repeated: {', '.join(duplicates)}",
+                        file=path, field="slos")
+    return catalog

@@ -1,0 +1,106 @@
+"""A course launch: learners log in, browse the catalog, enroll, study and watch video.
+
+Runs unchanged with plain Locust (the metrics plugin comes with the import below):
+
+    locust -f loadprofiles/course_launch.py --headless -u 20 -r 10 -t 20s \
+        --host http://127.0.0.1:18000 --edx-metrics runs/metrics.jsonl
+
+With -u/-t the launch curve is fitted to them (peak users, total length); without them
+the EDX_* variables of chaoslib_edx.load.shapes.LaunchCurve shape it. Request names are
+"class: route"; the class (auth, lms, api, video) is what SLOs select.
+"""
+
+import os
+import random
+
+from locust import FastHttpUser, LoadTestShape, between, task
+
+from chaoslib_edx.load import plugin  # noqa: F401  (registers the metrics plugin)
+from chaoslib_edx.load.shapes import LaunchCurve
+
+CDN_URL = os.environ.get("EDX_CDN_URL", "http://127.0.0.1:18001").rstrip("/")
+LEARNERS = int(os.environ.get("EDX_LEARNERS", "2000"))
+PASSWORD = os.environ.get("EDX_LEARNER_PASSWORD", "edx")
+COURSES = [f"course-v1:edX+C{i:03d}+2026" for i in range(1, int(os.environ.get("EDX_COURSES", "8")) + 1)]
+
+
+class Learner(FastHttpUser):
+    """One learner's session; a lost session (302 to /login) is a failure, then a re-login."""
+
+    wait_time = between(0.5, 2.0)
+
+    def on_start(self) -> None:
+        self.username = f"learner{random.randint(1, LEARNERS)}"
+        self.course = random.choice(COURSES)
+        self.logged_in = False
+        self.login()
+
+    def login(self) -> None:
+        with self.client.post("/login", data={"username": self.username, "password": PASSWORD},
+                              name="auth: login", catch_response=True) as resp:
+            self.logged_in = resp.status_code == 200
+            if not self.logged_in:
+                resp.failure(f"login failed with HTTP {resp.status_code}")
+
+    def _as_learner(self, method: str, path: str, name: str, **kwargs: object) -> None:
+        if not self.logged_in:
+            self.login()
+            return
+        with self.client.request(method, path, name=name, allow_redirects=False,
+                                 catch_response=True, **kwargs) as resp:
+            if resp.status_code == 302:
+                self.logged_in = False
+                resp.failure("session lost (redirected to /login)")
+            elif resp.status_code in (401, 403):
+                self.logged_in = False
+
+    @task(3)
+    def dashboard(self) -> None:
+        self._as_learner("GET", "/dashboard", "lms: dashboard")
+
+    @task(4)
+    def courseware(self) -> None:
+        self._as_learner("GET", f"/courses/{self.course}/courseware", "lms: courseware")
+
+    @task(2)
+    def problem_check(self) -> None:
+        self._as_learner("POST", f"/courses/{self.course}/problem/{random.randint(1, 5)}/check",
+                         "lms: problem check", data={"answer": random.choice(["42", "7"])})
+
+    @task(4)
+    def catalog(self) -> None:
+        self.client.get("/api/courses/v1/courses/", name="api: catalog")
+
+    @task(2)
+    def enroll(self) -> None:
+        self.course = random.choice(COURSES)
+        self._as_learner("POST", "/api/enrollment/v1/enrollment", "api: enrollment",
+                         json={"course_details": {"course_id": self.course}})
+
+    @task(6)
+    def video(self) -> None:
+        week, part = random.randint(1, 4), random.randint(1, 3)
+        self.client.get(f"{CDN_URL}/video/{self.course}/week{week}-{part}.mp4",
+                        name="video: segment")
+
+
+class CourseLaunchShape(LoadTestShape):
+    """Baseline, a launch spike, a plateau and a decay (see LaunchCurve)."""
+
+    use_common_options = True  # -u and -t fit the curve
+    curve: LaunchCurve | None = None
+
+    def _curve(self) -> LaunchCurve:
+        if self.curve is None:
+            options = self.runner.environment.parsed_options
+            curve = LaunchCurve.from_env()
+            if options.num_users or options.run_time:
+                curve = curve.fit(options.run_time or curve.duration_s,
+                                  options.num_users or curve.peak_users)
+            self.curve = curve
+        return self.curve
+
+    def tick(self) -> tuple[int, float] | None:
+        curve = self._curve()
+        users = curve.users_at(self.get_run_time())
+        return None if users is None else (users, curve.spawn_rate())

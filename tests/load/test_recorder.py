@@ -1,0 +1,59 @@
+"""Per-second HDR buckets: counting, error classes, merging and the JSON round trip."""
+
+import io
+import json
+
+from chaoslib_edx.load.recorder import Recorder, dump_buckets, load_buckets, route_class, write_lines
+
+
+def test_route_class_from_request_name() -> None:
+    assert route_class("api: enrollment") == "api"
+    assert route_class("video: segment") == "video"
+    assert route_class("/heartbeat") == "other"
+
+
+def test_failures_and_server_errors_are_counted_apart() -> None:
+    recorder = Recorder()
+    recorder.record("api: catalog", 12.0, False, 200)
+    recorder.record("api: catalog", 30.0, True, 503)
+    recorder.record("api: catalog", 5.0, True, 0)      # no answer
+    recorder.record("auth: login", 40.0, True, 401)    # a failure, not a server error
+    (classes,) = recorder.take().values()
+    api, auth = classes["api"], classes["auth"]
+    assert (api.count, api.failures, api.server_errors) == (3, 2, 2)
+    assert (auth.count, auth.failures, auth.server_errors) == (1, 1, 0)
+    assert api.hist.get_max_value() == api.hist.get_highest_equivalent_value(30_000)
+
+
+def test_merge_is_additive_like_a_master_over_workers() -> None:
+    a, b, merged = Recorder(), Recorder(), Recorder()
+    for ms in (1, 2, 3):
+        a.record("lms: dashboard", ms, False, 200)
+    for ms in (100, 200):
+        b.record("lms: dashboard", ms, False, 200)
+    for worker in (a, b):
+        merged.merge(load_buckets(json.loads(json.dumps(dump_buckets(worker.take())))))
+    (classes,) = merged.take().values()
+    assert classes["lms"].count == 5
+    assert classes["lms"].hist.get_total_count() == 5
+    assert classes["lms"].hist.get_value_at_percentile(100) >= 199_000
+
+
+def test_take_leaves_the_current_second() -> None:
+    recorder = Recorder()
+    recorder.record("api: catalog", 1.0, False, 200)
+    (second,) = recorder.buckets
+    assert recorder.take(before=second) == {}
+    assert list(recorder.take(before=second + 1)) == [second]
+
+
+def test_lines_carry_users_only_where_sampled() -> None:
+    recorder = Recorder()
+    recorder.record("video: segment", 3.0, False, 200)
+    buckets = recorder.take()
+    out = io.StringIO()
+    write_lines(out, buckets, {})
+    write_lines(out, buckets, {next(iter(buckets)): 7})
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert "users" not in first and second["users"] == 7
+    assert first["classes"]["video"]["n"] == 1

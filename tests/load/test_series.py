@@ -1,0 +1,38 @@
+"""Reading the metrics file while it grows: whole lines only, late lines merged."""
+
+import io
+from pathlib import Path
+
+from chaoslib_edx.load.recorder import Recorder, write_lines
+from chaoslib_edx.load.series import Series
+
+
+def _lines(recorder_calls: int, cls: str = "api: catalog") -> str:
+    recorder = Recorder()
+    for _ in range(recorder_calls):
+        recorder.record(cls, 10.0, False, 200)
+    out = io.StringIO()
+    write_lines(out, recorder.take(), {})
+    return out.getvalue()
+
+
+def test_partial_last_line_waits_for_its_end(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.jsonl"
+    line = _lines(3)
+    path.write_text(line[:-20])
+    series = Series(path).refresh()
+    assert series.seconds == {}
+    path.write_text(line)
+    assert series.refresh().totals() == {"api": 3}
+
+
+def test_late_line_for_a_second_is_merged(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.jsonl"
+    path.write_text(_lines(3) + _lines(2) + _lines(4, "video: segment"))
+    series = Series(path).refresh()
+    assert series.totals() == {"api": 5, "video": 4}
+    assert len(series.seconds) in (1, 2)  # the lines may straddle a second
+
+
+def test_missing_file_is_empty(tmp_path: Path) -> None:
+    assert Series(tmp_path / "none.jsonl").refresh().seconds == {}

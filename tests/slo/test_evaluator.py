@@ -1,0 +1,92 @@
+"""The SLO evaluator on a crafted series, against hand-computed values."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chaoslib_edx.load.recorder import ClassStats, new_histogram
+from chaoslib_edx.load.series import Series
+from chaoslib_edx.slo.catalog import load_catalog
+from chaoslib_edx.slo.evaluator import burn_alert, burn_windows, evaluate
+from tests.conftest import REPO
+
+CATALOG = load_catalog(REPO / "gamedays/slos.yaml")
+T0 = 1_800_000_000
+
+
+def _stats(latencies_ms: list[float], server_errors: int = 0, failures: int = 0) -> dict:
+    hist = new_histogram()
+    for ms in latencies_ms:
+        hist.record_value(int(ms * 1000))
+    return ClassStats(len(latencies_ms), failures, server_errors, hist).to_json()
+
+
+def _series(tmp_path: Path, seconds: dict[int, dict]) -> Series:
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(json.dumps({"t": T0 + s, "classes": c}) + "\n"
+                            for s, c in seconds.items()))
+    return Series(path).refresh()
+
+
+def test_availability_budget_and_burn_rate(tmp_path: Path) -> None:
+    # 10 s of 1,000 LMS requests each; seconds 5-6 have 20 server errors each.
+    seconds = {s: {"lms": _stats([20] * 1000, server_errors=20 if s in (5, 6) else 0)}
+               for s in range(10)}
+    series = _series(tmp_path, seconds)
+    slo = CATALOG.get("lms-availability")
+    whole = evaluate(slo, series, T0, T0 + 10)
+    assert (whole.total, whole.good) == (10_000, 9_960)
+    assert whole.value == pytest.approx(0.996)
+    assert not whole.met
+    # bad share 0.004 over a budget of 0.001
+    assert whole.burn_rate == pytest.approx(4.0)
+    assert whole.budget_consumed == pytest.approx(4.0)
+    calm = evaluate(slo, series, T0, T0 + 5)
+    assert calm.met and calm.burn_rate == 0
+    spike = evaluate(slo, series, T0 + 5, T0 + 7)
+    assert spike.burn_rate == pytest.approx(20.0)
+
+
+def test_latency_p99_and_good_events(tmp_path: Path) -> None:
+    # 1,000 API requests: 985 at 100 ms, 15 at 900 ms -> p99 = 900 ms, 1.5% slow.
+    series = _series(tmp_path, {0: {"api": _stats([100] * 985 + [900] * 15)}})
+    result = evaluate(CATALOG.get("api-latency"), series, T0, T0 + 1)
+    assert result.value == pytest.approx(900, rel=0.001)
+    assert not result.met
+    assert result.good == 985
+    assert result.burn_rate == pytest.approx(0.015 / 0.01)
+    fast = _series(tmp_path, {0: {"api": _stats([100] * 995 + [900] * 5)}})
+    good = evaluate(CATALOG.get("api-latency"), fast, T0, T0 + 1)
+    assert good.met and good.value == pytest.approx(100, rel=0.001)
+
+
+def test_auth_counts_every_login_failure(tmp_path: Path) -> None:
+    series = _series(tmp_path, {0: {"auth": _stats([50] * 100, failures=1)}})
+    result = evaluate(CATALOG.get("authentication"), series, T0, T0 + 1)
+    assert (result.good, result.met) == (99, False)
+    assert result.burn_rate == pytest.approx(0.01 / 0.0001)
+
+
+def test_no_traffic_is_not_met(tmp_path: Path) -> None:
+    series = _series(tmp_path, {0: {"video": _stats([5])}})
+    result = evaluate(CATALOG.get("lms-availability"), series, T0, T0 + 1)
+    assert result.total == 0 and result.met is False and result.value is None
+
+
+def test_multi_window_burn_alert_needs_both_windows(tmp_path: Path) -> None:
+    slo = CATALOG.get("lms-availability")
+    # 60 s clean, then 5 s with 5% errors: the short window burns at 50x, the long at ~3.8x
+    seconds = {s: {"lms": _stats([10] * 100, server_errors=5 if s >= 60 else 0)}
+               for s in range(65)}
+    series = _series(tmp_path, seconds)
+    alert = burn_alert(slo, series, T0 + 65, long_s=65, short_s=5, threshold=14.4)
+    assert alert["short"]["burn_rate"] == pytest.approx(50)
+    assert alert["long"]["burn_rate"] == pytest.approx(25 / 6500 / 0.001)
+    assert not alert["firing"]
+    assert burn_alert(slo, series, T0 + 65, long_s=10, short_s=5, threshold=14.4)["firing"]
+
+
+def test_burn_windows_scale_with_game_day_length() -> None:
+    assert burn_windows(300) == (30, 2)
+    assert burn_windows(3600) == (360, 30)
