@@ -5,15 +5,15 @@ Runs unchanged with plain Locust (the metrics plugin comes with the import below
     locust -f loadprofiles/course_launch.py --headless -u 20 -r 10 -t 20s \
         --host http://127.0.0.1:18000 --edx-metrics runs/metrics.jsonl
 
-With -u/-t the launch curve is fitted to them (peak users, total length); without them
-the EDX_* variables of chaoslib_edx.load.shapes.LaunchCurve shape it. Request names are
+With -u the launch curve peaks at -u users and lasts -t (if given); without -u the
+EDX_* variables of chaoslib_edx.load.shapes.LaunchCurve shape it and -t only bounds it. Request names are
 "class: route"; the class (auth, lms, api, video) is what SLOs select.
 """
 
 import os
 import random
 
-from locust import FastHttpUser, LoadTestShape, between, task
+from locust import FastHttpUser, LoadTestShape, between, events, task
 
 from chaoslib_edx.load import plugin  # noqa: F401  (registers the metrics plugin)
 from chaoslib_edx.load.shapes import LaunchCurve
@@ -87,16 +87,16 @@ class Learner(FastHttpUser):
 class CourseLaunchShape(LoadTestShape):
     """Baseline, a launch spike, a plateau and a decay (see LaunchCurve)."""
 
-    use_common_options = True  # -u and -t fit the curve
+    use_common_options = True  # -u (with -t) fits the curve
     curve: LaunchCurve | None = None
+    requested_users: int | None = None  # -u as given; Locust defaults it to 1 later
 
     def _curve(self) -> LaunchCurve:
         if self.curve is None:
-            options = self.runner.environment.parsed_options
             curve = LaunchCurve.from_env()
-            if options.num_users or options.run_time:
-                curve = curve.fit(options.run_time or curve.duration_s,
-                                  options.num_users or curve.peak_users)
+            if self.requested_users:
+                run_time = self.runner.environment.parsed_options.run_time
+                curve = curve.fit(run_time or curve.duration_s, self.requested_users)
             self.curve = curve
         return self.curve
 
@@ -104,3 +104,8 @@ class CourseLaunchShape(LoadTestShape):
         curve = self._curve()
         users = curve.users_at(self.get_run_time())
         return None if users is None else (users, curve.spawn_rate())
+
+
+@events.init.add_listener
+def _remember_requested_users(environment, **_kwargs) -> None:
+    CourseLaunchShape.requested_users = environment.parsed_options.num_users

@@ -1,6 +1,7 @@
 """Read the metrics JSON Lines a load run appends, from another process, as it grows."""
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,9 @@ class Series:
     def refresh(self) -> "Series":
         try:
             with self.path.open("rb") as handle:
+                if os.fstat(handle.fileno()).st_size < self._offset:
+                    # Truncated or replaced (a new run into the same file): start over.
+                    self.seconds, self._offset = {}, 0
                 handle.seek(self._offset)
                 chunk = handle.read()
         except FileNotFoundError:

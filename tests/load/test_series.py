@@ -36,3 +36,11 @@ def test_late_line_for_a_second_is_merged(tmp_path: Path) -> None:
 
 def test_missing_file_is_empty(tmp_path: Path) -> None:
     assert Series(tmp_path / "none.jsonl").refresh().seconds == {}
+
+
+def test_truncated_file_is_read_afresh(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.jsonl"
+    path.write_text(_lines(3) + _lines(3))
+    series = Series(path).refresh()
+    path.write_text(_lines(1, "auth: login"))
+    assert series.refresh().totals() == {"auth": 1}

@@ -1,0 +1,100 @@
+"""The load profiles under real Locust (own processes, bounded) against the real sandbox."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chaoslib_edx.load import launcher
+from chaoslib_edx.load.series import Series
+from tests.conftest import REPO
+
+COURSE_LAUNCH = REPO / "loadprofiles/course_launch.py"
+ENROLLMENT_PEAK = REPO / "loadprofiles/enrollment_peak.py"
+# Task weights of the Learner in course_launch.py, by route class (auth is on top).
+WEIGHTS = {"lms": 3 + 4 + 2, "api": 4 + 2, "video": 6}
+
+
+def _env(sandbox) -> dict[str, str]:
+    return {"EDX_CDN_URL": sandbox.layout.cdn_url, "EDX_LEARNERS": "200", "EDX_COURSES": "4"}
+
+
+def _locust_total(csv_prefix: Path) -> int:
+    with open(f"{csv_prefix}_stats.csv") as handle:
+        rows = {row["Name"]: row for row in csv.DictReader(handle)}
+    return int(rows["Aggregated"]["Request Count"])
+
+
+def test_plain_locust_command_runs_unchanged_with_the_configured_mix(sandbox, tmp_path) -> None:
+    metrics = tmp_path / "metrics.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(COURSE_LAUNCH), "--headless", "-u", "20",
+         "-r", "10", "-t", "20s", "--host", sandbox.layout.lb_url, "--edx-metrics", str(metrics),
+         "--csv", str(tmp_path / "locust"), "--only-summary"],
+        capture_output=True, text=True, timeout=90, env={**__import__("os").environ, **_env(sandbox)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    totals = Series(metrics).refresh().totals()
+    assert sum(totals.values()) == _locust_total(tmp_path / "locust")
+    assert totals["auth"] >= 20  # every learner logged in
+    journey = {cls: totals.get(cls, 0) for cls in WEIGHTS}
+    assert sum(journey.values()) > 200
+    for cls, weight in WEIGHTS.items():
+        expected = weight / sum(WEIGHTS.values())
+        share = journey[cls] / sum(journey.values())
+        assert share == pytest.approx(expected, abs=0.08), (cls, journey)
+
+
+def test_launch_shape_user_counts_at_ticks(sandbox, tmp_path) -> None:
+    # Platform time = wall time: 4 s at 2 users, spike to 12 over 2 s, 6 s plateau, 4 s decay.
+    env = {**_env(sandbox), "EDX_BASELINE_USERS": "2", "EDX_PEAK_USERS": "12",
+           "EDX_BASELINE_S": "4", "EDX_SPIKE_S": "2", "EDX_PLATEAU_S": "6", "EDX_DECAY_S": "4",
+           "EDX_TIME_SCALE": "1"}
+    run = launcher.start(COURSE_LAUNCH, sandbox.layout.lb_url, 40, tmp_path, env=env)
+    assert run.wait() == 0, run.logs[0].read_text()[-2000:]
+    series = Series(run.metrics_file).refresh()
+    users = {t - series.first: s.users for t, s in sorted(series.seconds.items())
+             if s.users is not None}
+    assert users[1] == 2 and users[2] == 2
+    assert all(users[t] == 12 for t in (8, 9, 10) if t in users), users
+    assert max(users.values()) == 12
+    # The shape ends the run after 16 s, long before -t's 40 s.
+    assert series.last - series.first <= 19, users
+
+
+def test_replay_reproduces_the_scaled_curve(sandbox, tmp_path) -> None:
+    """Per bucket of the CSV, the measured requests/s are within 10% of rate x scale.
+
+    The first 2 s of each 6 s bucket are left out: users are spawned or stopped there,
+    and each new learner's login adds one request on top of its paced tasks."""
+    curve = tmp_path / "curve.csv"
+    curve.write_text("offset_s,rps\n0,10\n6,30\n12,16\n18,16\n")
+    run = launcher.start(ENROLLMENT_PEAK, sandbox.layout.lb_url, 60, tmp_path, env=_env(sandbox),
+                         extra_args=("--curve", str(curve), "--scale", "1.5", "--time-scale", "1"))
+    assert run.wait() == 0, run.logs[0].read_text()[-2000:]
+    series = Series(run.metrics_file).refresh()
+    start = series.first
+    for bucket, rate in enumerate((10, 30, 16)):
+        begin = start + bucket * 6 + 2
+        measured = series.window(begin, begin + 4).count / 4
+        assert measured == pytest.approx(rate * 1.5, rel=0.10), (bucket, measured)
+
+
+def test_distributed_master_merges_every_worker_request(sandbox, tmp_path) -> None:
+    run = launcher.start(COURSE_LAUNCH, sandbox.layout.lb_url, 15, tmp_path, users=30,
+                         spawn_rate=30, workers=2, env=_env(sandbox))
+    assert run.wait() == 0, run.logs[0].read_text()[-2000:]
+    master_log = run.logs[0].read_text()
+    assert "Waiting for workers to be ready, 2 of 2 connected" in master_log or \
+        "2 workers connected" in master_log, master_log[-2000:]
+    merged = sum(Series(run.metrics_file).refresh().totals().values())
+    assert merged > 100
+    assert merged == _locust_total(run.csv_prefix)
+    for log in run.logs[1:]:
+        assert "Traceback" not in log.read_text()
+
+
+def test_launcher_refuses_hosts_off_loopback(tmp_path) -> None:
+    with pytest.raises(ValueError, match="127.0.0.1 only"):
+        launcher.start(COURSE_LAUNCH, "http://10.0.0.5", 5, tmp_path)
