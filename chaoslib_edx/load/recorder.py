@@ -52,12 +52,16 @@ def route_class(name: str) -> str:
     return prefix if prefix in ROUTE_CLASSES else "other"
 
 
+_HIGHEST_MS = HIST_HIGHEST_US / 1000
+
+
 class Recorder:
     """Accumulates requests into per-second buckets and hands out finished ones."""
 
     def __init__(self) -> None:
         self.buckets: dict[int, dict[str, ClassStats]] = {}
         self.total = 0
+        self._classes: dict[str, str] = {}  # request name -> route class (names are few)
 
     def record(self, name: str, response_time_ms: float, failed: bool, status: int) -> None:
         """The per-request hot path: one dict lookup per level and one histogram add."""
@@ -65,7 +69,9 @@ class Recorder:
         classes = self.buckets.get(second)
         if classes is None:
             classes = self.buckets[second] = {}
-        cls = route_class(name)
+        cls = self._classes.get(name)
+        if cls is None:
+            cls = self._classes[name] = route_class(name)
         stats = classes.get(cls)
         if stats is None:
             stats = classes[cls] = ClassStats()
@@ -75,8 +81,9 @@ class Recorder:
             stats.failures += 1
             if status == 0 or status >= 500:
                 stats.server_errors += 1
-        stats.hist.record_value(max(HIST_LOWEST_US, min(HIST_HIGHEST_US,
-                                                        int(response_time_ms * 1000))))
+        if response_time_ms >= _HIGHEST_MS:
+            response_time_ms = _HIGHEST_MS
+        stats.hist.record_value(int(response_time_ms * 1000) or HIST_LOWEST_US)
 
     def merge(self, buckets: dict[int, dict[str, ClassStats]]) -> None:
         """Add buckets from elsewhere (a worker's report) into ours."""

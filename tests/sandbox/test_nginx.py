@@ -7,8 +7,9 @@ from chaoslib_edx.sandbox.supervisor import Supervisor
 
 def test_edge_serves_cached_asset_after_origin_stops(sandbox) -> None:
     layout = sandbox.layout
-    cached = f"{layout.cdn_url}/video/course-v1:edX+C001+2026/week2-1.mp4"
-    uncached = f"{layout.cdn_url}/video/course-v1:edX+C001+2026/week2-2.mp4"
+    # Course images: the load profiles fetch only videos, so these start uncached.
+    cached = f"{layout.cdn_url}/asset/course-v1:edX+C003+2026/course_image.png"
+    uncached = f"{layout.cdn_url}/asset/course-v1:edX+C004+2026/course_image.png"
     first = requests.get(cached, timeout=5)
     assert first.status_code == 200 and first.headers["X-Cache-Status"] == "MISS"
     body = first.content
