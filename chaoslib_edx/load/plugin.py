@@ -50,14 +50,18 @@ class MetricsPlugin:
             gevent.spawn(self.environment.runner.quit)
 
     def flush(self, final: bool = False) -> None:
+        """Write finished seconds, including sampled seconds without a request: a
+        second of silence during a fault is data, not a gap."""
         if self.out is None:
             return
         hold = MASTER_HOLD_S if isinstance(self.environment.runner, MasterRunner) else 1.0
         before = None if final else time.time() - hold
         buckets = self.recorder.take(before)
+        for second in [s for s in self.users if before is None or s < before]:
+            buckets.setdefault(second, {})
         if buckets:
-            write_lines(self.out, buckets, {s: self.users.pop(s) for s in buckets
-                                            if s in self.users})
+            write_lines(self.out, dict(sorted(buckets.items())),
+                        {s: self.users.pop(s) for s in buckets if s in self.users})
 
     def _flush_loop(self) -> None:
         while True:

@@ -44,3 +44,11 @@ def test_truncated_file_is_read_afresh(tmp_path: Path) -> None:
     series = Series(path).refresh()
     path.write_text(_lines(1, "auth: login"))
     assert series.refresh().totals() == {"auth": 1}
+
+
+def test_second_without_requests_keeps_its_users(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"t":100,"classes":{},"users":4}\n')
+    series = Series(path).refresh()
+    assert series.seconds[100].users == 4 and series.totals() == {}
+    assert series.window(100, 101).count == 0
