@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from chaoslib_edx.errors import UserError
 
@@ -56,12 +57,61 @@ class SandboxSettings(_Model):
         return value
 
 
+class Guardrails(_Model):
+    max_replica_share: float = Field(1 / 3, gt=0, lt=1,
+                                     description="most of a deployment's replicas one kill may take")
+
+
+class AwsDatabase(_Model):
+    instance: str | None = None   # RDS Multi-AZ instance id: reboot with force failover
+    cluster: str | None = None    # Aurora cluster id: failover_db_cluster
+    target_instance: str | None = None  # Aurora reader to promote (optional)
+
+    @model_validator(mode="after")
+    def _one(self) -> "AwsDatabase":
+        if bool(self.instance) == bool(self.cluster):
+            raise ValueError("give exactly one of 'instance' or 'cluster'")
+        return self
+
+
+class AwsCache(_Model):
+    replication_group: str
+    node_group: str = "0001"
+
+
+class AwsDistribution(_Model):
+    id: str
+    origin_id: str  # the S3/custom origin whose loss is the fault
+
+
+class AwsSettings(_Model):
+    region: str
+    databases: dict[str, AwsDatabase] = {}
+    caches: dict[str, AwsCache] = {}
+    distributions: dict[str, AwsDistribution] = {}
+
+
+class KubernetesDeployment(_Model):
+    name: str
+    label_selector: str
+
+
+class KubernetesSettings(_Model):
+    namespace: str = "openedx"
+    deployments: dict[str, KubernetesDeployment] = {}
+
+
 class Environment(_Model):
     name: str
     kind: Literal["sandbox", "staging", "production"]
-    driver: Literal["sandbox", "aws", "kubernetes"]
+    driver: Literal["sandbox", "aws"] = Field(
+        description="sandbox: the local platform; aws: RDS, ElastiCache, CloudFront via AWS "
+                    "and LMS pods via the kubernetes section (EKS)")
     description: str = ""
     sandbox: SandboxSettings | None = None
+    aws: AwsSettings | None = None
+    kubernetes: KubernetesSettings | None = None
+    guardrails: Guardrails = Guardrails()
 
 
 def parse_memory(value: str) -> int:
@@ -115,4 +165,6 @@ def load_environment(path: str | Path) -> Environment:
     if env.driver == "sandbox" and env.sandbox is None:
         raise UserError("the sandbox driver needs a 'sandbox' section", file=path,
                         field="sandbox")
+    if env.driver == "aws" and env.aws is None:
+        raise UserError("the aws driver needs an 'aws' section", file=path, field="aws")
     return env

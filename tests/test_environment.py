@@ -21,6 +21,8 @@ def test_committed_sandbox_environment_is_valid() -> None:
     ("name: x\nkind: sandbox\ndriver: sandbox\nsandbox: {redis: {maxmemory: lots}}\n",
      "sandbox.redis.maxmemory"),
     ("name: x\nkind: prod\ndriver: sandbox\nsandbox: {}\n", "kind"),
+    ("name: x\nkind: staging\ndriver: aws\naws: {region: eu-west-1, databases: {edxapp: {}}}\n",
+     "aws.databases.edxapp"),
     ("kind: sandbox\ndriver: sandbox\nsandbox: {}\n", "name"),
     ("name: x\nkind: sandbox\ndriver: sandbox\n", "sandbox"),
 ])

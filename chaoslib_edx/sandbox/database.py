@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS enrollments (
     created DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     PRIMARY KEY (learner_id, course_id)
 );
+CREATE TABLE IF NOT EXISTS write_probe (
+    id INT PRIMARY KEY,
+    written DATETIME(3) NOT NULL
+);
 CREATE TABLE IF NOT EXISTS grades (
     learner_id INT NOT NULL,
     course_id VARCHAR(128) NOT NULL,

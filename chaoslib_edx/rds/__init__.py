@@ -1,0 +1,1 @@
+"""Database faults: a Multi-AZ / Aurora failover and its probes."""

@@ -1,0 +1,118 @@
+"""The database fault on the sandbox: MariaDB primary loss, replica promotion, endpoint
+re-pointed (what RDS Multi-AZ does with its DNS name), old primary back as the standby."""
+
+import signal
+import time
+
+import pymysql
+from chaoslib.types import Secrets
+
+from chaoslib_edx.sandbox import database, secrets
+from chaoslib_edx.sandbox.layout import DB_NODES, Layout
+from chaoslib_edx.sandbox.supervisor import Supervisor
+from chaoslib_edx.targets import Target
+
+
+def _other(node: str) -> str:
+    return DB_NODES[1] if node == DB_NODES[0] else DB_NODES[0]
+
+
+def _sql(layout: Layout, node: str, *statements: str, args: tuple = ()) -> tuple:
+    with database.admin_connect(layout, node) as conn, conn.cursor() as cur:
+        for statement in statements:
+            cur.execute(statement, args if "%s" in statement else ())
+        return cur.fetchall()
+
+
+def _repoint(layout: Layout, node: str) -> None:
+    database.point_endpoint(layout, node)
+    Supervisor(layout).signal("nginx", signal.SIGHUP)  # nginx re-reads the stream upstream
+
+
+def _promote(layout: Layout, node: str, timeout: float = 30) -> None:
+    """Apply what the replica already received, then make it a writable primary."""
+    _sql(layout, node, "STOP SLAVE IO_THREAD")
+    deadline = time.monotonic() + timeout
+    with database.admin_connect(layout, node, cursorclass=pymysql.cursors.DictCursor) as conn:
+        with conn.cursor() as cur:
+            while time.monotonic() < deadline:
+                cur.execute("SHOW SLAVE STATUS")
+                row = cur.fetchone()
+                if not row or row["Slave_SQL_Running_State"].startswith("Slave has read all") \
+                        or row["Slave_SQL_Running"] != "Yes":
+                    break
+                time.sleep(0.05)
+    _sql(layout, node, "STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = OFF")
+
+
+def _follow(layout: Layout, node: str, primary: str) -> None:
+    """Make NODE a read-only replica of PRIMARY (GTID, from NODE's own current position)."""
+    password = secrets.read(layout.secrets_file)["DB_REPL_PASSWORD"]
+    _sql(layout, node, "SET GLOBAL read_only = ON", "STOP SLAVE", "RESET SLAVE ALL")
+    _sql(layout, node, "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%s, "
+         "MASTER_USER='repl', MASTER_PASSWORD=%s, MASTER_USE_GTID=current_pos, "
+         "MASTER_CONNECT_RETRY=1", args=(layout.db_port(primary), password))
+    _sql(layout, node, "START SLAVE")
+
+
+def failover(target: Target, *, secrets: Secrets | None, downtime_seconds: float) -> dict:
+    layout = target.layout
+    sup = Supervisor(layout)
+    old = database.endpoint_target(layout)
+    new = _other(old)
+    began = time.monotonic()
+    sup.stop(old)                     # the primary instance is lost
+    time.sleep(downtime_seconds)      # detection and promotion (60-120 s on RDS)
+    _promote(layout, new)
+    _repoint(layout, new)
+    promoted_after = time.monotonic() - began
+    sup.start(old)                    # the old primary returns as the standby
+    database.wait_ready(layout, old)
+    _follow(layout, old, new)
+    return {"old_primary": old, "new_primary": new,
+            "write_outage_seconds": round(promoted_after, 3)}
+
+
+def restore(target: Target, *, secrets: Secrets | None) -> dict:
+    """Converge to db-a primary, db-b its replica, from any point of a failover."""
+    layout = target.layout
+    sup = Supervisor(layout)
+    home, standby = DB_NODES
+    for node in DB_NODES:
+        sup.start(node)
+        database.wait_ready(layout, node)
+    current = database.endpoint_target(layout)
+    if current != home:
+        # Controlled switchover: freeze writes, let home catch up, swap roles.
+        _sql(layout, current, "SET GLOBAL read_only = ON")
+        (pos,), = _sql(layout, current, "SELECT @@gtid_binlog_pos")
+        status = database.replication_status(layout, home)
+        if status.get("replicating"):
+            _sql(layout, home, "SELECT MASTER_GTID_WAIT(%s, 30)", args=(pos,))
+    if database.replication_status(layout, home).get("io") or \
+            database.replication_status(layout, home)["read_only"]:
+        _promote(layout, home)
+    if current != home:
+        _repoint(layout, home)
+    if not database.replication_status(layout, standby).get("replicating"):
+        _follow(layout, standby, home)
+    return {"primary": home, "replica": standby, "was_primary": current}
+
+
+def writable(target: Target, *, secrets: Secrets | None) -> bool:
+    """A write through the endpoint, as the application user, succeeds."""
+    layout = target.layout
+    password = secrets.read(layout.secrets_file)["DB_PASSWORD"]
+    try:
+        with pymysql.connect(host="127.0.0.1", port=layout.port("db_endpoint"), user="edxapp",
+                             password=password, database="edxapp", connect_timeout=2,
+                             read_timeout=3, write_timeout=3, autocommit=True) as conn:
+            with conn.cursor() as cur:
+                cur.execute("REPLACE INTO write_probe VALUES (1, NOW(3))")
+        return True
+    except pymysql.err.MySQLError:
+        return False
+
+
+def primary(target: Target, *, secrets: Secrets | None) -> str:
+    return database.endpoint_target(target.layout)

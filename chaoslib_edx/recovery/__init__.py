@@ -1,0 +1,1 @@
+"""The recovery ledger: every fault's rollback on disk before the fault, run on every path."""
