@@ -7,7 +7,7 @@ import time
 import pymysql
 from chaoslib.types import Secrets
 
-from chaoslib_edx.sandbox import database, secrets
+from chaoslib_edx.sandbox import credentials, database
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from chaoslib_edx.targets import Target
@@ -47,7 +47,7 @@ def _promote(layout: Layout, node: str, timeout: float = 30) -> None:
 
 def _follow(layout: Layout, node: str, primary: str) -> None:
     """Make NODE a read-only replica of PRIMARY (GTID, from NODE's own current position)."""
-    password = secrets.read(layout.secrets_file)["DB_REPL_PASSWORD"]
+    password = credentials.read(layout.secrets_file)["DB_REPL_PASSWORD"]
     _sql(layout, node, "SET GLOBAL read_only = ON", "STOP SLAVE", "RESET SLAVE ALL")
     _sql(layout, node, "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%s, "
          "MASTER_USER='repl', MASTER_PASSWORD=%s, MASTER_USE_GTID=current_pos, "
@@ -102,7 +102,7 @@ def restore(target: Target, *, secrets: Secrets | None) -> dict:
 def writable(target: Target, *, secrets: Secrets | None) -> bool:
     """A write through the endpoint, as the application user, succeeds."""
     layout = target.layout
-    password = secrets.read(layout.secrets_file)["DB_PASSWORD"]
+    password = credentials.read(layout.secrets_file)["DB_PASSWORD"]
     try:
         with pymysql.connect(host="127.0.0.1", port=layout.port("db_endpoint"), user="edxapp",
                              password=password, database="edxapp", connect_timeout=2,

@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import yaml
 
-from chaoslib_edx.sandbox import assets, configs, database, health, preflight, secrets
+from chaoslib_edx.sandbox import assets, configs, credentials, database, health, preflight
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
 
@@ -41,7 +41,7 @@ def up(layout: Layout, env_file: Path | str, timeout: float = 90) -> UpResult:
         state = {"version": preflight.STATE_VERSION, "port_base": layout.settings.port_base,
                  "bootstrapped": False}
         _write_state(layout, state)
-    creds = secrets.ensure(layout.secrets_file)
+    creds = credentials.ensure(layout.secrets_file)
     configs.render_all(layout, binaries)
     if not layout.db_endpoint_conf.exists():
         database.point_endpoint(layout, DB_NODES[0])

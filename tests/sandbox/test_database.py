@@ -2,7 +2,7 @@
 
 import pymysql
 
-from chaoslib_edx.sandbox import database, secrets
+from chaoslib_edx.sandbox import credentials, database
 from chaoslib_edx.sandbox.database import course_id
 from tests.sandbox.helpers import eventually, login
 
@@ -35,7 +35,7 @@ def test_replica_is_read_only_and_replicating(sandbox) -> None:
 
 def test_app_user_reaches_the_primary_through_the_endpoint(sandbox) -> None:
     layout = sandbox.layout
-    password = secrets.read(layout.secrets_file)["DB_PASSWORD"]
+    password = credentials.read(layout.secrets_file)["DB_PASSWORD"]
     with pymysql.connect(host="127.0.0.1", port=layout.port("db_endpoint"), user="edxapp",
                          password=password, database="edxapp") as conn, conn.cursor() as cur:
         cur.execute("SELECT @@port, @@read_only")

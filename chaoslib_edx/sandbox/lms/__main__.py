@@ -6,7 +6,7 @@ from pathlib import Path
 
 from waitress import serve
 
-from chaoslib_edx.sandbox import secrets
+from chaoslib_edx.sandbox import credentials
 from chaoslib_edx.sandbox.lms.app import LmsConfig, create_app
 
 
@@ -19,7 +19,7 @@ def main() -> None:
     settings = json.loads((args.state_dir / "conf" / "lms.json").read_text())
     config = LmsConfig(replica=args.replica, db_port=settings["db_port"],
                        redis_port=settings["redis_port"],
-                       db_password=secrets.read(args.state_dir / "secrets.env")["DB_PASSWORD"])
+                       db_password=credentials.read(args.state_dir / "secrets.env")["DB_PASSWORD"])
     serve(create_app(config), host="127.0.0.1", port=args.port,
           threads=settings["threads"], ident=f"edx-sandbox-{args.replica}",
           connection_limit=1000, channel_timeout=30)

@@ -1,0 +1,43 @@
+"""Cache loss on ElastiCache: reboot the replication group's nodes (an in-memory cache
+comes back empty), then wait until the group is available again."""
+
+import time
+
+from chaosaws.elasticache.actions import reboot_cache_clusters
+from chaoslib.types import Secrets
+
+from chaoslib_edx import aws
+from chaoslib_edx.environment import AwsCache
+from chaoslib_edx.targets import Target
+
+
+def _group(target: Target, secrets: Secrets | None) -> dict:
+    spec: AwsCache = target.spec
+    client = aws.client("elasticache", target, secrets)
+    return client.describe_replication_groups(
+        ReplicationGroupId=spec.replication_group)["ReplicationGroups"][0]
+
+
+def evict(target: Target, *, secrets: Secrets | None, maxmemory: str, fill_mb: int) -> dict:
+    members = _group(target, secrets)["MemberClusters"]
+    reboot_cache_clusters(cluster_ids=members, configuration=aws.chaosaws_configuration(target),
+                          secrets=secrets)
+    return {"rebooted": members}
+
+
+def restore(target: Target, *, secrets: Secrets | None, timeout_s: float = 900) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while (status := _group(target, secrets)["Status"]) != "available":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"cache '{target.name}' still '{status}' after {timeout_s:.0f}s")
+        time.sleep(5)
+    return {"status": status}
+
+
+def memory(target: Target, *, secrets: Secrets | None) -> dict:
+    group = _group(target, secrets)
+    return {"status": group["Status"], "members": group["MemberClusters"]}
+
+
+def healthy(target: Target, *, secrets: Secrets | None) -> bool:
+    return _group(target, secrets)["Status"] == "available"

@@ -1,0 +1,1 @@
+"""CDN faults: the video/asset origin behind the edge is lost, and its probes."""

@@ -1,0 +1,31 @@
+"""CDN actions: lose the video origin behind the edge, and restore it."""
+
+from chaoslib.types import Configuration, Secrets
+
+from chaoslib_edx.recovery.ledger import record_rollback, settle
+from chaoslib_edx.targets import resolve
+
+__all__ = ["break_video_origin", "restore_video_origin"]
+
+_ROLLBACK = "chaoslib_edx.cdn.actions:restore_video_origin"
+
+
+def break_video_origin(distribution: str = "video", configuration: Configuration = None,
+                       secrets: Secrets = None) -> dict:
+    """Lose the video/asset origin behind the CDN: cached objects keep being served (stale
+    if needed), misses fail. CloudFront: the origin is pointed at an unreachable host; the
+    sandbox: the origin process stops. The saved origin is in the ledger first."""
+    target = resolve("cdn", distribution, configuration)
+    saved = target.drive("snapshot", secrets)
+    record_rollback("break_video_origin", _ROLLBACK,
+                    {"distribution": distribution, "saved": saved}, configuration)
+    return target.drive("break_origin", secrets)
+
+
+def restore_video_origin(distribution: str = "video", saved: dict = None,
+                         configuration: Configuration = None, secrets: Secrets = None) -> dict:
+    """Put the video origin back (the saved CloudFront origin, or restart the sandbox's)."""
+    target = resolve("cdn", distribution, configuration)
+    result = target.drive("restore", secrets, saved=saved or {})
+    settle(_ROLLBACK, {"distribution": distribution, "saved": saved or {}}, configuration)
+    return result

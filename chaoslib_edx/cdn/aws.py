@@ -1,0 +1,67 @@
+"""Origin loss on CloudFront: point the video origin at an unreachable host, and put the
+saved origin back. The saved origin travels in the ledger, so recovery works after a crash."""
+
+import time
+
+from chaoslib.types import Secrets
+
+from chaoslib_edx import aws
+from chaoslib_edx.environment import AwsDistribution
+from chaoslib_edx.targets import Target
+
+UNREACHABLE = "origin-loss.invalid"  # RFC 6761: never resolves
+
+
+def _origin(config: dict, origin_id: str) -> dict:
+    for origin in config["Origins"]["Items"]:
+        if origin["Id"] == origin_id:
+            return origin
+    raise RuntimeError(f"the distribution has no origin '{origin_id}'")
+
+
+def _set_domain(target: Target, secrets: Secrets | None, domain: str) -> str:
+    spec: AwsDistribution = target.spec
+    cloudfront = aws.client("cloudfront", target, secrets)
+    current = cloudfront.get_distribution_config(Id=spec.id)
+    config = current["DistributionConfig"]
+    _origin(config, spec.origin_id)["DomainName"] = domain
+    response = cloudfront.update_distribution(Id=spec.id, IfMatch=current["ETag"],
+                                              DistributionConfig=config)
+    return response["Distribution"]["Status"]
+
+
+def _wait_deployed(target: Target, secrets: Secrets | None, timeout_s: float = 1800) -> None:
+    spec: AwsDistribution = target.spec
+    cloudfront = aws.client("cloudfront", target, secrets)
+    deadline = time.monotonic() + timeout_s
+    while cloudfront.get_distribution(Id=spec.id)["Distribution"]["Status"] != "Deployed":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"distribution {spec.id} not Deployed after {timeout_s:.0f}s")
+        time.sleep(10)
+
+
+def snapshot(target: Target, *, secrets: Secrets | None) -> dict:
+    spec: AwsDistribution = target.spec
+    config = aws.client("cloudfront", target, secrets).get_distribution_config(
+        Id=spec.id)["DistributionConfig"]
+    return {"origin_domain_name": _origin(config, spec.origin_id)["DomainName"]}
+
+
+def break_origin(target: Target, *, secrets: Secrets | None) -> dict:
+    status = _set_domain(target, secrets, UNREACHABLE)
+    _wait_deployed(target, secrets)
+    return {"origin": UNREACHABLE, "status": status}
+
+
+def restore(target: Target, *, secrets: Secrets | None, saved: dict) -> dict:
+    _set_domain(target, secrets, saved["origin_domain_name"])
+    _wait_deployed(target, secrets)
+    return {"origin": saved["origin_domain_name"]}
+
+
+def serving(target: Target, *, secrets: Secrets | None) -> bool:
+    spec: AwsDistribution = target.spec
+    cloudfront = aws.client("cloudfront", target, secrets)
+    distribution = cloudfront.get_distribution(Id=spec.id)["Distribution"]
+    origin = _origin(distribution["DistributionConfig"], spec.origin_id)
+    return origin["DomainName"] != UNREACHABLE and distribution["Status"] == "Deployed"

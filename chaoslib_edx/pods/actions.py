@@ -1,0 +1,43 @@
+"""Replica actions: kill a bounded share of LMS replicas, then wait until all are ready."""
+
+import math
+
+from chaoslib.types import Configuration, Secrets
+
+from chaoslib_edx.recovery.ledger import record_rollback, settle
+from chaoslib_edx.targets import GuardrailRefused, resolve
+
+__all__ = ["kill_lms_replicas", "wait_lms_replicas_ready"]
+
+_ROLLBACK = "chaoslib_edx.pods.actions:wait_lms_replicas_ready"
+
+
+def kill_lms_replicas(deployment: str = "lms", share: float = 0.34, count: int = 0,
+                      grace_period_seconds: int = 0, configuration: Configuration = None,
+                      secrets: Secrets = None) -> dict:
+    """Kill a share of the LMS replicas (count wins when > 0); grace 0 is a SIGKILL.
+
+    Never more than the environment's guardrails.max_replica_share (default 1/3) and
+    never all replicas: a larger request is refused before anything is killed.
+    """
+    target = resolve("pods", deployment, configuration)
+    total = target.drive("replicas", secrets)
+    wanted = count if count > 0 else max(1, math.floor(share * total))
+    limit = target.environment.guardrails.max_replica_share
+    if wanted >= total or wanted / total > limit + 1e-9:
+        raise GuardrailRefused(
+            f"killing {wanted} of {total} '{deployment}' replicas exceeds the blast radius "
+            f"(at most {limit:.0%} of them, never all)", file=target.env_file,
+            field="guardrails.max_replica_share",
+            fix="Ask for a smaller share or count, or raise the limit deliberately")
+    record_rollback("kill_lms_replicas", _ROLLBACK, {"deployment": deployment}, configuration)
+    return target.drive("kill", secrets, count=wanted, grace_period_seconds=grace_period_seconds)
+
+
+def wait_lms_replicas_ready(deployment: str = "lms", timeout_seconds: int = 120,
+                            configuration: Configuration = None, secrets: Secrets = None) -> dict:
+    """Wait until every LMS replica is running and ready (starting any left stopped)."""
+    result = resolve("pods", deployment, configuration).drive(
+        "wait_ready", secrets, timeout_seconds=timeout_seconds)
+    settle(_ROLLBACK, {"deployment": deployment}, configuration)
+    return result
