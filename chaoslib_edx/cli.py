@@ -33,6 +33,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
       edx-gameday sandbox smoke     one learner journey through LB and CDN
       edx-gameday sandbox down      stop everything; no process left behind
 
+    Faults are Chaos Toolkit experiments (experiments/*.yaml, `chaos run`); each records
+    its rollback in a ledger before acting, and `edx-gameday recover` runs what a crash
+    left pending.
+
     Exit codes: 0 ok, 1 a check failed, 2 bad input or configuration (nothing was
     changed), 3 aborted by a guardrail.
     """
@@ -180,6 +184,33 @@ def smoke(env_file: str, state_dir: str | None, port_base: int | None) -> None:
         click.echo(f"  {row['step']:<14} {row['status']:>3}  {row['ms']:>7.1f} ms")
     failed = [r["step"] for r in rows if not r["ok"]]
     click.echo("smoke: " + ("all steps passed" if not failed else "FAILED: " + ", ".join(failed)))
+    sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.option("--env", "env_file", default=DEFAULT_ENV, show_default=True,
+              type=click.Path(dir_okay=False), help="The environment the faults were applied to.")
+@click.option("--ledger", type=click.Path(dir_okay=False),
+              help="Ledger file (default runs/ledger-<environment name>.jsonl).")
+def recover(env_file: str, ledger: str | None) -> None:
+    """Run every rollback still pending in the recovery ledger (after a crash or SIGKILL).
+
+    Each fault records its rollback before it acts; this runs what never ran, newest
+    first. Safe to repeat: with nothing pending it does nothing. Exit 1 if one failed.
+    """
+    from chaoslib_edx.recovery.ledger import LEDGER_KEY, Ledger, ledger_path
+    from chaoslib_edx.targets import ENV_KEY
+
+    load_environment(env_file)  # a bad file is exit 2 before anything runs
+    configuration = {ENV_KEY: env_file, **({LEDGER_KEY: ledger} if ledger else {})}
+    book = Ledger(ledger_path(configuration))
+    results = book.run_pending(configuration, None)
+    for result in results:
+        state = "ok" if result["ok"] else f"FAILED: {result['error']}"
+        click.echo(f"  {result['rollback']:<50} {state}")
+    failed = [r for r in results if not r["ok"]]
+    click.echo(f"recover: {len(results) - len(failed)} rollbacks ran, {len(failed)} failed, "
+               f"ledger {book.path}" if results else f"recover: nothing pending in {book.path}")
     sys.exit(1 if failed else 0)
 
 

@@ -83,9 +83,11 @@ class LaunchCurve:
         return None
 
     def spawn_rate(self) -> float:
-        """Users per wall second that keeps up with the steepest part (the spike)."""
+        """Users per wall second: the baseline within a second, and fast enough to follow
+        the steepest part (the spike)."""
         spike_wall = max(self.spike_s / self.time_scale, 0.5)
-        return max(1.0, math.ceil((self.peak_users - self.baseline_users) / spike_wall))
+        return float(max(1, self.baseline_users,
+                         math.ceil((self.peak_users - self.baseline_users) / spike_wall)))
 
 
 @dataclass(frozen=True)

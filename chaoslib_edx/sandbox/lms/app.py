@@ -29,11 +29,16 @@ class LmsConfig:
 
 
 class _Db:
-    """One connection per worker thread to the DB endpoint, reopened after an error."""
+    """One connection per worker thread to the DB endpoint. Like Django's
+    CONN_HEALTH_CHECKS, a reused connection is pinged once per request, so a connection
+    left stale by a failover is replaced instead of failing a learner's request."""
 
     def __init__(self, config: LmsConfig) -> None:
         self._config = config
         self._local = threading.local()
+
+    def new_request(self) -> None:
+        self._local.checked = False
 
     def _connect(self) -> pymysql.Connection:
         return pymysql.connect(host="127.0.0.1", port=self._config.db_port, user="edxapp",
@@ -46,6 +51,9 @@ class _Db:
         try:
             if conn is None:
                 conn = self._local.conn = self._connect()
+            elif not getattr(self._local, "checked", False):
+                conn.ping(reconnect=True)
+            self._local.checked = True
             with conn.cursor() as cur:
                 cur.execute(sql, args)
                 return list(cur.fetchall())
@@ -80,6 +88,10 @@ def create_app(config: LmsConfig) -> Flask:
         if learner() is None:
             return redirect(f"/login?next={request.path}", code=302)
         return None
+
+    @app.before_request
+    def check_connection_on_next_query() -> None:
+        db.new_request()
 
     @app.after_request
     def tag_replica(response: Response) -> Response:

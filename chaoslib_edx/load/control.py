@@ -1,0 +1,76 @@
+"""Chaos Toolkit control: run the course-launch load around a plain `chaos run`.
+
+Steady-state probes need live load. With this control an experiment brings its own:
+flat load of `edx_load_users` learners against the environment's LMS, metrics to
+`edx_metrics_file`, stopped after the experiment. The game-day runner sets
+`edx_load: external` and runs one load for the whole timeline instead.
+
+    controls:
+      - name: load
+        provider: {type: python, module: chaoslib_edx.load.control}
+"""
+
+import logging
+import time
+from pathlib import Path
+
+from chaoslib.types import Configuration, Experiment, Secrets
+
+from chaoslib_edx.environment import load_environment
+from chaoslib_edx.load import launcher
+from chaoslib_edx.load.series import Series
+from chaoslib_edx.sandbox.layout import Layout
+from chaoslib_edx.targets import environment_file
+
+logger = logging.getLogger("chaostoolkit")
+PROFILE = Path(__file__).resolve().parents[2] / "loadprofiles" / "course_launch.py"
+_runs: dict[str, launcher.LoadRun] = {}
+
+
+def _settings(configuration: Configuration | None) -> dict:
+    config = configuration or {}
+    return {"mode": config.get("edx_load", "control"),
+            "metrics": Path(config.get("edx_metrics_file", "runs/chaos/metrics.jsonl")),
+            "users": int(config.get("edx_load_users", 20)),
+            "seconds": int(config.get("edx_load_seconds", 180)),
+            "warmup": int(config.get("edx_load_warmup_seconds", 12))}
+
+
+def before_experiment_control(context: Experiment, configuration: Configuration = None,
+                              secrets: Secrets = None, **kwargs: object) -> None:
+    settings = _settings(configuration)
+    if settings["mode"] == "external":
+        return
+    env = load_environment(environment_file(configuration))
+    if env.driver != "sandbox":
+        raise ValueError("the load control drives the sandbox only; against staging run "
+                         "load with edx-gameday run (edx_load: external)")
+    layout = Layout.from_settings(env.sandbox, Path.cwd())
+    metrics = settings["metrics"]
+    metrics.unlink(missing_ok=True)
+    users, seconds = settings["users"], settings["seconds"]
+    # A flat curve: the launch shape with baseline = peak and the whole run as baseline.
+    flat = {"EDX_BASELINE_USERS": str(users), "EDX_PEAK_USERS": str(users),
+            "EDX_BASELINE_S": str(seconds), "EDX_SPIKE_S": "0", "EDX_PLATEAU_S": "0",
+            "EDX_DECAY_S": "0", "EDX_TIME_SCALE": "1", "EDX_CDN_URL": layout.cdn_url,
+            "EDX_LEARNERS": str(env.sandbox.seed.learners),
+            "EDX_COURSES": str(env.sandbox.seed.courses),
+            "EDX_LEARNER_PASSWORD": env.sandbox.seed.learner_password}
+    run = launcher.start(PROFILE, layout.lb_url, seconds, metrics.parent, env=flat,
+                         metrics_file=metrics)
+    _runs[str(metrics)] = run
+    series = Series(metrics)
+    deadline = time.monotonic() + settings["warmup"] + 30
+    while len(series.refresh().seconds) < settings["warmup"]:
+        if time.monotonic() > deadline or run.master.poll() is not None:
+            raise RuntimeError(f"load did not start; see {run.logs[0]}")
+        time.sleep(0.5)
+    logger.info(f"load: {users} learners against {layout.lb_url}, metrics in {metrics}")
+
+
+def after_experiment_control(context: Experiment, state: object,
+                             configuration: Configuration = None, secrets: Secrets = None,
+                             **kwargs: object) -> None:
+    run = _runs.pop(str(_settings(configuration)["metrics"]), None)
+    if run is not None:
+        run.stop()
