@@ -46,6 +46,11 @@ class Sandbox:
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return run_cli(*args, "--env", str(self.env_file))
 
+    def configuration(self, tmp_path: Path) -> dict:
+        """Chaos Toolkit configuration for activities against this sandbox."""
+        return {"edx_environment": str(self.env_file),
+                "edx_ledger": str(tmp_path / "ledger.jsonl")}
+
     def status(self) -> dict:
         result = self.cli("sandbox", "status", "--json")
         return json.loads(result.stdout)

@@ -12,7 +12,7 @@ __all__ = ["kill_lms_replicas", "wait_lms_replicas_ready"]
 _ROLLBACK = "chaoslib_edx.pods.actions:wait_lms_replicas_ready"
 
 
-def kill_lms_replicas(deployment: str = "lms", share: float = 0.34, count: int = 0,
+def kill_lms_replicas(deployment: str = "lms", share: float = 0.33, count: int = 0,
                       grace_period_seconds: int = 0, configuration: Configuration = None,
                       secrets: Secrets = None) -> dict:
     """Kill a share of the LMS replicas (count wins when > 0); grace 0 is a SIGKILL.
@@ -23,10 +23,12 @@ def kill_lms_replicas(deployment: str = "lms", share: float = 0.34, count: int =
     target = resolve("pods", deployment, configuration)
     total = target.drive("replicas", secrets)
     wanted = count if count > 0 else max(1, math.floor(share * total))
+    requested = wanted / total if count > 0 else share
     limit = target.environment.guardrails.max_replica_share
-    if wanted >= total or wanted / total > limit + 1e-9:
+    if wanted >= total or max(requested, wanted / total) > limit + 1e-9:
         raise GuardrailRefused(
-            f"killing {wanted} of {total} '{deployment}' replicas exceeds the blast radius "
+            f"killing {requested:.0%} ({wanted} of {total}) of the '{deployment}' replicas "
+            f"exceeds the blast radius "
             f"(at most {limit:.0%} of them, never all)", file=target.env_file,
             field="guardrails.max_replica_share",
             fix="Ask for a smaller share or count, or raise the limit deliberately")

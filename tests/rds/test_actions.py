@@ -1,0 +1,70 @@
+"""Database failover on the real sandbox under light load, and its rollback."""
+
+import threading
+import time
+
+from chaoslib_edx.rds.actions import failover_database, restore_database
+from chaoslib_edx.rds.probes import database_primary, database_writable
+from chaoslib_edx.recovery.ledger import Ledger
+from chaoslib_edx.sandbox import database
+from chaoslib_edx.sandbox.database import course_id
+from tests.sandbox.helpers import eventually, login
+
+
+def test_writes_fail_then_land_on_the_promoted_replica(sandbox, tmp_path) -> None:
+    config = sandbox.configuration(tmp_path)
+    base = sandbox.layout.lb_url
+    session = login(base, "learner40")
+    results: list[tuple[float, int]] = []
+    stop = threading.Event()
+
+    def enroll_forever() -> None:
+        for attempt in range(3000):  # bounded
+            if stop.is_set():
+                return
+            course = course_id(1 + attempt % 4)
+            code = session.post(f"{base}/api/enrollment/v1/enrollment", timeout=5,
+                                json={"course_details": {"course_id": course}}).status_code
+            results.append((time.monotonic(), code))
+            time.sleep(0.02)
+
+    writer = threading.Thread(target=enroll_forever, daemon=True)
+    writer.start()
+    try:
+        eventually(lambda: len(results) > 20)
+        began = time.monotonic()
+        outcome = failover_database("edxapp", downtime_seconds=2, configuration=config)
+        assert outcome["old_primary"] == "db-a" and outcome["new_primary"] == "db-b"
+        assert Ledger(config["edx_ledger"]).pending()[0].rollback.endswith("restore_database")
+        ended = time.monotonic()
+        eventually(lambda: len([t for t, _ in results if t > ended + 1]) > 20)
+    finally:
+        stop.set()
+        writer.join()
+    during = [c for t, c in results if began <= t <= began + 2]
+    after = [c for t, c in results if t > ended + 1]
+    assert 503 in during, during                   # writes failed while the primary was gone
+    assert after and set(after) == {200}, after    # and succeed on the promoted replica
+    assert database_primary("edxapp", configuration=config) == "db-b"
+    assert database.replication_status(sandbox.layout, "db-b")["read_only"] is False
+    assert database.replication_status(sandbox.layout, "db-a")["replicating"] is True
+    status = sandbox.status()
+    assert status["checks"]["db"]["primary"] == "db-b" and status["state"] == "healthy"
+
+    restored = restore_database("edxapp", configuration=config)
+    assert restored["primary"] == "db-a"
+    assert database_primary("edxapp", configuration=config) == "db-a"
+    assert database_writable("edxapp", configuration=config) is True
+    assert database.replication_status(sandbox.layout, "db-b")["replicating"] is True
+    assert Ledger(config["edx_ledger"]).pending() == []
+    assert sandbox.status()["state"] == "healthy"
+    # A write made on db-b while it was primary survived the failback.
+    with database.admin_connect(sandbox.layout, "db-a") as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM edxapp.enrollments WHERE learner_id = 40")
+        assert cur.fetchone()[0] == 4
+
+
+def test_restore_is_idempotent(sandbox, tmp_path) -> None:
+    config = sandbox.configuration(tmp_path)
+    assert restore_database("edxapp", configuration=config)["was_primary"] == "db-a"
+    assert sandbox.status()["state"] == "healthy"
