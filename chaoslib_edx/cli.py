@@ -188,6 +188,45 @@ def smoke(env_file: str, state_dir: str | None, port_base: int | None) -> None:
 
 
 @cli.command()
+@click.argument("experiment", type=click.Path(dir_okay=False))
+@click.option("--env", "env_file", type=click.Path(dir_okay=False),
+              help="Environment inventory (default: the experiment's edx_environment).")
+@click.option("--confirm-production", metavar="NAME",
+              help="Confirm a run against the production environment NAME.")
+def check(experiment: str, env_file: str | None, confirm_production: str | None) -> None:
+    """Check an experiment's faults against the inventory and guardrails; act on nothing.
+
+    Prints which fault would act on which target through which driver. Exit 2 when one
+    is refused (a target not in the inventory, a pod kill over the blast radius, a
+    production environment without --confirm-production).
+
+    \b
+      edx-gameday check experiments/lms-pod-kill.yaml --env gamedays/environments/sandbox.yaml
+    """
+    from chaoslib.configuration import load_configuration
+    from chaoslib.exceptions import ChaosException
+    from chaoslib.loader import load_experiment
+
+    from chaoslib_edx.guardrails import check_experiment
+    from chaoslib_edx.targets import CONFIRM_KEY, ENV_KEY
+
+    try:
+        loaded = load_experiment(experiment)
+    except ChaosException as exc:
+        raise UserError(f"not a Chaos Toolkit experiment: {exc}", file=experiment) from None
+    configuration = load_configuration(loaded.get("configuration", {}))
+    if env_file:
+        configuration[ENV_KEY] = env_file
+    if confirm_production:
+        configuration[CONFIRM_KEY] = confirm_production
+    planned = check_experiment(loaded, configuration, None)
+    for name, target in planned:
+        click.echo(f"  {name:<32} {target.kind} '{target.name}' via {target.driver} "
+                   f"({target.environment.kind} environment '{target.environment.name}')")
+    click.echo(f"check: {len(planned)} fault activities pass the guardrails; nothing was run")
+
+
+@cli.command()
 @click.option("--env", "env_file", default=DEFAULT_ENV, show_default=True,
               type=click.Path(dir_okay=False), help="The environment the faults were applied to.")
 @click.option("--ledger", type=click.Path(dir_okay=False),

@@ -5,7 +5,7 @@ import math
 from chaoslib.types import Configuration, Secrets
 
 from chaoslib_edx.recovery.ledger import record_rollback, settle
-from chaoslib_edx.targets import GuardrailRefused, resolve
+from chaoslib_edx.targets import GuardrailRefused, Target, resolve
 
 __all__ = ["kill_lms_replicas", "wait_lms_replicas_ready"]
 
@@ -21,19 +21,25 @@ def kill_lms_replicas(deployment: str = "lms", share: float = 0.33, count: int =
     never all replicas: a larger request is refused before anything is killed.
     """
     target = resolve("pods", deployment, configuration)
+    wanted = planned_kill(target, share, count, secrets)
+    record_rollback("kill_lms_replicas", _ROLLBACK, {"deployment": deployment}, configuration)
+    return target.drive("kill", secrets, count=wanted, grace_period_seconds=grace_period_seconds)
+
+
+def planned_kill(target: Target, share: float, count: int, secrets: Secrets | None) -> int:
+    """How many replicas a kill takes, or GuardrailRefused when that is too many."""
     total = target.drive("replicas", secrets)
     wanted = count if count > 0 else max(1, math.floor(share * total))
     requested = wanted / total if count > 0 else share
     limit = target.environment.guardrails.max_replica_share
     if wanted >= total or max(requested, wanted / total) > limit + 1e-9:
         raise GuardrailRefused(
-            f"killing {requested:.0%} ({wanted} of {total}) of the '{deployment}' replicas "
+            f"killing {requested:.0%} ({wanted} of {total}) of the '{target.name}' replicas "
             f"exceeds the blast radius "
             f"(at most {limit:.0%} of them, never all)", file=target.env_file,
             field="guardrails.max_replica_share",
             fix="Ask for a smaller share or count, or raise the limit deliberately")
-    record_rollback("kill_lms_replicas", _ROLLBACK, {"deployment": deployment}, configuration)
-    return target.drive("kill", secrets, count=wanted, grace_period_seconds=grace_period_seconds)
+    return wanted
 
 
 def wait_lms_replicas_ready(deployment: str = "lms", timeout_seconds: int = 120,

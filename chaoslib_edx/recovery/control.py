@@ -1,10 +1,13 @@
-"""Chaos Toolkit control: after the experiment, run every rollback still in the ledger.
+"""Chaos Toolkit control for safety: guardrails before, the recovery ledger after.
 
-chaoslib's default rollback strategy skips rollbacks when a run is interrupted
-(SIGINT/SIGTERM) or failed; it still ends its controls, so this runs on every path.
+Before the experiment every fault is checked against the inventory and guardrails
+(a refusal interrupts the run before anything acts). After it, every rollback still in
+the ledger runs: chaoslib's default strategy skips rollbacks when a run is interrupted
+(SIGINT/SIGTERM) or failed, but it still ends its controls, so this runs on every path.
+List it first, so nothing (not even load) starts before the guardrails pass:
 
     controls:
-      - name: recovery-ledger
+      - name: safety
         provider: {type: python, module: chaoslib_edx.recovery.control}
 """
 
@@ -12,9 +15,17 @@ import logging
 
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
+from chaoslib_edx.guardrails import check_experiment
 from chaoslib_edx.recovery.ledger import Ledger, ledger_path
 
 logger = logging.getLogger("chaostoolkit")
+
+
+def before_experiment_control(context: Experiment, configuration: Configuration = None,
+                              secrets: Secrets = None, **kwargs: object) -> None:
+    for name, target in check_experiment(context, configuration, secrets):
+        logger.info(f"guardrails: '{name}' may act on {target.kind} '{target.name}' "
+                    f"({target.driver}, environment {target.environment.name})")
 
 
 def after_experiment_control(context: Experiment, state: Journal,

@@ -1,0 +1,71 @@
+"""The experiment files, run by the ecosystem's own tools: `chaos validate`, `chaos run`."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from chaoslib_edx.recovery.ledger import Ledger
+from chaoslib_edx.sandbox.supervisor import Supervisor
+from tests.conftest import REPO
+
+EXPERIMENTS = sorted((REPO / "experiments").glob("*.yaml"))
+
+
+def _chaos(*args: str, env: dict | None = None, timeout: float = 240):
+    return subprocess.run([sys.executable, "-m", "chaostoolkit", "--no-version-check", *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def test_the_four_experiments_exist() -> None:
+    assert [p.stem for p in EXPERIMENTS] == ["cloudfront-origin-loss", "lms-pod-kill",
+                                             "rds-failover", "redis-eviction"]
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_chaos_validate_accepts(path: Path) -> None:
+    result = _chaos("validate", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "look valid" in result.stderr
+
+
+def _env(sandbox, tmp_path: Path) -> dict:
+    return {"EDX_ENVIRONMENT": str(sandbox.env_file), "EDX_LEDGER": str(tmp_path / "ledger"),
+            "EDX_METRICS_FILE": str(tmp_path / "metrics.jsonl")}
+
+
+def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
+    journal = tmp_path / "journal.json"
+    result = _chaos("run", "--journal-path", str(journal), "experiments/lms-pod-kill.yaml",
+                    env=_env(sandbox, tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = json.loads(journal.read_text())
+    assert record["status"] == "completed" and record["deviated"] is False
+    kill = next(r for r in record["run"] if r["activity"]["name"] == "kill-a-third-of-the-lms")
+    assert kill["status"] == "succeeded" and len(kill["output"]["killed"]) == 1
+    assert (tmp_path / "metrics.jsonl").stat().st_size > 0
+    assert Ledger(tmp_path / "ledger").pending() == []
+    assert "secrets.env" not in journal.read_text()
+    assert sandbox.status()["state"] == "healthy"
+
+
+def test_over_share_in_an_experiment_interrupts_before_acting(sandbox, tmp_path) -> None:
+    experiment = yaml.safe_load((REPO / "experiments/lms-pod-kill.yaml").read_text())
+    experiment["method"][0]["provider"]["arguments"] = {"deployment": "lms", "count": 2}
+    path = tmp_path / "greedy.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    before = {i["name"]: i["pid"] for i in Supervisor(sandbox.layout).processes()}
+    journal = tmp_path / "journal.json"
+    result = _chaos("run", "--journal-path", str(journal), str(path),
+                    env=_env(sandbox, tmp_path))
+    record = json.loads(journal.read_text())
+    assert record["status"] == "interrupted", result.stderr[-2000:]
+    assert "max_replica_share" in result.stderr
+    assert record["run"] == []                               # no activity ran
+    assert not (tmp_path / "metrics.jsonl").exists()         # the load never started
+    assert {i["name"]: i["pid"] for i in Supervisor(sandbox.layout).processes()} == before
