@@ -32,7 +32,8 @@ def test_refused_on_the_sandbox(sandbox, tmp_path, module, func, arguments, fiel
     result = run_cli("check", _experiment(tmp_path, module, func, arguments),
                      "--env", str(sandbox.env_file))
     assert result.returncode == 2, result.stdout + result.stderr
-    assert str(sandbox.env_file) in result.stderr and field in result.stderr
+    message = " ".join(result.stderr.split())  # the paragraph is wrapped for the terminal
+    assert str(sandbox.env_file) in message and field in message
     assert {i["name"]: i["pid"] for i in Supervisor(sandbox.layout).processes()} == before
 
 
@@ -41,7 +42,7 @@ def test_production_needs_confirmation(tmp_path) -> None:
     env.write_text(yaml.safe_dump(PRODUCTION))
     experiment = _experiment(tmp_path, "chaoslib_edx.rds.actions", "failover_database", {})
     refused = run_cli("check", experiment, "--env", str(env))
-    assert refused.returncode == 2 and "field 'kind'" in refused.stderr
+    assert refused.returncode == 2 and "field 'kind'" in " ".join(refused.stderr.split())
     confirmed = run_cli("check", experiment, "--env", str(env), "--confirm-production", "prod-eu")
     assert confirmed.returncode == 0, confirmed.stderr
     assert "database 'edxapp' via aws" in confirmed.stdout
