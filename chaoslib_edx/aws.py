@@ -4,6 +4,9 @@ Credentials come from Chaos Toolkit secrets (chaosaws' keys) or the usual AWS ch
 AWS_ENDPOINT_URL (botocore >= 1.31) points every client at e.g. a local moto server.
 """
 
+import time
+from typing import Callable
+
 import boto3
 from chaosaws import get_credentials
 from chaoslib.types import Secrets
@@ -19,3 +22,15 @@ def client(service: str, target: Target, secrets: Secrets | None = None):
 def chaosaws_configuration(target: Target) -> dict:
     """The configuration chaosaws' own activities read."""
     return {"aws_region": target.environment.aws.region}
+
+
+def wait_until(state: Callable[[], str], wanted: str, what: str, timeout_s: float) -> str:
+    """Poll STATE until it returns WANTED, backing off from 1 s to 15 s between calls."""
+    deadline, pause = time.monotonic() + timeout_s, 1.0
+    while (current := state()) != wanted:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} still '{current}' after {timeout_s:.0f}s "
+                               f"(waiting for '{wanted}')")
+        time.sleep(pause)
+        pause = min(15.0, pause * 2)
+    return current

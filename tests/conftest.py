@@ -72,3 +72,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory):
     box = start_sandbox(tmp_path_factory.mktemp("sandbox"))
     yield box
     box.cli("sandbox", "down")
+
+
+from tests.aws import aws_env, moto_endpoint  # noqa: E402,F401  (fixtures)

@@ -1,8 +1,6 @@
 """Cache loss on ElastiCache: reboot the replication group's nodes (an in-memory cache
 comes back empty), then wait until the group is available again."""
 
-import time
-
 from chaosaws.elasticache.actions import reboot_cache_clusters
 from chaoslib.types import Secrets
 
@@ -26,11 +24,8 @@ def evict(target: Target, *, secrets: Secrets | None, maxmemory: str, fill_mb: i
 
 
 def restore(target: Target, *, secrets: Secrets | None, timeout_s: float = 900) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while (status := _group(target, secrets)["Status"]) != "available":
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"cache '{target.name}' still '{status}' after {timeout_s:.0f}s")
-        time.sleep(5)
+    status = aws.wait_until(lambda: _group(target, secrets)["Status"], "available",
+                            f"cache '{target.name}'", timeout_s)
     return {"status": status}
 
 

@@ -1,8 +1,6 @@
 """Origin loss on CloudFront: point the video origin at an unreachable host, and put the
 saved origin back. The saved origin travels in the ledger, so recovery works after a crash."""
 
-import time
-
 from chaoslib.types import Secrets
 
 from chaoslib_edx import aws
@@ -33,11 +31,8 @@ def _set_domain(target: Target, secrets: Secrets | None, domain: str) -> str:
 def _wait_deployed(target: Target, secrets: Secrets | None, timeout_s: float = 1800) -> None:
     spec: AwsDistribution = target.spec
     cloudfront = aws.client("cloudfront", target, secrets)
-    deadline = time.monotonic() + timeout_s
-    while cloudfront.get_distribution(Id=spec.id)["Distribution"]["Status"] != "Deployed":
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"distribution {spec.id} not Deployed after {timeout_s:.0f}s")
-        time.sleep(10)
+    aws.wait_until(lambda: cloudfront.get_distribution(Id=spec.id)["Distribution"]["Status"],
+                   "Deployed", f"distribution {spec.id}", timeout_s)
 
 
 def snapshot(target: Target, *, secrets: Secrets | None) -> dict:

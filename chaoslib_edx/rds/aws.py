@@ -1,7 +1,5 @@
 """The database fault on AWS: Multi-AZ reboot with failover, or an Aurora cluster failover."""
 
-import time
-
 from chaosaws.rds.actions import failover_db_cluster, reboot_db_instance
 from chaoslib.types import Secrets
 
@@ -16,7 +14,7 @@ def failover(target: Target, *, secrets: Secrets | None, downtime_seconds: float
     if spec.instance:
         response = reboot_db_instance(db_instance_identifier=spec.instance, force_failover=True,
                                       configuration=config, secrets=secrets)
-        return {"instance": spec.instance, "status": response["DBInstanceStatus"]}
+        return {"instance": spec.instance, "status": response["DBInstance"]["DBInstanceStatus"]}
     if spec.target_instance:
         response = failover_db_cluster(db_cluster_identifier=spec.cluster,
                                        target_db_instance_identifier=spec.target_instance,
@@ -40,11 +38,8 @@ def _status(target: Target, secrets: Secrets | None) -> str:
 
 def restore(target: Target, *, secrets: Secrets | None, timeout_s: float = 900) -> dict:
     """A failover cannot be undone on RDS; restoring means waiting until it is available."""
-    deadline = time.monotonic() + timeout_s
-    while (status := _status(target, secrets)) != "available":
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{target.name} still '{status}' after {timeout_s:.0f}s")
-        time.sleep(5)
+    status = aws.wait_until(lambda: _status(target, secrets), "available",
+                            f"database '{target.name}'", timeout_s)
     return {"status": status}
 
 
