@@ -29,14 +29,14 @@ def kill_lms_replicas(deployment: str = "lms", share: float = 0.33, count: int =
 def planned_kill(target: Target, share: float, count: int, secrets: Secrets | None) -> int:
     """How many replicas a kill takes, or GuardrailRefused when that is too many."""
     total = target.drive("replicas", secrets)
-    wanted = count if count > 0 else max(1, math.floor(share * total))
-    requested = wanted / total if count > 0 else share
+    # A share rounds to the nearest whole replica (0.33 of 6 is 2), at least one.
+    wanted = count if count > 0 else max(1, math.floor(share * total + 0.5))
     limit = target.environment.guardrails.max_replica_share
-    if wanted >= total or max(requested, wanted / total) > limit + 1e-9:
+    if wanted >= total or wanted / total > limit + 1e-9:
         raise GuardrailRefused(
-            f"killing {requested:.0%} ({wanted} of {total}) of the '{target.name}' replicas "
-            f"exceeds the blast radius "
-            f"(at most {limit:.0%} of them, never all)", file=target.env_file,
+            f"killing {wanted} of {total} '{target.name}' replicas ({wanted / total:.0%}) "
+            f"exceeds the blast radius (at most {limit:.0%} of them, never all)",
+            file=target.env_file,
             field="guardrails.max_replica_share",
             fix="Ask for a smaller share or count, or raise the limit deliberately")
     return wanted

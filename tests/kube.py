@@ -1,0 +1,116 @@
+"""A small fake Kubernetes API server over HTTP, for chaosk8s and the kubernetes client.
+
+No Kubernetes API server can be installed on this machine (no container runtime, no
+cluster), so this serves, on 127.0.0.1 and an ephemeral port, the three calls our pod
+fault makes: list pods by label selector, delete a pod (recording its grace period),
+read a deployment. A deleted pod is replaced by a new one that turns ready after
+READY_AFTER_S, as a ReplicaSet's would. Requests cross the wire: the client is real.
+"""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+READY_AFTER_S = 0.5
+
+
+class Cluster:
+    """One deployment's pods: name -> (labels, time it becomes ready)."""
+
+    def __init__(self, namespace: str, deployment: str, labels: dict, replicas: int) -> None:
+        self.namespace, self.deployment, self.labels = namespace, deployment, labels
+        self.replicas = replicas
+        self.pods = {f"{deployment}-{i}": 0.0 for i in range(replicas)}
+        self.deleted: list[tuple[str, int | None]] = []
+        self._serial = replicas
+        self.lock = threading.Lock()
+
+    def delete(self, name: str, grace: int | None) -> bool:
+        with self.lock:
+            if self.pods.pop(name, None) is None:
+                return False
+            self.deleted.append((name, grace))
+            self.pods[f"{self.deployment}-{self._serial}"] = time.monotonic() + READY_AFTER_S
+            self._serial += 1
+            return True
+
+    def ready(self) -> int:
+        now = time.monotonic()
+        return sum(1 for ready_at in self.pods.values() if ready_at <= now)
+
+    def pod(self, name: str) -> dict:
+        ready = self.pods.get(name, 0) <= time.monotonic()
+        return {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": self.namespace, "labels": self.labels},
+                "status": {"phase": "Running" if ready else "Pending"}}
+
+
+def _handler(cluster: Cluster):
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, code: int, body: dict) -> None:
+            raw = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def _matches(self, selector: str) -> bool:
+            wanted = dict(part.split("=", 1) for part in selector.split(",") if part)
+            return all(cluster.labels.get(k) == v for k, v in wanted.items())
+
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            pods = f"/api/v1/namespaces/{cluster.namespace}/pods"
+            deployment = f"/apis/apps/v1/namespaces/{cluster.namespace}/deployments/" \
+                         f"{cluster.deployment}"
+            if url.path == pods:
+                selector = parse_qs(url.query).get("labelSelector", [""])[0]
+                items = [cluster.pod(n) for n in sorted(cluster.pods)] \
+                    if self._matches(selector) else []
+                self._send(200, {"apiVersion": "v1", "kind": "PodList", "metadata": {},
+                                 "items": items})
+            elif url.path == deployment:
+                self._send(200, {"apiVersion": "apps/v1", "kind": "Deployment",
+                                 "metadata": {"name": cluster.deployment,
+                                              "namespace": cluster.namespace},
+                                 "spec": {"replicas": cluster.replicas,
+                                          "selector": {"matchLabels": cluster.labels},
+                                          "template": {"metadata": {"labels": cluster.labels}}},
+                                 "status": {"replicas": len(cluster.pods),
+                                            "readyReplicas": cluster.ready()}})
+            else:
+                self._send(404, {"kind": "Status", "code": 404, "message": url.path})
+
+        def do_DELETE(self) -> None:
+            prefix = f"/api/v1/namespaces/{cluster.namespace}/pods/"
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            name = urlparse(self.path).path.removeprefix(prefix)
+            if cluster.delete(name, body.get("gracePeriodSeconds")):
+                self._send(200, cluster.pod(name) | {"status": {"phase": "Terminating"}})
+            else:
+                self._send(404, {"kind": "Status", "code": 404, "message": name})
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            """Quiet."""
+
+    return Handler
+
+
+class FakeApiServer:
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(cluster))
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "FakeApiServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,48 @@
+"""The pod fault through chaosk8s and the kubernetes client, against tests/kube.py's fake
+API server over HTTP (no Kubernetes API server can run on this machine)."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from chaoslib_edx.pods.actions import kill_lms_replicas, wait_lms_replicas_ready
+from chaoslib_edx.pods.probes import lms_replicas_ready
+from chaoslib_edx.recovery.ledger import Ledger
+from chaoslib_edx.targets import GuardrailRefused
+from tests.kube import Cluster, FakeApiServer
+
+
+@pytest.fixture
+def eks(tmp_path: Path, monkeypatch):
+    cluster = Cluster("openedx", "lms", {"app": "lms", "tier": "web"}, replicas=6)
+    with FakeApiServer(cluster) as api:
+        monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+        monkeypatch.setenv("KUBERNETES_HOST", api.url)
+        env = tmp_path / "staging.yaml"
+        env.write_text(yaml.safe_dump({
+            "name": "staging", "kind": "staging", "driver": "aws",
+            "aws": {"region": "eu-west-1"},
+            "kubernetes": {"namespace": "openedx", "deployments": {
+                "lms": {"name": "lms", "label_selector": "app=lms,tier=web"}}}}))
+        yield cluster, {"edx_environment": str(env), "edx_ledger": str(tmp_path / "ledger")}
+
+
+def test_kill_a_third_of_the_pods_then_wait_ready(eks) -> None:
+    cluster, config = eks
+    assert lms_replicas_ready("lms", configuration=config) is True
+    result = kill_lms_replicas("lms", share=0.33, grace_period_seconds=0, configuration=config)
+    assert result["killed"] == 2
+    assert len(cluster.deleted) == 2 and {g for _, g in cluster.deleted} == {0}
+    assert lms_replicas_ready("lms", configuration=config) is False
+    assert len(Ledger(config["edx_ledger"]).pending()) == 1
+    wait_lms_replicas_ready("lms", timeout_seconds=10, configuration=config)
+    assert lms_replicas_ready("lms", configuration=config) is True
+    assert Ledger(config["edx_ledger"]).pending() == []
+
+
+def test_over_share_is_refused_before_any_delete(eks) -> None:
+    cluster, config = eks
+    with pytest.raises(GuardrailRefused, match="blast radius"):
+        kill_lms_replicas("lms", share=0.5, configuration=config)
+    assert cluster.deleted == []
