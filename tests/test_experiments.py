@@ -10,14 +10,17 @@ import pytest
 import yaml
 
 from chaoslib_edx.recovery.ledger import Ledger
+from chaoslib_edx.sandbox import credentials
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from tests.conftest import REPO
 
 EXPERIMENTS = sorted((REPO / "experiments").glob("*.yaml"))
 
 
-def _chaos(*args: str, env: dict | None = None, timeout: float = 240):
-    return subprocess.run([sys.executable, "-m", "chaostoolkit", "--no-version-check", *args],
+def _chaos(*args: str, env: dict | None = None, timeout: float = 240, log: Path | None = None):
+    logging = ["--log-file", str(log)] if log else []
+    return subprocess.run([sys.executable, "-m", "chaostoolkit", "--no-version-check", *logging,
+                           *args],
                           cwd=REPO, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
 
@@ -40,9 +43,9 @@ def _env(sandbox, tmp_path: Path) -> dict:
 
 
 def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
-    journal = tmp_path / "journal.json"
+    journal, log = tmp_path / "journal.json", tmp_path / "chaostoolkit.log"
     result = _chaos("run", "--journal-path", str(journal), "experiments/lms-pod-kill.yaml",
-                    env=_env(sandbox, tmp_path))
+                    env=_env(sandbox, tmp_path), log=log)
     assert result.returncode == 0, result.stderr[-3000:]
     record = json.loads(journal.read_text())
     assert record["status"] == "completed" and record["deviated"] is False
@@ -50,8 +53,13 @@ def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
     assert kill["status"] == "succeeded" and len(kill["output"]["killed"]) == 1
     assert (tmp_path / "metrics.jsonl").stat().st_size > 0
     assert Ledger(tmp_path / "ledger").pending() == []
-    assert "secrets.env" not in journal.read_text()
     assert sandbox.status()["state"] == "healthy"
+    # The sandbox's generated credentials appear in nothing the run wrote.
+    written = [journal, log, tmp_path / "ledger", tmp_path / "metrics.jsonl",
+               *tmp_path.glob("locust*")]
+    for secret in credentials.read(sandbox.layout.secrets_file).values():
+        for path in written:
+            assert secret not in path.read_text(errors="replace"), path
 
 
 def test_over_share_in_an_experiment_interrupts_before_acting(sandbox, tmp_path) -> None:
