@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from chaoslib_edx.recovery.ledger import Ledger
 from chaoslib_edx.sandbox import credentials
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from tests.conftest import REPO
+from tests.sandbox.helpers import eventually
 
 EXPERIMENTS = sorted((REPO / "experiments").glob("*.yaml"))
 
@@ -77,3 +79,34 @@ def test_over_share_in_an_experiment_interrupts_before_acting(sandbox, tmp_path)
     assert record["run"] == []                               # no activity ran
     assert not (tmp_path / "metrics.jsonl").exists()         # the load never started
     assert {i["name"]: i["pid"] for i in Supervisor(sandbox.layout).processes()} == before
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_mid_fault_still_rolls_back(sandbox, tmp_path, sig) -> None:
+    """chaoslib skips rollbacks of an interrupted run; the safety control still runs them."""
+    experiment = yaml.safe_load((REPO / "experiments/rds-failover.yaml").read_text())
+    experiment["method"][0]["provider"]["arguments"]["downtime_seconds"] = 60
+    experiment["controls"] = [c for c in experiment["controls"] if c["name"] == "safety"]
+    experiment.pop("steady-state-hypothesis")
+    path = tmp_path / "slow-failover.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    journal = tmp_path / "journal.json"
+    ledger = Ledger(tmp_path / "ledger")
+    sup = Supervisor(sandbox.layout)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "chaostoolkit", "--no-version-check", "--log-file",
+         str(tmp_path / "chaos.log"), "run", "--journal-path", str(journal), str(path)],
+        cwd=REPO, env={**os.environ, **_env(sandbox, tmp_path)})
+    try:
+        eventually(lambda: ledger.pending() and sup.process("db-a")["statename"] == "STOPPED",
+                   timeout=60)
+        run.send_signal(sig)
+        run.wait(timeout=90)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert json.loads(journal.read_text())["status"] == "interrupted"
+    assert ledger.pending() == []
+    status = sandbox.status()
+    assert status["state"] == "healthy", status
+    assert status["checks"]["db"]["primary"] == "db-a"

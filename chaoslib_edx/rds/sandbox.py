@@ -55,6 +55,18 @@ def _follow(layout: Layout, node: str, primary: str) -> None:
     _sql(layout, node, "START SLAVE")
 
 
+def _drop_app_connections(layout: Layout, node: str) -> None:
+    """End the application's sessions on a demoted node, as an RDS instance restart does:
+    they would stay alive (their ping succeeds) and every write on them would fail."""
+    with database.admin_connect(layout, node) as conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM information_schema.processlist WHERE user = 'edxapp'")
+        for (session_id,) in cur.fetchall():
+            try:
+                cur.execute(f"KILL CONNECTION {int(session_id)}")
+            except pymysql.err.MySQLError:
+                pass  # it ended by itself meanwhile
+
+
 def failover(target: Target, *, secrets: Secrets | None, downtime_seconds: float) -> dict:
     layout = target.layout
     sup = Supervisor(layout)
@@ -94,6 +106,7 @@ def restore(target: Target, *, secrets: Secrets | None) -> dict:
         _promote(layout, home)
     if current != home:
         _repoint(layout, home)
+        _drop_app_connections(layout, current)
     if not database.replication_status(layout, standby).get("replicating"):
         _follow(layout, standby, home)
     return {"primary": home, "replica": standby, "was_primary": current}

@@ -12,6 +12,9 @@ List it first, so nothing (not even load) starts before the guardrails pass:
 """
 
 import logging
+import signal
+import threading
+from types import FrameType
 
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
@@ -21,8 +24,19 @@ from chaoslib_edx.recovery.ledger import Ledger, ledger_path
 logger = logging.getLogger("chaostoolkit")
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    logger.warning("SIGTERM: interrupting the experiment; pending rollbacks will run")
+    raise SystemExit(128 + signum)
+
+
 def before_experiment_control(context: Experiment, configuration: Configuration = None,
                               secrets: Secrets = None, **kwargs: object) -> None:
+    # chaoslib's SIGTERM handler raises InterruptExecution, which its python provider
+    # turns into an activity failure when it lands inside an activity, and the run goes
+    # on. SystemExit is not an Exception: chaoslib marks the run interrupted and still
+    # ends its controls, so the ledger below runs.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     for name, target in check_experiment(context, configuration, secrets):
         logger.info(f"guardrails: '{name}' may act on {target.kind} '{target.name}' "
                     f"({target.driver}, environment {target.environment.name})")

@@ -29,7 +29,7 @@ def test_kill_a_third_under_load_and_wait_ready(sandbox, tmp_path) -> None:
         wait_lms_replicas_ready("lms", timeout_seconds=30, configuration=config)
         count = sum(traffic.codes.values())
         eventually(lambda: sum(traffic.codes.values()) > count + 30)
-    assert set(traffic.codes) == {200}, traffic.codes
+    assert set(traffic.codes) == {200}, (traffic.codes, traffic.errors)
     after = _pids(sandbox)
     assert after[result["killed"][0]] != before[result["killed"][0]]
     assert lms_replicas_ready("lms", configuration=config) is True

@@ -34,6 +34,7 @@ class Traffic:
     def __init__(self, url: str, max_requests: int = 20000, max_seconds: float = 30) -> None:
         self.url, self.max_requests, self.max_seconds = url, max_requests, max_seconds
         self.codes: Counter = Counter()
+        self.errors: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -44,8 +45,9 @@ class Traffic:
                 and sum(self.codes.values()) < self.max_requests:
             try:
                 self.codes[session.get(self.url, timeout=5).status_code] += 1
-            except requests.RequestException:
+            except requests.RequestException as exc:
                 self.codes[0] += 1
+                self.errors.append(repr(exc))
 
     def __enter__(self) -> "Traffic":
         self._thread.start()

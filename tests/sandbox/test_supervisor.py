@@ -29,7 +29,7 @@ def test_killed_replica_is_restarted_while_lb_requests_succeed(sandbox) -> None:
         before_end = sum(traffic.codes.values())
         eventually(lambda: sum(traffic.codes.values()) > before_end + 50)
     assert not psutil.pid_exists(old_pid)
-    assert set(traffic.codes) == {200}, traffic.codes
+    assert set(traffic.codes) == {200}, (traffic.codes, traffic.errors)
     status = sandbox.status()
     assert status["programs"]["lms-2"] == {**status["programs"]["lms-2"],
                                            "state": "RUNNING", "pid": info["pid"]}
