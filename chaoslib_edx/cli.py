@@ -4,7 +4,6 @@ import json
 import sys
 import textwrap
 import traceback
-from pathlib import Path
 
 import click
 from pydantic import ValidationError
@@ -92,8 +91,9 @@ def up(env_file: str, state_dir: str | None, port_base: int | None) -> None:
     if result.already_up:
         click.echo(f"sandbox: already up and healthy ({result.seconds:.1f}s); nothing to do")
     else:
-        click.echo(f"sandbox: up in {result.seconds:.1f}s; LMS {layout.lb_url}, "
-                   f"CDN {layout.cdn_url}; inventory {layout.inventory_file}")
+        click.echo(f"sandbox: up in {result.seconds:.1f}s (started {', '.join(result.started)});"
+                   f" LMS {layout.lb_url}, CDN {layout.cdn_url}; inventory "
+                   f"{layout.inventory_file}")
 
 
 @sandbox.command()
@@ -129,9 +129,11 @@ def status(env_file: str, state_dir: str | None, port_base: int | None, as_json:
 
 
 def _rss(proc) -> int:
+    import psutil
+
     try:
         return proc.memory_info().rss
-    except Exception:  # the process ended while we looked
+    except psutil.NoSuchProcess:  # it ended while we looked
         return 0
 
 

@@ -101,8 +101,8 @@ def restore(target: Target, *, secrets: Secrets | None) -> dict:
         status = database.replication_status(layout, home)
         if status.get("replicating"):
             _sql(layout, home, "SELECT MASTER_GTID_WAIT(%s, 30)", args=(pos,))
-    if database.replication_status(layout, home).get("io") or \
-            database.replication_status(layout, home)["read_only"]:
+    home_status = database.replication_status(layout, home)
+    if home_status.get("io") or home_status["read_only"]:
         _promote(layout, home)
     if current != home:
         _repoint(layout, home)

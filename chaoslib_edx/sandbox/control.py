@@ -53,8 +53,8 @@ def up(layout: Layout, env_file: Path | str, timeout: float = 90) -> UpResult:
         state["bootstrapped"] = True
         _write_state(layout, state)
     health.wait_healthy(layout, timeout)
-    write_inventory(layout, sup)
-    return UpResult(False, ["all"], time.monotonic() - began)
+    inventory = write_inventory(layout, sup)
+    return UpResult(False, inventory["programs"], time.monotonic() - began)
 
 
 def down(layout: Layout, timeout: float = 60) -> list[int]:

@@ -1,6 +1,5 @@
 """Cache eviction on the real sandbox: evictions rise, sessions are lost; restore."""
 
-import requests
 
 from chaoslib_edx.cache.actions import evict_cache, restore_cache
 from chaoslib_edx.cache.probes import cache_healthy, cache_memory
