@@ -4,6 +4,7 @@ import json
 import sys
 import textwrap
 import traceback
+from pathlib import Path
 
 import click
 from pydantic import ValidationError
@@ -253,6 +254,20 @@ def recover(env_file: str, ledger: str | None) -> None:
     click.echo(f"recover: {len(results) - len(failed)} rollbacks ran, {len(failed)} failed, "
                f"ledger {book.path}" if results else f"recover: nothing pending in {book.path}")
     sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--slos", "catalog", default="gamedays/slos.yaml", show_default=True,
+              type=click.Path(dir_okay=False), help="The SLO catalog.")
+def report(run_dir: str, catalog: str) -> None:
+    """Render a run directory's report (index.html, summary.json/.md, junit.xml) from its
+    files alone; works on a run that crashed half-way."""
+    from chaoslib_edx.report.render import render
+
+    summary = render(run_dir, catalog)
+    click.echo(f"report: {Path(run_dir) / 'index.html'} ({summary['status']}, "
+               f"{len(summary['experiments'])} experiments)")
 
 
 @cli.group()

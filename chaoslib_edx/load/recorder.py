@@ -4,7 +4,10 @@ Pure Python (no locust import): the Locust plugin feeds it, the master merges wo
 buckets with it, and the chaos side reads its JSON Lines with `series`.
 """
 
+import bisect
+import itertools
 import json
+from collections.abc import Iterable
 import time
 from dataclasses import dataclass, field
 from typing import IO
@@ -18,6 +21,22 @@ ROUTE_CLASSES = ("auth", "lms", "api", "video")
 
 def new_histogram() -> HdrHistogram:
     return HdrHistogram(HIST_LOWEST_US, HIST_HIGHEST_US, HIST_DIGITS)
+
+
+def percentiles(hist: HdrHistogram, wanted: Iterable[float]) -> dict[float, int]:
+    """hdrh's get_value_at_percentile for several percentiles at once. hdrh walks the
+    counts array in Python (~1 ms a query); the cumulative sum here runs in C."""
+    cumulative = list(itertools.accumulate(hist.counts[:hist.counts_len]))
+    values = {}
+    for q in wanted:
+        index = bisect.bisect_left(cumulative, hist.get_target_count_at_percentile(q))
+        if index >= len(cumulative):
+            values[q] = 0
+            continue
+        value = hist.get_value_from_index(index)
+        values[q] = (hist.get_highest_equivalent_value(value) if q
+                     else hist.get_lowest_equivalent_value(value))
+    return values
 
 
 @dataclass

@@ -1,18 +1,58 @@
-"""Read the metrics JSON Lines a load run appends, from another process, as it grows."""
+"""Read the metrics JSON Lines a load run appends, from another process, as it grows.
+
+Seconds keep their counts and their histograms still encoded: availability needs only
+counts, and a window decodes and merges its histograms when latency is asked for, so an
+hour-long run stays a few MiB instead of one decoded histogram per second and class.
+"""
 
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chaoslib_edx.load.recorder import ClassStats
+from hdrh.histogram import HdrHistogram
+
+from chaoslib_edx.load.recorder import new_histogram
+
+
+@dataclass
+class Cell:
+    """One route class in one second, as read."""
+
+    count: int = 0
+    failures: int = 0
+    server_errors: int = 0
+    encoded: list[bytes] = field(default_factory=list)
+
+
+class WindowStats:
+    """Requests over a window: counts at once, the merged histogram on first use."""
+
+    def __init__(self) -> None:
+        self.count = self.failures = self.server_errors = 0
+        self._encoded: list[bytes] = []
+        self._hist: HdrHistogram | None = None
+
+    def add(self, cell: Cell) -> None:
+        self.count += cell.count
+        self.failures += cell.failures
+        self.server_errors += cell.server_errors
+        self._encoded.extend(cell.encoded)
+
+    @property
+    def hist(self) -> HdrHistogram:
+        if self._hist is None:
+            self._hist = new_histogram()
+            for encoded in self._encoded:
+                self._hist.decode_and_add(encoded)
+        return self._hist
 
 
 @dataclass
 class Second:
     t: int
     users: int | None = None
-    classes: dict[str, ClassStats] = field(default_factory=dict)
+    classes: dict[str, Cell] = field(default_factory=dict)
 
 
 class Series:
@@ -46,11 +86,12 @@ class Series:
         if line.get("users") is not None:
             second.users = line["users"]
         for cls, data in line["classes"].items():
-            stats = ClassStats.from_json(data)
-            if cls in second.classes:
-                second.classes[cls].merge(stats)
-            else:
-                second.classes[cls] = stats
+            cell = second.classes.setdefault(cls, Cell())
+            cell.count += data["n"]
+            cell.failures += data["fail"]
+            cell.server_errors += data["5xx"]
+            if data["hist"]:
+                cell.encoded.append(data["hist"].encode("ascii"))
 
     @property
     def first(self) -> int | None:
@@ -61,20 +102,24 @@ class Series:
         return max(self.seconds) if self.seconds else None
 
     def window(self, start: float, end: float, classes: tuple[str, ...] | None = None
-               ) -> ClassStats:
+               ) -> WindowStats:
         """All requests of CLASSES (every class when None) in seconds [start, end)."""
-        total = ClassStats()
-        for t, second in self.seconds.items():
-            if start <= t < end:
-                for cls, stats in second.classes.items():
-                    if classes is None or cls in classes:
-                        total.merge(stats)
+        total = WindowStats()
+        if not self.seconds:
+            return total
+        for t in range(max(int(start), self.first), min(int(end), self.last + 1)):
+            second = self.seconds.get(t)
+            if second is None:
+                continue
+            for cls, cell in second.classes.items():
+                if classes is None or cls in classes:
+                    total.add(cell)
         return total
 
     def totals(self) -> dict[str, int]:
         """Request count per route class over the whole run."""
         counts: dict[str, int] = {}
         for second in self.seconds.values():
-            for cls, stats in second.classes.items():
-                counts[cls] = counts.get(cls, 0) + stats.count
+            for cls, cell in second.classes.items():
+                counts[cls] = counts.get(cls, 0) + cell.count
         return counts

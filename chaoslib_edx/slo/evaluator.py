@@ -7,8 +7,8 @@ game day's length instead of the workbook's 1 h / 5 min of a 30-day period.
 
 from dataclasses import asdict, dataclass
 
-from chaoslib_edx.load.recorder import ClassStats
-from chaoslib_edx.load.series import Series
+from chaoslib_edx.load.recorder import percentiles
+from chaoslib_edx.load.series import Series, WindowStats
 from chaoslib_edx.slo.catalog import Slo
 
 LONG_TO_SHORT = 12          # the workbook's 1 h : 5 min
@@ -31,14 +31,14 @@ class SloResult:
         return asdict(self)
 
 
-def good_events(slo: Slo, stats: ClassStats) -> int:
+def good_events(slo: Slo, stats: WindowStats) -> int:
     indicator = slo.indicator
     if indicator.type == "latency":
-        threshold_us = int(indicator.threshold_ms * 1000)
-        return sum(item.count_at_value_iterated_to
-                   for item in stats.hist.get_recorded_iterator()
-                   if item.value_iterated_to <= stats.hist.get_highest_equivalent_value(
-                       threshold_us))
+        # Requests within the threshold: the counts up to the threshold's bucket, summed
+        # in one slice (hdrh's recorded-value iterator is ~1000x slower in Python).
+        hist = stats.hist
+        index = hist.get_counts_array_index(int(indicator.threshold_ms * 1000))
+        return sum(hist.counts[:index + 1])
     bad = stats.server_errors if indicator.bad == "server_errors" else stats.failures
     return stats.count - bad
 
@@ -53,7 +53,8 @@ def evaluate(slo: Slo, series: Series, start: int, end: int) -> SloResult:
     bad_share = (total - good) / total
     burn = bad_share / slo.error_budget
     if slo.indicator.type == "latency":
-        value = stats.hist.get_value_at_percentile(slo.indicator.percentile) / 1000
+        q = slo.indicator.percentile
+        value = percentiles(stats.hist, [q])[q] / 1000
         met = value <= slo.indicator.threshold_ms
     else:
         value = good / total

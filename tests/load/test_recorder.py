@@ -57,3 +57,16 @@ def test_lines_carry_users_only_where_sampled() -> None:
     first, second = (json.loads(line) for line in out.getvalue().splitlines())
     assert "users" not in first and second["users"] == 7
     assert first["classes"]["video"]["n"] == 1
+
+
+def test_percentiles_match_hdrh_exactly() -> None:
+    import random
+
+    from chaoslib_edx.load.recorder import new_histogram, percentiles
+
+    rng = random.Random(3)
+    hist = new_histogram()
+    for _ in range(5000):
+        hist.record_value(int(rng.lognormvariate(10, 1.2)))
+    wanted = (0, 1, 50, 90, 95, 99, 99.9, 100)
+    assert percentiles(hist, wanted) == {q: hist.get_value_at_percentile(q) for q in wanted}

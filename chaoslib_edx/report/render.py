@@ -1,0 +1,71 @@
+"""Write a run's report files: index.html, summary.json, summary.md, junit.xml."""
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from chaoslib_edx.report.charts import charts
+from chaoslib_edx.report.rundir import RunDir
+from chaoslib_edx.report.summary import summarize
+from chaoslib_edx.slo.catalog import load_catalog
+
+# Built once, autoescaping HTML: every string from input files is escaped.
+_TEMPLATES = Environment(loader=PackageLoader("chaoslib_edx.report", "templates"),
+                         autoescape=select_autoescape(["html", "j2"]),
+                         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.3f}%"
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _value(slo: dict) -> str:
+    """An SLO's value against its target, in its own unit."""
+    if slo["type"] == "latency":
+        return f"{_num(slo['value'])} ms (target < {_num(slo['threshold_ms'], 0)} ms)"
+    return f"{_pct(slo['value'])} (target {_pct(slo['objective'])})"
+
+
+_TEMPLATES.filters.update(pct=_pct, num=_num, slo_value=_value)
+
+
+def render(run_dir: Path | str, catalog_path: Path | str = "gamedays/slos.yaml") -> dict:
+    """Render every report file into RUN_DIR from its contents alone; returns the summary."""
+    run = RunDir.read(run_dir)
+    summary = summarize(run, load_catalog(catalog_path))
+    out = Path(run_dir)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    svgs = {name: Markup(svg) for name, svg in charts(run).items()}  # our own SVG
+    (out / "index.html").write_text(
+        _TEMPLATES.get_template("index.html.j2").render(s=summary, charts=svgs))
+    (out / "summary.md").write_text(
+        _TEMPLATES.get_template("summary.md.j2").render(s=summary))
+    _junit(summary, out / "junit.xml")
+    return summary
+
+
+def _junit(summary: dict, path: Path) -> None:
+    """One test case per experiment (held or not) and per SLO (met over the run or not)."""
+    suite = ET.Element("testsuite", name=f"game day {summary['name']}")
+    failures = 0
+    for experiment in summary["experiments"]:
+        case = ET.SubElement(suite, "testcase", classname="experiments",
+                             name=experiment["name"])
+        if experiment["verdict"] != "held":
+            failures += 1
+            ET.SubElement(case, "failure", message=f"verdict: {experiment['verdict']}")
+    for slo in summary["slos"]:
+        case = ET.SubElement(suite, "testcase", classname="slos", name=slo["name"])
+        if not slo["met"]:
+            failures += 1
+            ET.SubElement(case, "failure", message=f"{slo['title']}: {_value(slo)}")
+    suite.set("tests", str(len(suite)))
+    suite.set("failures", str(failures))
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

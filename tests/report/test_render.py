@@ -1,0 +1,102 @@
+"""Reports from a crafted run directory: hand-checkable numbers, escaping, every file."""
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from chaoslib_edx.errors import UserError
+from chaoslib_edx.load.recorder import ClassStats, new_histogram
+from chaoslib_edx.report.render import render
+from tests.conftest import REPO
+
+T0 = 1_800_000_000
+CATALOG = REPO / "gamedays/slos.yaml"
+HOSTILE = '<script>alert("x")</script>'
+
+
+def _second(ok: int, errors: int, ms: float) -> dict:
+    hist = new_histogram()
+    hist.record_value(int(ms * 1000), ok + errors)
+    stats = ClassStats(ok + errors, errors, errors, hist).to_json()
+    return {"lms": stats, "api": stats}
+
+
+def _run_dir(tmp_path: Path, crashed: bool = False) -> Path:
+    """60 s of load; fault live from s=20 to s=30 with 10% server errors in s=22..27."""
+    run = tmp_path / "run"
+    (run / "journals").mkdir(parents=True)
+    with (run / "metrics.jsonl").open("w") as out:
+        for s in range(60):
+            bad = 10 if 22 <= s < 28 else 0
+            out.write(json.dumps({"t": T0 + s, "users": 10,
+                                  "classes": _second(100 - bad, bad, 20)}) + "\n")
+    events = [{"t": T0 + 20, "event": "fault_start", "experiment": "lms-pod-kill"}]
+    if not crashed:
+        events.append({"t": T0 + 30, "event": "fault_end", "experiment": "lms-pod-kill"})
+        (run / "journals" / "lms-pod-kill.json").write_text(
+            json.dumps({"status": "completed", "deviated": True}))
+    (run / "timeline.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events)
+                                        + ('{"t": 1800000031, "ev' if crashed else ""))
+    (run / "run.json").write_text(json.dumps({
+        "name": f"course launch {HOSTILE}", "description": HOSTILE, "environment": "sandbox",
+        "status": "aborted" if crashed else "completed", "roles": {"game master": HOSTILE},
+        "slos": ["lms-availability", "api-latency"]}))
+    return run
+
+
+def test_every_file_with_hand_checked_figures(tmp_path: Path) -> None:
+    run = _run_dir(tmp_path)
+    summary = render(run, CATALOG)
+    for name in ("index.html", "summary.json", "summary.md", "junit.xml"):
+        assert (run / name).stat().st_size > 0, name
+    (experiment,) = summary["experiments"]
+    assert experiment["verdict"] == "deviated"
+    lms = experiment["slos"]["lms-availability"]
+    assert lms["before"] == 1.0 and lms["after"] == 1.0
+    assert lms["during"] == pytest.approx(1 - 120 / 2000)   # 6 s x 20 bad of 10 s x 200
+    assert lms["time_to_detect_s"] == 2                      # first bad second is s=22
+    assert lms["time_to_recover_s"] == 0                     # clean again from s=30
+    overall = {s["name"]: s for s in summary["slos"]}
+    assert overall["lms-availability"]["budget_burned"] == pytest.approx(
+        (120 / 12000) / 0.001)
+    assert overall["api-latency"]["met"] is True
+    suite = ET.parse(run / "junit.xml").getroot()
+    assert suite.get("tests") == "3" and suite.get("failures") == "2"
+
+
+def test_html_escapes_input_and_has_table_and_charts(tmp_path: Path) -> None:
+    run = _run_dir(tmp_path)
+    render(run, CATALOG)
+    html = (run / "index.html").read_text()
+    assert HOSTILE not in html and "&lt;script&gt;" in html
+    assert 'id="slo-table"' in html
+    assert html.count('class="chart"') == 3 and html.count("<svg") == 3
+    # Self-contained: nothing to fetch (namespace URIs in the SVG are only names).
+    for loader in ('src="http', "src='http", 'href="http', "<link", "@import"):
+        assert loader not in html, loader
+
+
+def test_a_run_that_crashed_mid_fault_still_renders(tmp_path: Path) -> None:
+    run = _run_dir(tmp_path, crashed=True)
+    summary = render(run, CATALOG)
+    (experiment,) = summary["experiments"]
+    assert experiment["verdict"] == "not run" and experiment["fault_end"] is None
+    assert summary["status"] == "aborted"
+
+
+def test_not_a_run_directory(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="no run.json"):
+        render(tmp_path, CATALOG)
+
+
+def test_cli_renders_and_bad_dir_is_exit_2(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    run = _run_dir(tmp_path)
+    result = run_cli("report", str(run), "--slos", str(CATALOG))
+    assert result.returncode == 0, result.stderr
+    assert (run / "index.html").exists() and "index.html" in result.stdout
+    missing = run_cli("report", str(tmp_path / "nope"), "--slos", str(CATALOG))
+    assert missing.returncode == 2 and "no run.json" in missing.stderr
