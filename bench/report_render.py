@@ -30,8 +30,15 @@ def synthetic_run(path: Path) -> None:
                 recorder.record(rng.choice(("auth: login", "lms: dashboard", "api: catalog",
                                             "video: segment")), rng.lognormvariate(3, 0.6),
                                 failed, 503 if failed else 200)
-            buckets = recorder.take()
-            write_lines(out, {T0 + s: next(iter(buckets.values()))}, {T0 + s: 200})
+            # Recording may straddle a wall-clock second: fold every bucket into second s.
+            second: dict = {}
+            for classes in recorder.take().values():
+                for cls, stats in classes.items():
+                    if cls in second:
+                        second[cls].merge(stats)
+                    else:
+                        second[cls] = stats
+            write_lines(out, {T0 + s: second}, {T0 + s: 200})
     events = []
     for name, start in (("rds-failover", 1200), ("lms-pod-kill", 2400)):
         events += [{"t": T0 + start, "event": "fault_start", "experiment": name},

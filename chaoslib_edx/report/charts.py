@@ -61,6 +61,7 @@ def charts(run: RunDir) -> dict[str, str]:
     fig, ax = _axes(run, "Error rate (failed requests)", "% of requests")
     ax.plot(x, [100 * p.failures / p.count if p.count else 0 for p in points],
             color="tab:red", linewidth=1)
+    ax.set_ylim(bottom=0)
     errors = _svg(fig)
 
     fig, ax = _axes(run, "Latency percentiles", "ms")

@@ -33,7 +33,12 @@ def _value(slo: dict) -> str:
     return f"{_pct(slo['value'])} (target {_pct(slo['objective'])})"
 
 
-_TEMPLATES.filters.update(pct=_pct, num=_num, slo_value=_value)
+def _reading(value: float | None, kind: str) -> str:
+    """A value of an SLO of KIND: a share as a percentage, a latency in ms."""
+    return f"{_num(value)} ms" if kind == "latency" and value is not None else _pct(value)
+
+
+_TEMPLATES.filters.update(pct=_pct, num=_num, slo_value=_value, reading=_reading)
 
 
 def render(run_dir: Path | str, catalog_path: Path | str = "gamedays/slos.yaml") -> dict:

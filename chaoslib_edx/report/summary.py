@@ -46,7 +46,8 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
             during = evaluate(slo, run.series, start, end)
             after = evaluate(slo, run.series, end, end + span)
             detect = _detect(slo, run, start, end)
-            rows[slo.name] = {"before": before.value, "during": during.value,
+            rows[slo.name] = {"type": slo.indicator.type,
+                              "before": before.value, "during": during.value,
                               "after": after.value, "met_during": during.met,
                               "burn_rate_during": during.burn_rate,
                               "time_to_detect_s": detect,
