@@ -1,6 +1,8 @@
-"""Write a run's report files: index.html, summary.json, summary.md, junit.xml."""
+"""Write a run's report files: index.html, summary.json, summary.md, junit.xml and a
+prefilled blameless postmortem.md."""
 
 import json
+from datetime import datetime, timezone
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -12,7 +14,8 @@ from chaoslib_edx.report.rundir import RunDir
 from chaoslib_edx.report.summary import summarize
 from chaoslib_edx.slo.catalog import load_catalog
 
-# Built once, autoescaping HTML: every string from input files is escaped.
+# Built once, autoescaping every template, the Markdown ones too: summary.md and
+# postmortem.md end up rendered as HTML in tickets, where the entities display as text.
 _TEMPLATES = Environment(loader=PackageLoader("chaoslib_edx.report", "templates"),
                          autoescape=select_autoescape(["html", "j2"]),
                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -52,6 +55,10 @@ def render(run_dir: Path | str, catalog_path: Path | str = "gamedays/slos.yaml")
         _TEMPLATES.get_template("index.html.j2").render(s=summary, charts=svgs))
     (out / "summary.md").write_text(
         _TEMPLATES.get_template("summary.md.j2").render(s=summary))
+    timeline = [{**event, "time": datetime.fromtimestamp(event["t"], timezone.utc)
+                 .strftime("%Y-%m-%d %H:%M:%S")} for event in run.timeline]
+    (out / "postmortem.md").write_text(
+        _TEMPLATES.get_template("postmortem.md.j2").render(s=summary, timeline=timeline))
     _junit(summary, out / "junit.xml")
     return summary
 

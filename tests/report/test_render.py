@@ -49,7 +49,7 @@ def _run_dir(tmp_path: Path, crashed: bool = False) -> Path:
 def test_every_file_with_hand_checked_figures(tmp_path: Path) -> None:
     run = _run_dir(tmp_path)
     summary = render(run, CATALOG)
-    for name in ("index.html", "summary.json", "summary.md", "junit.xml"):
+    for name in ("index.html", "summary.json", "summary.md", "junit.xml", "postmortem.md"):
         assert (run / name).stat().st_size > 0, name
     (experiment,) = summary["experiments"]
     assert experiment["verdict"] == "deviated"
@@ -62,6 +62,12 @@ def test_every_file_with_hand_checked_figures(tmp_path: Path) -> None:
     assert overall["lms-availability"]["budget_burned"] == pytest.approx(
         (120 / 12000) / 0.001)
     assert overall["api-latency"]["met"] is True
+    postmortem = (run / "postmortem.md").read_text()
+    for heading in ("## Timeline", "## Impact", "## What went well", "## What went wrong",
+                    "## Action items"):
+        assert heading in postmortem
+    assert "2027-01-15 08:00:20 | fault_start: lms-pod-kill" in postmortem
+    assert "lms-availability breached after 2 s, back 0 s after the fault ended" in postmortem
     suite = ET.parse(run / "junit.xml").getroot()
     assert suite.get("tests") == "3" and suite.get("failures") == "2"
 
