@@ -20,8 +20,7 @@ DEFAULT_ENV = "gamedays/environments/sandbox.yaml"
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="edx-gameday")
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(debug: bool) -> None:
     """Chaos game days for an Open edX-scale platform.
 
     Start with the local sandbox, a small Open edX-like platform of real servers on
@@ -40,7 +39,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Exit codes: 0 ok, 1 a check failed, 2 bad input or configuration (nothing was
     changed), 3 aborted by a guardrail.
     """
-    ctx.obj = {"debug": debug}
+    # --debug is read by main(), which handles the errors the commands raise.
 
 
 @cli.group()
@@ -288,7 +287,8 @@ def import_access_log(log: str, out: str, per: str) -> None:
       edx-gameday load import-access-log /var/log/nginx/access.log --out peak.csv --per minute
       locust -f loadprofiles/enrollment_peak.py --curve peak.csv --scale 2.5 ...
     """
-    from chaoslib_edx.load.accesslog import import_access_log as parse, write_curve
+    from chaoslib_edx.load.accesslog import import_access_log as parse
+    from chaoslib_edx.load.accesslog import write_curve
 
     rows = parse(log, 60 if per == "minute" else 1)
     write_curve(rows, out)

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
-                      model_validator)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chaoslib_edx.errors import UserError
 
@@ -76,7 +75,6 @@ class AwsDatabase(_Model):
 
 class AwsCache(_Model):
     replication_group: str
-    node_group: str = "0001"
 
 
 class AwsDistribution(_Model):

@@ -2,10 +2,7 @@
 
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_DEVIATED = 1
-EXIT_BAD_INPUT = 2
-EXIT_ABORTED = 3
+EXIT_BAD_INPUT = 2  # DESIGN.md's exit codes: 0 held, 1 deviated, 2 bad input, 3 aborted
 
 
 class UserError(Exception):

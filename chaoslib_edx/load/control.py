@@ -19,6 +19,7 @@ from chaoslib.types import Configuration, Experiment, Secrets
 from chaoslib_edx.environment import load_environment
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.series import Series
+from chaoslib_edx.load.shapes import LaunchCurve
 from chaoslib_edx.sandbox.layout import Layout
 from chaoslib_edx.targets import environment_file
 
@@ -50,9 +51,10 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     metrics.unlink(missing_ok=True)
     users, seconds = settings["users"], settings["seconds"]
     # A flat curve: the launch shape with baseline = peak and the whole run as baseline.
-    flat = {"EDX_BASELINE_USERS": str(users), "EDX_PEAK_USERS": str(users),
-            "EDX_BASELINE_S": str(seconds), "EDX_SPIKE_S": "0", "EDX_PLATEAU_S": "0",
-            "EDX_DECAY_S": "0", "EDX_TIME_SCALE": "1", "EDX_CDN_URL": layout.cdn_url,
+    curve = {"baseline_users": users, "peak_users": users, "baseline_s": seconds,
+             "spike_s": 0, "plateau_s": 0, "decay_s": 0, "time_scale": 1}
+    flat = {**{LaunchCurve.ENV[k]: str(v) for k, v in curve.items()},
+            "EDX_CDN_URL": layout.cdn_url,
             "EDX_LEARNERS": str(env.sandbox.seed.learners),
             "EDX_COURSES": str(env.sandbox.seed.courses),
             "EDX_LEARNER_PASSWORD": env.sandbox.seed.learner_password}

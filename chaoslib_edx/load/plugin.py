@@ -43,8 +43,10 @@ class MetricsPlugin:
     def on_request(self, request_type: str, name: str, response_time: float,
                    response_length: int, response: object = None, exception: object = None,
                    **_kwargs: object) -> None:
-        status = getattr(response, "status_code", 0) or 0
-        self.recorder.record(name, response_time or 0.0, exception is not None, status)
+        failed = exception is not None
+        # status_code is a property on FastResponse: read it only when it is needed.
+        status = (getattr(response, "status_code", 0) or 0) if failed else 200
+        self.recorder.record(name, response_time or 0.0, failed, status)
         if self.recorder.total >= self.max_requests and self.environment.runner:
             self.max_requests = float("inf")  # quit once
             gevent.spawn(self.environment.runner.quit)

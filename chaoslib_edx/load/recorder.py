@@ -7,8 +7,8 @@ buckets with it, and the chaos side reads its JSON Lines with `series`.
 import bisect
 import itertools
 import json
-from collections.abc import Iterable
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO
 

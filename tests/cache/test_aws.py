@@ -39,7 +39,9 @@ def test_reboot_the_groups_nodes_then_wait_available(aws_env) -> None:
             "CacheClusterId": params["body"]["CacheClusterId"],
             "CacheNodes": [{"CacheNodeId": "0001"}]}]}
 
-    session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
+    if boto3.DEFAULT_SESSION is None:  # the session chaosaws' clients come from
+        boto3.setup_default_session()
+    session = boto3.DEFAULT_SESSION
     session.events.register("before-call.elasticache.RebootCacheCluster", answer_reboot)
     session.events.register("before-call.elasticache.DescribeCacheClusters", answer_describe)
     try:

@@ -1,6 +1,7 @@
 """The load profiles under real Locust (own processes, bounded) against the real sandbox."""
 
 import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,7 @@ def test_plain_locust_command_runs_unchanged_with_the_configured_mix(sandbox, tm
         [sys.executable, "-m", "locust", "-f", str(COURSE_LAUNCH), "--headless", "-u", "20",
          "-r", "10", "-t", "20s", "--host", sandbox.layout.lb_url, "--edx-metrics", str(metrics),
          "--csv", str(tmp_path / "locust"), "--only-summary"],
-        capture_output=True, text=True, timeout=90, env={**__import__("os").environ, **_env(sandbox)})
+        capture_output=True, text=True, timeout=90, env={**os.environ, **_env(sandbox)})
     assert result.returncode == 0, result.stderr[-2000:]
     totals = Series(metrics).refresh().totals()
     assert sum(totals.values()) == _locust_total(tmp_path / "locust")

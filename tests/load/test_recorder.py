@@ -3,7 +3,13 @@
 import io
 import json
 
-from chaoslib_edx.load.recorder import Recorder, dump_buckets, load_buckets, route_class, write_lines
+from chaoslib_edx.load.recorder import (
+    Recorder,
+    dump_buckets,
+    load_buckets,
+    route_class,
+    write_lines,
+)
 
 
 def test_route_class_from_request_name() -> None:

@@ -4,6 +4,8 @@ import json
 import socket
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import free_port_base, run_cli, write_env
 
 
@@ -42,24 +44,19 @@ def test_missing_server_binary(tmp_path: Path) -> None:
     assert not (tmp_path / "state").exists()
 
 
-def test_corrupt_state_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name, content, needles", [
+    ("state.json", "{not json", ("corrupt", "sandbox.state_dir", "sandbox down")),
+    ("notes.txt", "mine", ("no state.json", "sandbox.state_dir")),
+], ids=["corrupt-state-file", "foreign-directory"])
+def test_state_dir_that_is_not_a_sandbox(tmp_path: Path, name: str, content: str,
+                                         needles: tuple[str, ...]) -> None:
     env = write_env(tmp_path, free_port_base())
     state = tmp_path / "state"
     state.mkdir()
-    (state / "state.json").write_text("{not json")
+    (state / name).write_text(content)
     result = run_cli("sandbox", "up", "--env", str(env))
-    _assert_refused(result, "corrupt", "sandbox.state_dir", "sandbox down")
-    assert sorted(p.name for p in state.iterdir()) == ["state.json"]
-
-
-def test_foreign_directory_as_state_dir(tmp_path: Path) -> None:
-    env = write_env(tmp_path, free_port_base())
-    state = tmp_path / "state"
-    state.mkdir()
-    (state / "notes.txt").write_text("mine")
-    result = run_cli("sandbox", "up", "--env", str(env))
-    _assert_refused(result, "no state.json", "sandbox.state_dir")
-    assert sorted(p.name for p in state.iterdir()) == ["notes.txt"]
+    _assert_refused(result, *needles)
+    assert sorted(p.name for p in state.iterdir()) == [name]  # left as it was
 
 
 def test_state_dir_of_another_port_base(tmp_path: Path) -> None:
