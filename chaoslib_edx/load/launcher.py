@@ -24,7 +24,7 @@ class LoadRun:
 
     processes: list[subprocess.Popen]
     metrics_file: Path
-    csv_prefix: Path
+    stats_file: Path  # Locust's own final stats (--json-file), written after the last request
     deadline: float
     logs: list[Path] = field(default_factory=list)
 
@@ -66,12 +66,12 @@ def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | st
         raise ValueError(f"refusing to send load to {host}: load goes to 127.0.0.1 only")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    metrics, csv_prefix = Path(metrics_file or out / "metrics.jsonl"), out / "locust"
+    metrics = Path(metrics_file or out / "metrics.jsonl")
     common = ["-f", str(locustfile)]
     master = [sys.executable, "-m", "locust", *common, "--headless", "--host", host,
               "-t", f"{run_time_s}s", "--stop-timeout", "2", "--exit-code-on-error", "0",
               "--edx-metrics", str(metrics), "--edx-max-requests", str(max_requests),
-              "--csv", str(csv_prefix), "--only-summary", *extra_args]
+              "--json-file", str(out / "locust"), "--only-summary", *extra_args]
     if users is not None:
         master += ["-u", str(users), "-r", str(spawn_rate or users)]
     worker_cmds = []
@@ -91,4 +91,4 @@ def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | st
                                               env=environ, start_new_session=True))
         logs.append(log)
     deadline = time.monotonic() + run_time_s + GRACE_S + (10 if workers else 0)
-    return LoadRun(processes, metrics, csv_prefix, deadline, logs)
+    return LoadRun(processes, metrics, out / "locust.json", deadline, logs)
