@@ -256,6 +256,71 @@ def recover(env_file: str, ledger: str | None) -> None:
 
 
 @cli.command()
+@click.argument("gameday", type=click.Path(dir_okay=False))
+@click.option("--env", "env_file", type=click.Path(dir_okay=False),
+              help="Environment inventory (default: the game day's 'environment').")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Run directory (default reports/<game day>-<UTC time>).")
+@click.option("--dry-run", is_flag=True,
+              help="Validate, check guardrails and health, print the plan; change nothing.")
+@click.option("--junit", type=click.Path(dir_okay=False),
+              help="Also write the JUnit XML here (one test case per experiment and SLO).")
+@click.option("--confirm-production", metavar="NAME",
+              help="Confirm a game day against the production environment NAME.")
+def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, junit: str | None,
+        confirm_production: str | None) -> None:
+    """Run a game day: one load, a timeline of experiments, SLOs watched, a report.
+
+    Everything is validated first (game day, environment, SLO catalog, experiments):
+    errors name the file and field, exit 2, nothing changed. Then preflight: an
+    environment lock, guardrails, no rollback pending, healthy targets. The load runs
+    in its own process; each experiment runs through chaoslib at its offset while the
+    SLOs are evaluated every second; an abort condition stops the game day and rolls
+    back. SIGINT/SIGTERM roll back too. The report is written in every case.
+
+    \b
+      edx-gameday run gamedays/course-launch.yaml --dry-run
+      edx-gameday run gamedays/course-launch.yaml --junit junit.xml
+
+    Exit codes: 0 every hypothesis held and every SLO met, 1 a hypothesis deviated or an
+    SLO was missed, 2 bad input or preflight refused, 3 aborted (rollbacks ran).
+    """
+    import shutil
+    import time
+
+    from chaoslib_edx.gameday import plan as planning
+    from chaoslib_edx.gameday.runner import GameDayRun
+    from chaoslib_edx.gameday.schema import load_gameday
+
+    loaded = load_gameday(gameday, env_file)
+    name = "".join(c if c.isalnum() else "-" for c in Path(gameday).stem.lower())
+    run_dir = Path(out or f"reports/{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise UserError("the run directory exists and is not empty", file=run_dir,
+                        fix="Pick another --out (runs never overwrite one another)")
+    runner = GameDayRun(loaded, run_dir, confirm_production)
+    if dry_run:
+        steps = planning.build(loaded, runner.config)
+        for line in planning.describe(loaded, steps):
+            click.echo(line)
+        health = planning.health(steps)
+        for label, ok, detail in health:
+            click.echo(f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})")
+        click.echo(f"dry run: nothing was started or changed; load would go to "
+                   f"{runner.load_host()}")
+        sys.exit(0 if all(ok for _, ok, _ in health) else EXIT_BAD_INPUT)
+    outcome = runner.execute()
+    if junit:
+        shutil.copyfile(run_dir / "junit.xml", junit)
+    verdict = {0: "every hypothesis held and every SLO was met",
+               1: "a hypothesis deviated or an SLO was missed",
+               3: f"ABORTED: {outcome.abort_reason}"}[outcome.code]
+    click.echo(f"game day {outcome.status}: {verdict}")
+    click.echo(f"report: {run_dir / 'index.html'}")
+    sys.exit(outcome.code)
+
+
+@cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--slos", "catalog", default="gamedays/slos.yaml", show_default=True,
               type=click.Path(dir_okay=False), help="The SLO catalog.")

@@ -99,6 +99,13 @@ class KubernetesSettings(_Model):
     deployments: dict[str, KubernetesDeployment] = {}
 
 
+class Endpoints(_Model):
+    """Where a game day's load goes outside the sandbox (the sandbox derives its own)."""
+
+    lms_url: str = Field(pattern=r"^https?://")
+    cdn_url: str = Field(pattern=r"^https?://")
+
+
 class Environment(_Model):
     name: str
     kind: Literal["sandbox", "staging", "production"]
@@ -109,6 +116,7 @@ class Environment(_Model):
     sandbox: SandboxSettings | None = None
     aws: AwsSettings | None = None
     kubernetes: KubernetesSettings | None = None
+    endpoints: Endpoints | None = None
     guardrails: Guardrails = Guardrails()
 
 
@@ -132,6 +140,8 @@ def validation_error(path: Path | str, err: ValidationError) -> UserError:
         message = "unknown field (check its spelling and indentation)"
     elif first["type"] == "missing":
         message = "required field is missing"
+    elif first["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
     return UserError(message, file=path, field=field,
                      fix="Fix the file and run the command again; nothing was changed")
 

@@ -54,6 +54,11 @@ class Learner(FastHttpUser):
             elif resp.status_code in (401, 403):
                 self.logged_in = False
 
+    @task(1)
+    def next_learner(self) -> None:
+        """Learners keep arriving all through a launch: a new one takes this seat and logs in."""
+        self.on_start()
+
     @task(3)
     def dashboard(self) -> None:
         self._as_learner("GET", "/dashboard", "lms: dashboard")
@@ -79,7 +84,10 @@ class Learner(FastHttpUser):
 
     @task(6)
     def video(self) -> None:
-        week, part = random.randint(1, 4), random.randint(1, 3)
+        # Launch week is hot; the later weeks are a long tail the CDN has not all cached
+        # (12 weeks x 6 parts per course, as chaoslib_edx.sandbox.assets lays them out).
+        week = 1 if random.random() < 0.6 else random.randint(2, 12)
+        part = random.randint(1, 6)
         self.client.get(f"{CDN_URL}/video/{self.course}/week{week}-{part}.mp4",
                         name="video: segment")
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the servers the sandbox runs (MariaDB, Redis, nginx with the stream module,
 # wrk for the benchmarks) from Debian's packages, only when something is missing.
+# --with-browser adds Debian's chromium: the end-to-end test opens the report headless.
 # Debian starts no service here (no init in the container); the sandbox starts its own
 # copies under supervisord on 127.0.0.1, so system services are never touched.
 set -euo pipefail
@@ -12,6 +13,9 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v nginx >/dev/null || need+=(nginx-light)
 [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
 command -v wrk >/dev/null || need+=(wrk)
+if [ "${1:-}" = "--with-browser" ]; then
+  command -v chromium >/dev/null || need+=(chromium)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

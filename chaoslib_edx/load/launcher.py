@@ -59,10 +59,12 @@ class LoadRun:
 def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | str, *,
           users: int | None = None, spawn_rate: float | None = None, workers: int = 0,
           max_requests: int = 1_000_000, extra_args: tuple[str, ...] = (),
-          env: dict[str, str] | None = None, metrics_file: Path | str | None = None) -> LoadRun:
+          env: dict[str, str] | None = None, metrics_file: Path | str | None = None,
+          allow_remote: bool = False) -> LoadRun:
     """Start a headless, bounded Locust run against HOST; output goes to OUT_DIR (metrics
-    to METRICS_FILE, default OUT_DIR/metrics.jsonl)."""
-    if not host.startswith(("http://127.", "http://localhost")):
+    to METRICS_FILE, default OUT_DIR/metrics.jsonl). HOST must be on loopback unless
+    ALLOW_REMOTE (a game day against the endpoints of a staging inventory)."""
+    if not allow_remote and not host.startswith(("http://127.", "http://localhost")):
         raise ValueError(f"refusing to send load to {host}: load goes to 127.0.0.1 only")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

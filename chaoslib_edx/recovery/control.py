@@ -22,10 +22,14 @@ from chaoslib_edx.guardrails import check_experiment
 from chaoslib_edx.recovery.ledger import Ledger, ledger_path
 
 logger = logging.getLogger("chaostoolkit")
+last_signal: int | None = None  # what interrupted the last experiment (the runner reads it)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    logger.warning("SIGTERM: interrupting the experiment; pending rollbacks will run")
+    global last_signal
+    last_signal = signum
+    logger.warning(f"{signal.Signals(signum).name}: interrupting the experiment; pending "
+                   "rollbacks will run")
     raise SystemExit(128 + signum)
 
 
@@ -34,9 +38,10 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     # chaoslib's SIGTERM handler raises InterruptExecution, which its python provider
     # turns into an activity failure when it lands inside an activity, and the run goes
     # on. SystemExit is not an Exception: chaoslib marks the run interrupted and still
-    # ends its controls, so the ledger below runs.
+    # ends its controls, so the ledger below runs. SIGINT the same way, so it is named.
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, _terminate)
     for name, target in check_experiment(context, configuration, secrets):
         logger.info(f"guardrails: '{name}' may act on {target.kind} '{target.name}' "
                     f"({target.driver}, environment {target.environment.name})")

@@ -41,7 +41,13 @@ def _reading(value: float | None, kind: str) -> str:
     return f"{_num(value)} ms" if kind == "latency" and value is not None else _pct(value)
 
 
-_TEMPLATES.filters.update(pct=_pct, num=_num, slo_value=_value, reading=_reading)
+def _people(who: str | list[str]) -> str:
+    """A role's holder, or its holders joined."""
+    return who if isinstance(who, str) else ", ".join(who)
+
+
+_TEMPLATES.filters.update(pct=_pct, num=_num, slo_value=_value, reading=_reading,
+                          people=_people)
 
 
 def render(run_dir: Path | str, catalog_path: Path | str = "gamedays/slos.yaml") -> dict:

@@ -1,6 +1,8 @@
 """Read a run directory: what ran, when faults were live, the metrics, the journals."""
 
 import json
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,3 +54,33 @@ class RunDir:
             elif event["event"] == "fault_end" and name in windows:
                 windows[name].end = event["t"]
         return list(windows.values())
+
+
+class RunWriter:
+    """Write a run directory as the run goes: a crash loses at most the line being written."""
+
+    def __init__(self, path: Path | str, run: dict) -> None:
+        self.path = Path(path)
+        (self.path / "journals").mkdir(parents=True, exist_ok=True)
+        self.run = dict(run)
+        self.update()
+
+    def update(self, **fields: object) -> None:
+        """Merge FIELDS into run.json, replaced atomically."""
+        self.run.update(fields)
+        tmp = self.path / "run.json.tmp"
+        tmp.write_text(json.dumps(self.run, indent=2, default=str) + "\n")
+        os.replace(tmp, self.path / "run.json")
+
+    def event(self, event: str, **fields: object) -> dict:
+        """Append a timeline event, stamped now, and fsync it."""
+        line = {"t": time.time(), "event": event, **fields}
+        with (self.path / "timeline.jsonl").open("a") as handle:
+            handle.write(json.dumps(line, default=str) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        return line
+
+    def journal(self, name: str, journal: dict) -> None:
+        (self.path / "journals" / f"{name}.json").write_text(
+            json.dumps(journal, indent=2, default=str) + "\n")

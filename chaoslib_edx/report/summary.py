@@ -1,6 +1,8 @@
 """What a game day found: verdicts, SLOs before/during/after each fault, time to detect
 and recover, budget burned, and per-route figures, as plain JSON-ready data."""
 
+from pathlib import Path
+
 from chaoslib_edx.load.recorder import ROUTE_CLASSES, percentiles
 from chaoslib_edx.report.rundir import RunDir
 from chaoslib_edx.slo.catalog import Catalog, Slo
@@ -9,9 +11,13 @@ from chaoslib_edx.slo.evaluator import evaluate
 ROLLING_S = 5  # the SLO window used to find the first breach and the recovery
 
 
-def _verdict(journal: dict | None) -> str:
+def verdict(journal: dict | None) -> str:
+    """One word for an experiment's journal: held, deviated, not started, interrupted..."""
     if journal is None:
         return "not run"
+    before = (journal.get("steady_states") or {}).get("before")
+    if before is not None and not before.get("steady_state_met"):
+        return "steady state not met before the fault"  # chaoslib calls this "completed"
     if journal.get("deviated"):
         return "deviated"
     return {"completed": "held"}.get(journal.get("status"), journal.get("status", "unknown"))
@@ -36,7 +42,14 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
     first, last = run.series.first or 0, run.series.last or 0
     slos = [catalog.get(n) for n in run.run.get("slos", [s.name for s in catalog.slos])]
     experiments = []
-    for window in run.fault_windows():
+    windows = {w.experiment: w for w in run.fault_windows()}
+    planned = [Path(step["experiment"]).stem for step in run.run.get("timeline", [])]
+    for name in planned + [n for n in windows if n not in planned]:
+        window = windows.get(name)
+        if window is None:  # never reached its fault (or never ran)
+            experiments.append({"name": name, "verdict": verdict(run.journals.get(name)),
+                                "fault_start": None, "fault_end": None, "slos": {}})
+            continue
         start = int(window.start)
         end = int(window.end) if window.end is not None else last + 1
         span = max(end - start, ROLLING_S)
@@ -54,7 +67,7 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
                               "time_to_recover_s": _recover(slo, run, end, last)
                               if detect is not None else None}
         experiments.append({"name": window.experiment,
-                            "verdict": _verdict(run.journals.get(window.experiment)),
+                            "verdict": verdict(run.journals.get(window.experiment)),
                             "fault_start": window.start, "fault_end": window.end,
                             "slos": rows})
     overall = []

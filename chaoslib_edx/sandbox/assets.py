@@ -5,7 +5,10 @@ import os
 from chaoslib_edx.sandbox.database import course_id
 from chaoslib_edx.sandbox.layout import Layout
 
-SEGMENT_BYTES = 64 * 1024
+SEGMENT_BYTES = 32 * 1024
+# Weeks x parts per course: launch week is hot, the later weeks a long tail the CDN edge
+# has not all cached, as on a real launch (loadprofiles/course_launch.py uses the same).
+WEEKS, PARTS = 12, 6
 HEALTH_FILE = "health.txt"
 
 
@@ -13,7 +16,7 @@ def video_paths(layout: Layout) -> list[str]:
     """URL paths of every video segment, as the courseware outline lists them."""
     return [f"/video/{course_id(c)}/week{w}-{v}.mp4"
             for c in range(1, layout.settings.seed.courses + 1)
-            for w in range(1, 5) for v in range(1, 4)]
+            for w in range(1, WEEKS + 1) for v in range(1, PARTS + 1)]
 
 
 def ensure(layout: Layout) -> None:

@@ -1,0 +1,127 @@
+"""What a game day will do, checked before it does anything: each experiment's faults with
+their targets (through the guardrails), its rollbacks, and the health of every target.
+
+`--dry-run` prints this and stops; a real run passes the same checks first.
+"""
+
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+
+from chaoslib.types import Configuration
+
+from chaoslib_edx.gameday.schema import Loaded, Step, experiment_name
+from chaoslib_edx.guardrails import check_activity
+from chaoslib_edx.targets import CONFIRM_KEY, ENV_KEY, Target
+
+# Target kind -> the probe that says it is healthy (works with every driver).
+_HEALTH = {"database": ("chaoslib_edx.rds.probes", "database_writable", "database"),
+           "cache": ("chaoslib_edx.cache.probes", "cache_healthy", "cache"),
+           "pods": ("chaoslib_edx.pods.probes", "lms_replicas_ready", "deployment"),
+           "cdn": ("chaoslib_edx.cdn.probes", "video_origin_serving", "distribution")}
+
+
+@dataclass
+class Action:
+    activity: str
+    function: str       # module.func
+    target: Target
+
+
+@dataclass
+class PlannedStep:
+    step: Step
+    name: str
+    title: str
+    experiment: dict
+    configuration: Configuration
+    actions: list[Action]
+    rollbacks: list[str]  # "activity name (module.func)"
+
+
+def overrides(gameday: Loaded, metrics: Path | str, confirm: str | None) -> dict:
+    """Configuration the runner imposes on every experiment: one load, one environment."""
+    values = {ENV_KEY: gameday.env_file, "edx_metrics_file": str(metrics),
+              "edx_load": "external", "edx_slo_catalog": gameday.spec.slo_catalog}
+    if confirm:
+        values[CONFIRM_KEY] = confirm
+    return values
+
+
+def _function(activity: dict) -> str:
+    provider = activity.get("provider", {})
+    return f"{provider.get('module', provider.get('url', '?'))}.{provider.get('func', '')}"
+
+
+def build(gameday: Loaded, config_overrides: dict) -> list[PlannedStep]:
+    """Every step with its actions and targets; a guardrail refusal raises (exit 2)."""
+    from chaoslib.configuration import load_configuration
+
+    planned = []
+    for step, declared in gameday.steps():
+        # Plain values in the experiment itself: chaoslib's extra_vars would drop keys the
+        # experiment does not declare (and empties the dict it is given).
+        experiment = {**declared, "configuration": {**declared.get("configuration", {}),
+                                                    **config_overrides}}
+        configuration = load_configuration(experiment["configuration"])
+        actions = []
+        for activity in experiment.get("method", []):
+            target = check_activity(activity, configuration, None)
+            if target is not None and activity.get("type") == "action":
+                actions.append(Action(activity.get("name", "?"), _function(activity), target))
+        for activity in experiment.get("rollbacks", []):
+            check_activity(activity, configuration, None)
+        rollbacks = [f"{a.get('name', '?')} ({_function(a)})"
+                     for a in experiment.get("rollbacks", [])]
+        planned.append(PlannedStep(step, experiment_name(step), experiment["title"], experiment,
+                                   configuration, actions, rollbacks))
+    return planned
+
+
+def describe(gameday: Loaded, plan: list[PlannedStep]) -> list[str]:
+    """The plan as lines an SRE can check before saying go."""
+    spec, env = gameday.spec, gameday.environment
+    shape = spec.load.shape
+    lines = [f"game day '{spec.name}' against {env.kind} environment '{env.name}' "
+             f"({gameday.env_file}, driver {env.driver})",
+             f"load: {spec.load.profile}, {shape.baseline_users} to {shape.peak_users} learners"
+             f" (time scale {shape.time_scale:g}), {spec.load.workers or 'no'} workers, "
+             f"{spec.load.warmup_s} s warm-up; hard stop after {spec.max_duration_s} s",
+             f"SLOs watched: {', '.join(spec.slos)}"]
+    for index, cond in enumerate(spec.abort):
+        what = (f"{cond.slo} burn rate > {cond.burn_rate_above:g}x over {cond.window_seconds} s"
+                if hasattr(cond, "slo") else
+                f"probe {cond.probe.get('provider', {}).get('func', '?')} outside "
+                f"{cond.tolerance!r}, every {cond.every_seconds:g} s")
+        lines.append(f"abort {index}: {what}")
+    for item in plan:
+        lines.append(f"+{item.step.offset_s:>5.0f}s  {item.name}: {item.title}")
+        for action in item.actions:
+            t = action.target
+            lines.append(f"          action   {action.activity} -> {action.function} on "
+                         f"{t.kind} '{t.name}' via {t.driver}")
+        for rollback in item.rollbacks:
+            lines.append(f"          rollback {rollback}")
+        lines.append(f"          then observe {item.step.observe_s:.0f} s")
+    lines.append("every fault records its rollback in the recovery ledger before it acts")
+    return lines
+
+
+def health(plan: list[PlannedStep]) -> list[tuple[str, bool, str]]:
+    """Each distinct target's health probe: (target, healthy, detail). Read-only."""
+    results, seen = [], set()
+    for item in plan:
+        for action in item.actions:
+            key = (action.target.kind, action.target.name)
+            if key in seen:
+                continue
+            seen.add(key)
+            module, func, argument = _HEALTH[action.target.kind]
+            label = f"{action.target.kind} '{action.target.name}'"
+            try:
+                ok = bool(getattr(import_module(module), func)(
+                    **{argument: action.target.name}, configuration=item.configuration))
+                results.append((label, ok, f"{func}: {'yes' if ok else 'no'}"))
+            except Exception as exc:  # unreachable is unhealthy, with the reason
+                results.append((label, False, f"{func}: {exc}"))
+    return results

@@ -1,0 +1,319 @@
+"""Run a game day: preflight, one load for the whole timeline, the experiments through
+chaoslib with the SLOs watched the whole time, abort and roll back when a condition trips,
+then the run directory and its report.
+
+Locust never runs in this process (it monkey-patches the interpreter and dies in ssl
+after boto3/chaoslib are imported): the load is a child process writing metrics.jsonl,
+which the watcher reads.
+"""
+
+import logging
+import os
+import platform
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+
+from chaoslib.run import RunEventHandler
+
+from chaoslib_edx.errors import UserError
+from chaoslib_edx.gameday import plan as planning
+from chaoslib_edx.gameday.lock import EnvironmentLock
+from chaoslib_edx.gameday.progress import Progress
+from chaoslib_edx.gameday.schema import Loaded
+from chaoslib_edx.gameday.watch import Trip, Watcher
+from chaoslib_edx.load import launcher
+from chaoslib_edx.load.series import Series
+from chaoslib_edx.recovery import control as safety
+from chaoslib_edx.recovery.ledger import Ledger, ledger_path
+from chaoslib_edx.report.rundir import RunWriter
+from chaoslib_edx.report.summary import verdict
+
+EXIT_OK, EXIT_FAILED, EXIT_ABORTED = 0, 1, 3
+# Rollbacks run on every path, hypothesis deviated or run interrupted (not chaoslib's default).
+SETTINGS = {"runtime": {"rollbacks": {"strategy": "always"}}}
+VERSIONED = ("chaostoolkit-edx", "chaostoolkit-lib", "chaostoolkit-aws",
+             "chaostoolkit-kubernetes", "locust")
+STOP_GRACE_S = 60  # past max_duration_s: the load's own bound beyond the timeline
+
+
+@dataclass
+class Outcome:
+    code: int
+    run_dir: Path
+    status: str
+    abort_reason: str | None = None
+    summary: dict = field(default_factory=dict)
+
+
+class _Timeline(RunEventHandler):
+    """chaoslib run events into the timeline: the fault is live from the method's start
+    to the end of the rollbacks."""
+
+    def __init__(self, runner: "GameDayRun", name: str) -> None:
+        self.runner, self.name = runner, name
+
+    def _mark(self, event: str, phase: str, **fields: object) -> None:
+        self.runner.writer.event(event, experiment=self.name, **fields)
+        self.runner.progress.phase = phase
+
+    def start_hypothesis_before(self, experiment: dict) -> None:
+        self._mark("hypothesis_before", f"{self.name}: steady state before")
+
+    def hypothesis_before_completed(self, experiment: dict, state: dict, journal: dict) -> None:
+        held = bool(state and state.get("steady_state_met"))
+        self.runner.writer.event("hypothesis_before_done", experiment=self.name, met=held)
+
+    def start_method(self, experiment: dict) -> None:
+        self._mark("fault_start", f"{self.name}: FAULT LIVE")
+        self.runner.progress.event(f"{self.name}: fault live")
+
+    def start_rollbacks(self, experiment: dict) -> None:
+        self.runner._interruptible = False  # an abort now lets the rollbacks finish
+        self._mark("rollback_start", f"{self.name}: rolling back")
+
+    def rollbacks_completed(self, experiment: dict, journal: dict) -> None:
+        self._mark("fault_end", f"{self.name}: rolled back")
+        self.runner.progress.event(f"{self.name}: rolled back")
+
+
+class GameDayRun:
+    def __init__(self, gameday: Loaded, out: Path, confirm: str | None = None,
+                 progress: Progress | None = None) -> None:
+        self.gameday, self.out, self.confirm = gameday, Path(out), confirm
+        self.metrics = self.out / "metrics.jsonl"
+        self.config = planning.overrides(gameday, self.metrics, confirm)
+        kinds = {n: gameday.catalog.get(n).indicator.type for n in gameday.spec.slos}
+        self.progress = progress or Progress(kinds)
+        self.abort: Trip | None = None
+        self._stop = threading.Event()
+        self._interruptible = False  # an experiment runs and has not begun its rollbacks
+        self.writer: RunWriter
+
+    # -- preflight -------------------------------------------------------------------
+
+    def preflight(self) -> list[planning.PlannedStep]:
+        """Guardrails, a clean recovery ledger and healthy targets; UserError otherwise."""
+        plan = planning.build(self.gameday, self.config)
+        pending = Ledger(ledger_path(self.config)).pending()
+        if pending:
+            raise UserError(f"{len(pending)} rollbacks of an earlier run are still pending "
+                            f"({', '.join(e.rollback for e in pending)})",
+                            file=ledger_path(self.config),
+                            fix=f"Run `edx-gameday recover --env {self.gameday.env_file}` first")
+        unhealthy = [f"{label} ({detail})" for label, ok, detail in planning.health(plan)
+                     if not ok]
+        host = self.load_host()
+        if unhealthy:
+            raise UserError(f"targets are not healthy before the game day: "
+                            f"{'; '.join(unhealthy)}", file=self.gameday.env_file,
+                            fix="Bring them back first (sandbox: `edx-gameday sandbox up`)")
+        self.progress.event(f"preflight: {len(plan)} experiments pass the guardrails, targets "
+                            f"healthy, load to {host}")
+        return plan
+
+    def load_host(self) -> str:
+        env = self.gameday.environment
+        if env.driver == "sandbox":
+            from chaoslib_edx.sandbox.health import status
+            from chaoslib_edx.sandbox.layout import Layout
+
+            layout = Layout.from_settings(env.sandbox, Path.cwd())
+            if status(layout)["state"] != "healthy":
+                raise UserError("the sandbox is not up and healthy", file=self.gameday.env_file,
+                                fix="Run `edx-gameday sandbox up` first")
+            return layout.lb_url
+        return env.endpoints.lms_url
+
+    def _load_env(self) -> dict[str, str]:
+        from chaoslib_edx.load.shapes import LaunchCurve
+
+        env = self.gameday.environment
+        shape = self.gameday.spec.load.shape.model_dump()
+        values = {LaunchCurve.ENV[k]: str(v) for k, v in shape.items()}
+        if env.driver == "sandbox":
+            from chaoslib_edx.sandbox.layout import Layout
+
+            seed = env.sandbox.seed
+            values.update(EDX_CDN_URL=Layout.from_settings(env.sandbox, Path.cwd()).cdn_url,
+                          EDX_LEARNERS=str(seed.learners), EDX_COURSES=str(seed.courses),
+                          EDX_LEARNER_PASSWORD=seed.learner_password)
+        else:
+            values["EDX_CDN_URL"] = env.endpoints.cdn_url
+        return values
+
+    # -- aborting --------------------------------------------------------------------
+
+    def request_abort(self, trip: Trip) -> None:
+        """Stop the game day: interrupt a running experiment (chaoslib's graceful exit:
+        SIGUSR1, its rollbacks run), skip the rest of the timeline."""
+        if self.abort is not None:
+            return
+        self.abort = trip
+        self.writer.event("abort", reason=trip.reason, condition=trip.condition,
+                          second=trip.second, details=trip.details)
+        self.progress.event(f"ABORT: {trip.reason}")
+        self._stop.set()
+        if self._interruptible:
+            os.kill(os.getpid(), signal.SIGUSR1)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        self.request_abort(Trip(f"interrupted by {name}", -1))
+
+    def _wait(self, seconds: float) -> bool:
+        """Sleep up to SECONDS; False when the game day was stopped meanwhile."""
+        return not self._stop.wait(max(0.0, seconds))
+
+    # -- the run ---------------------------------------------------------------------
+
+    def execute(self) -> Outcome:
+        """Lock the environment, pass preflight, run; the lock goes when the run ends."""
+        lock = environment_lock(self.config, self.gameday.environment.name).acquire(self.out)
+        try:
+            plan = self.preflight()
+            return self.run(plan)
+        finally:
+            lock.release()
+
+    def run(self, plan: list[planning.PlannedStep]) -> Outcome:
+        spec = self.gameday.spec
+        self.writer = RunWriter(self.out, self._run_info())
+        log_handler = configure_logging(self.out)
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        # chaoslib's SIGUSR1 handler interrupts an experiment; between experiments a late
+        # one must not kill the process (its default action).
+        previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+        load = watcher = None
+        try:
+            load = launcher.start(spec.load.profile, self.load_host(),
+                                  spec.max_duration_s + STOP_GRACE_S, self.out,
+                                  workers=spec.load.workers, env=self._load_env(),
+                                  metrics_file=self.metrics,
+                                  allow_remote=self.gameday.environment.driver != "sandbox")
+            self.writer.event("load_start", pid=load.master.pid)
+            watcher = Watcher(self.gameday, self.metrics, self.config, self.request_abort)
+            watcher.start()
+            self._status_thread(watcher)
+            self._warm_up(load)
+            started = time.monotonic()
+            deadline = started + spec.max_duration_s
+            for item in plan:
+                if not self._wait(started + item.step.offset_s - time.monotonic()):
+                    break
+                if time.monotonic() > deadline:
+                    self.request_abort(Trip(f"the game day ran past its max_duration_s "
+                                            f"({spec.max_duration_s} s)", -1))
+                    break
+                watcher.arm()
+                self._experiment(item)
+                self._wait(item.step.observe_s)
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            self.progress.phase = "stopping load"
+            if load is not None:
+                load.stop()
+                self.writer.event("load_end")
+            leftovers = Ledger(ledger_path(self.config)).run_pending(self.config, None)
+            for result in leftovers:
+                self.writer.event("ledger_rollback", **result)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            logging.getLogger("chaostoolkit").removeHandler(log_handler)
+            status = "aborted" if self.abort else "completed"
+            self.writer.update(status=status, ended=_utc_now(),
+                               abort_reason=self.abort.reason if self.abort else None)
+        return self._finish(status)
+
+    def _run_info(self) -> dict:
+        spec, env = self.gameday.spec, self.gameday.environment
+        return {"name": spec.name, "description": spec.description,
+                "gameday": str(self.gameday.path), "status": "running",
+                "environment": f"{env.name} ({env.kind}, {env.driver})",
+                "started": _utc_now(), "roles": spec.roles.model_dump(), "slos": spec.slos,
+                "timeline": [s.model_dump() for s in spec.timeline],
+                "versions": {"python": platform.python_version(),
+                             **{name: version(name) for name in VERSIONED}}}
+
+    def _status_thread(self, watcher: Watcher) -> None:
+        def loop() -> None:
+            while watcher.is_alive():
+                self.progress.status(dict(watcher.current), watcher.rate)
+                time.sleep(1)
+
+        threading.Thread(target=loop, name="progress", daemon=True).start()
+
+    def _warm_up(self, load: launcher.LoadRun) -> None:
+        """Wait for WARMUP_S seconds of metrics: SLO windows need load before the faults."""
+        self.progress.phase = "warm-up"
+        self.progress.event(f"load started (pid {load.master.pid}); warming up "
+                            f"{self.gameday.spec.load.warmup_s} s")
+        series, limit = Series(self.metrics), time.monotonic() + self.gameday.spec.load.warmup_s + 60
+        while len(series.refresh().seconds) < self.gameday.spec.load.warmup_s:
+            if load.master.poll() is not None or time.monotonic() > limit:
+                raise RuntimeError(f"the load did not start; see {load.logs[0]}")
+            if not self._wait(0.5):
+                return
+
+    def _experiment(self, item: planning.PlannedStep) -> None:
+        from chaoslib.experiment import run_experiment
+
+        self.progress.event(f"{item.name}: starting ({item.title})")
+        self.writer.event("experiment_start", experiment=item.name, title=item.title)
+        safety.last_signal = None
+        self._interruptible = True
+        try:
+            journal = run_experiment(item.experiment, settings=SETTINGS,
+                                     event_handlers=[_Timeline(self, item.name)])
+        finally:
+            self._interruptible = False
+            # chaoslib puts back the handlers it found; the safety control's stay.
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, self._on_signal)
+        if safety.last_signal is not None:
+            self.request_abort(Trip(f"interrupted by {signal.Signals(safety.last_signal).name}",
+                                    -1))
+        self.writer.journal(item.name, journal)
+        self.writer.event("experiment_end", experiment=item.name, status=journal.get("status"),
+                          deviated=journal.get("deviated", False))
+        self.progress.event(f"{item.name}: {verdict(journal)}")
+        self.progress.phase = f"observing after {item.name}"
+
+    def _finish(self, status: str) -> Outcome:
+        from chaoslib_edx.report.render import render
+
+        self.progress.phase = "report"
+        summary = render(self.out, self.gameday.spec.slo_catalog)
+        if self.abort:
+            code = EXIT_ABORTED
+        elif any(e["verdict"] != "held" for e in summary["experiments"]) \
+                or not all(s["met"] for s in summary["slos"]):
+            code = EXIT_FAILED
+        else:
+            code = EXIT_OK
+        return Outcome(code, self.out, status, self.abort.reason if self.abort else None, summary)
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def environment_lock(configuration: dict, environment: str) -> EnvironmentLock:
+    """The lock of ENVIRONMENT, next to its recovery ledger (`recover` takes it too)."""
+    return EnvironmentLock(ledger_path(configuration).parent / f"lock-{environment}", environment)
+
+
+def configure_logging(run_dir: Path) -> logging.Handler:
+    """chaoslib's log goes to the run directory, not the terminal (progress is there)."""
+    logger = logging.getLogger("chaostoolkit")
+    handler = logging.FileHandler(run_dir / "chaostoolkit.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return handler

@@ -1,0 +1,171 @@
+"""Game-day files (gamedays/*.yaml): who takes part, the load, the SLOs watched, the abort
+conditions and the timeline of experiments.
+
+Everything a run needs is checked here before anything starts: the file itself (pydantic,
+errors name the dotted field), the SLO names against the catalog, each experiment with
+chaoslib's own validator, the load profile and the environment inventory. Paths are
+relative to the working directory, as for `chaos run` (run from the repository root).
+"""
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from chaoslib_edx.environment import Environment, load_environment, read_yaml, validation_error
+from chaoslib_edx.errors import UserError
+from chaoslib_edx.load.shapes import LaunchCurve
+from chaoslib_edx.slo.catalog import Catalog, load_catalog
+from chaoslib_edx.slo.evaluator import DEFAULT_BURN_THRESHOLD
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Roles(_Model):
+    game_master: str
+    on_call: list[str] = Field(min_length=1)
+    observers: list[str] = []
+
+
+class Shape(_Model):
+    """The course-launch curve (loadprofiles/course_launch.py), in platform time."""
+
+    baseline_users: int = Field(10, ge=0, le=500)
+    peak_users: int = Field(30, ge=1, le=500)
+    baseline_s: float = Field(60, ge=0)
+    spike_s: float = Field(30, ge=0)
+    plateau_s: float = Field(600, ge=0)
+    decay_s: float = Field(60, ge=0)
+    time_scale: float = Field(1.0, gt=0, le=1000)
+
+
+class Load(_Model):
+    profile: str = "loadprofiles/course_launch.py"
+    shape: Shape = Shape()
+    workers: int = Field(0, ge=0, le=8, description="0: one Locust process; N: master + N")
+    warmup_s: int = Field(15, ge=3, le=300, description="load before the first experiment")
+
+
+class BurnRateAbort(_Model):
+    """Abort when SLO burns its error budget faster than BURN_RATE_ABOVE over the window
+    (checked from the first experiment's start; the warm-up is not counted)."""
+
+    slo: str
+    window_seconds: int = Field(30, ge=2, le=3600)
+    burn_rate_above: float = Field(DEFAULT_BURN_THRESHOLD, gt=0)
+    min_requests: int = Field(20, ge=1, description="no verdict on fewer requests")
+
+
+class ProbeAbort(_Model):
+    """Abort when a Chaos Toolkit probe, run every EVERY_SECONDS, leaves its tolerance."""
+
+    probe: dict[str, Any]
+    tolerance: Any
+    every_seconds: float = Field(5, ge=0.5, le=600)
+
+
+class Step(_Model):
+    experiment: str
+    offset_s: float = Field(ge=0, description="start, seconds after the load's warm-up")
+    observe_s: float = Field(20, ge=0, le=3600, description="watch after it ends")
+
+
+class GameDay(_Model):
+    name: str = Field(min_length=1)
+    description: str = ""
+    environment: str = "gamedays/environments/sandbox.yaml"
+    slo_catalog: str = "gamedays/slos.yaml"
+    roles: Roles
+    load: Load = Load()
+    slos: list[str] = Field(min_length=1)
+    abort: list[BurnRateAbort | ProbeAbort] = []
+    timeline: list[Step] = Field(min_length=1)
+    max_duration_s: int = Field(900, ge=30, le=4 * 3600,
+                                description="hard bound: the load's run time, then abort")
+
+    @field_validator("timeline")
+    @classmethod
+    def _ordered(cls, timeline: list[Step]) -> list[Step]:
+        offsets = [step.offset_s for step in timeline]
+        if offsets != sorted(offsets):
+            raise ValueError("offsets must not decrease")
+        return timeline
+
+
+class Loaded:
+    """A validated game day with what it refers to, loaded."""
+
+    def __init__(self, path: Path, spec: GameDay, env_file: str, environment: Environment,
+                 catalog: Catalog, experiments: list[dict]) -> None:
+        self.path, self.spec, self.env_file = path, spec, env_file
+        self.environment, self.catalog, self.experiments = environment, catalog, experiments
+
+    def steps(self) -> list[tuple[Step, dict]]:
+        return list(zip(self.spec.timeline, self.experiments))
+
+
+def experiment_name(step: Step) -> str:
+    """The name a run directory files an experiment under (its file's stem)."""
+    return Path(step.experiment).stem
+
+
+def load_gameday(path: Path | str, env_override: str | None = None) -> Loaded:
+    """Read and validate a game day and everything it names; UserError (exit 2) on any fault."""
+    path = Path(path)
+    try:
+        spec = GameDay.model_validate(read_yaml(path))
+    except ValidationError as err:
+        raise validation_error(path, err) from None
+    catalog = load_catalog(spec.slo_catalog)
+    names = {slo.name for slo in catalog.slos}
+    wanted = [(f"slos.{i}", n) for i, n in enumerate(spec.slos)]
+    wanted += [(f"abort.{i}.slo", a.slo) for i, a in enumerate(spec.abort)
+               if isinstance(a, BurnRateAbort)]
+    for field, name in wanted:
+        if name not in names:
+            raise UserError(f"no SLO named '{name}' in {spec.slo_catalog} (known: "
+                            f"{', '.join(sorted(names))})", file=path, field=field)
+    if not Path(spec.load.profile).is_file():
+        raise UserError(f"no load profile at '{spec.load.profile}'", file=path,
+                        field="load.profile")
+    LaunchCurve(**spec.load.shape.model_dump())  # the profile's own checks, early
+    env_file = env_override or spec.environment
+    environment = load_environment(env_file)
+    if environment.driver != "sandbox" and environment.endpoints is None:
+        raise UserError("a game day against a non-sandbox environment needs 'endpoints' "
+                        "(lms_url, cdn_url) for its load", file=env_file, field="endpoints")
+    experiments = [_experiment(path, i, step) for i, step in enumerate(spec.timeline)]
+    for i, probe in enumerate(spec.abort):
+        if isinstance(probe, ProbeAbort):
+            _probe(path, i, probe)
+    return Loaded(path, spec, env_file, environment, catalog, experiments)
+
+
+def _experiment(path: Path, index: int, step: Step) -> dict:
+    from chaoslib.exceptions import ChaosException
+    from chaoslib.experiment import ensure_experiment_is_valid
+    from chaoslib.loader import load_experiment
+
+    field = f"timeline.{index}.experiment"
+    if not Path(step.experiment).is_file():
+        raise UserError(f"no experiment file at '{step.experiment}'", file=path, field=field)
+    try:
+        experiment = load_experiment(step.experiment)
+        ensure_experiment_is_valid(experiment)
+    except ChaosException as exc:
+        raise UserError(f"'{step.experiment}' is not a valid Chaos Toolkit experiment: {exc}",
+                        file=path, field=field) from None
+    return experiment
+
+
+def _probe(path: Path, index: int, abort: ProbeAbort) -> None:
+    from chaoslib.activity import ensure_activity_is_valid
+    from chaoslib.exceptions import ChaosException
+
+    try:
+        ensure_activity_is_valid({"type": "probe", "name": f"abort-{index}", **abort.probe})
+    except ChaosException as exc:
+        raise UserError(f"not a valid Chaos Toolkit probe: {exc}", file=path,
+                        field=f"abort.{index}.probe") from None

@@ -1,0 +1,117 @@
+"""Watch the live SLOs while a game day runs and trip its abort conditions.
+
+A thread reads the load's metrics file every POLL_S (Locust writes it from another
+process), keeps the current SLO values for the progress display and checks each abort
+condition on the newest recorded seconds. Abort conditions guard the faults: they are
+armed when the first experiment starts, and their windows never reach back into the
+warm-up. The first condition that trips calls `on_abort` once; the runner interrupts
+the experiment and rolls back.
+"""
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chaoslib.types import Configuration
+
+from chaoslib_edx.gameday.schema import BurnRateAbort, Loaded, ProbeAbort
+from chaoslib_edx.load.series import Series
+from chaoslib_edx.slo.evaluator import evaluate
+
+POLL_S = 0.25
+CURRENT_WINDOW_S = 10  # the SLO values shown while the run goes
+
+
+@dataclass
+class Trip:
+    reason: str
+    condition: int                 # index in the game day's abort list
+    second: int | None = None      # the metrics second whose arrival tripped it
+    details: dict = field(default_factory=dict)
+
+
+class Watcher(threading.Thread):
+    def __init__(self, gameday: Loaded, metrics: Path, configuration: Configuration,
+                 on_abort: Callable[[Trip], None]) -> None:
+        super().__init__(name="slo-watcher", daemon=True)
+        self.gameday, self.configuration, self.on_abort = gameday, configuration, on_abort
+        self.series = Series(metrics)
+        self.current: dict[str, dict] = {}   # slo name -> value, met, over the last 10 s
+        self.rate = 0.0                      # requests/s over the same window
+        self.errors: list[str] = []          # probe conditions that failed to run
+        self._halt = threading.Event()
+        self._armed_at: int | None = None  # epoch second the first experiment started
+        self._tripped = False
+        self._probe_due = [0.0] * len(gameday.spec.abort)
+
+    def arm(self) -> None:
+        """Start checking the abort conditions, on seconds from now on."""
+        if self._armed_at is None:
+            self._armed_at = int(time.time())
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=5)
+
+    def run(self) -> None:
+        seen = None
+        while not self._halt.wait(POLL_S):
+            last = self.series.refresh().last
+            if last is not None and last != seen:
+                seen = last
+                self._update(last)
+                if self._armed_at is not None:
+                    self._check_burn(last)
+            if self._armed_at is not None:
+                self._check_probes()
+
+    def _update(self, last: int) -> None:
+        start, end = last - CURRENT_WINDOW_S + 1, last + 1
+        self.rate = self.series.window(start, end).count / CURRENT_WINDOW_S
+        for name in self.gameday.spec.slos:
+            result = evaluate(self.gameday.catalog.get(name), self.series, start, end)
+            self.current[name] = {"value": result.value, "met": result.met,
+                                  "burn_rate": result.burn_rate, "total": result.total}
+
+    def _trip(self, trip: Trip) -> None:
+        if not self._tripped:
+            self._tripped = True
+            self.on_abort(trip)
+
+    def _check_burn(self, last: int) -> None:
+        for index, cond in enumerate(self.gameday.spec.abort):
+            if not isinstance(cond, BurnRateAbort):
+                continue
+            slo = self.gameday.catalog.get(cond.slo)
+            start = max(last - cond.window_seconds + 1, self._armed_at)
+            result = evaluate(slo, self.series, start, last + 1)
+            if result.total >= cond.min_requests and result.burn_rate > cond.burn_rate_above:
+                self._trip(Trip(
+                    f"abort condition {index}: {cond.slo} burned its error budget at "
+                    f"{result.burn_rate:.1f}x (limit {cond.burn_rate_above:g}x) over the "
+                    f"{last + 1 - start} s up to {time.strftime('%H:%M:%S', time.gmtime(last))}"
+                    f" UTC ({result.total - result.good} bad of {result.total} requests)",
+                    index, last, result.to_dict()))
+
+    def _check_probes(self) -> None:
+        from chaoslib.activity import run_activity
+        from chaoslib.hypothesis import within_tolerance
+
+        now = time.monotonic()
+        for index, cond in enumerate(self.gameday.spec.abort):
+            if not isinstance(cond, ProbeAbort) or now < self._probe_due[index]:
+                continue
+            self._probe_due[index] = now + cond.every_seconds
+            activity = {"type": "probe", "name": f"abort-{index}", **cond.probe}
+            try:
+                output = run_activity(activity, self.configuration, {})
+            except Exception as exc:  # a probe that cannot run is reported, not fatal
+                self.errors.append(f"abort condition {index}: {exc}")
+                continue
+            if not within_tolerance(cond.tolerance, output, self.configuration, {}):
+                self._trip(Trip(f"abort condition {index}: probe "
+                                f"{cond.probe.get('provider', {}).get('func', '?')} returned "
+                                f"{output!r}, outside its tolerance {cond.tolerance!r}",
+                                index, details={"output": output}))

@@ -1,0 +1,295 @@
+"""Whole game days against the real sandbox: real Locust, real faults, real rollbacks.
+
+Each test runs `edx-gameday run` in its own process, as CI would, with its own ledger and
+run directory; timelines are compressed (seconds, not minutes).
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+import yaml
+from junitparser import JUnitXml
+
+from chaoslib_edx.gameday.lock import EnvironmentLock
+from chaoslib_edx.recovery.ledger import Ledger
+from tests.conftest import REPO, run_cli
+
+REPORT_FILES = ("run.json", "timeline.jsonl", "metrics.jsonl", "index.html", "summary.json",
+                "summary.md", "junit.xml", "postmortem.md")
+
+
+def _gameday(tmp_path: Path, sandbox, timeline: list[tuple[str, float]], *,
+             catalog: str = "gamedays/slos.yaml", abort: list | None = None,
+             slos: tuple[str, ...] = ("lms-availability", "api-latency")) -> Path:
+    spec = {"name": "compressed launch", "description": "two faults, seconds apart",
+            "environment": str(sandbox.env_file), "slo_catalog": catalog,
+            "roles": {"game_master": "pytest", "on_call": ["ci"]},
+            "load": {"warmup_s": 12, "shape": {"baseline_users": 8, "peak_users": 8,
+                                               "time_scale": 1}},
+            "slos": list(slos), "abort": abort or [], "max_duration_s": 150,
+            "timeline": [{"experiment": str(REPO / "experiments" / f"{name}.yaml"),
+                          "offset_s": offset, "observe_s": 3} for name, offset in timeline]}
+    path = tmp_path / "gameday.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {"EDX_LEDGER": str(tmp_path / "ledger.jsonl")}
+
+
+def _events(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "timeline.jsonl").read_text().splitlines()]
+
+
+def _no_locust_left(run_dir: Path) -> None:
+    import psutil
+
+    left = [p for p in psutil.process_iter(["cmdline"])
+            if str(run_dir / "metrics.jsonl") in " ".join(p.info["cmdline"] or [])]
+    assert left == [], [p.info["cmdline"] for p in left]
+
+
+class _Dom(HTMLParser):
+    """Ids and classes of the elements of the DOM Chromium dumps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.charts: list[str] = []
+        self.svgs = 0
+        self.slo_rows = 0
+        self._in_slo_table = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if "chart" in (a.get("class") or "").split():
+            self.charts.append(a.get("id", "?"))
+        if tag == "svg":
+            self.svgs += 1
+        if tag == "table":
+            self._in_slo_table = a.get("id") == "slo-table"
+        if tag == "tr" and self._in_slo_table:
+            self.slo_rows += 1
+
+
+def _chromium(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    browser = shutil.which("chromium")
+    assert browser, "Debian's chromium is needed (scripts/install-servers.sh --with-browser)"
+    return subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'chromium'}", *args],
+        capture_output=True, text=True, timeout=120)
+
+
+def test_a_compressed_game_day_end_to_end(sandbox, tmp_path) -> None:
+    gameday = _gameday(tmp_path, sandbox, [("rds-failover", 0), ("lms-pod-kill", 0)])
+    run_dir, junit = tmp_path / "run", tmp_path / "ci-junit.xml"
+    result = run_cli("run", str(gameday), "--out", str(run_dir), "--junit", str(junit),
+                     env=_env(tmp_path), timeout=300)
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    assert f"report: {run_dir / 'index.html'}" in result.stdout
+    for name in REPORT_FILES:
+        assert (run_dir / name).stat().st_size > 0, name
+    assert sorted(p.name for p in (run_dir / "journals").iterdir()) == [
+        "lms-pod-kill.json", "rds-failover.json"]
+    # Progress on the terminal: phases, faults live, SLO values.
+    assert "rds-failover: fault live" in result.stderr
+    assert "lms-availability" in result.stderr
+
+    # The fault windows come from chaoslib's own events, in order, each closed.
+    events = [(e["event"], e.get("experiment")) for e in _events(run_dir)
+              if e["event"] in ("fault_start", "fault_end")]
+    assert events == [("fault_start", "rds-failover"), ("fault_end", "rds-failover"),
+                      ("fault_start", "lms-pod-kill"), ("fault_end", "lms-pod-kill")]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "completed"
+    assert [e["name"] for e in summary["experiments"]] == ["rds-failover", "lms-pod-kill"]
+    # The failover's effect was measured while it was live: writes failed for a while.
+    failover = summary["experiments"][0]["slos"]["lms-availability"]
+    assert failover["during"] < failover["before"], failover
+
+    # JUnit: one case per experiment and per SLO; --junit got the same file.
+    (suite,) = JUnitXml.fromfile(str(run_dir / "junit.xml"))
+    assert suite.name == "game day compressed launch"
+    assert {case.name for case in suite} == {"rds-failover", "lms-pod-kill",
+                                              "lms-availability", "api-latency"}
+    assert junit.read_bytes() == (run_dir / "junit.xml").read_bytes()
+    assert result.returncode == (1 if suite.failures else 0)
+
+    # The HTML in headless Chromium: a real screenshot, and the DOM it built.
+    shot = tmp_path / "report.png"
+    _chromium(f"--screenshot={shot}", "--window-size=1280,2400",
+              (run_dir / "index.html").as_uri(), tmp_path=tmp_path)
+    pixels = matplotlib.image.imread(str(shot))[:, :, :3]
+    assert pixels.shape[:2] == (2400, 1280)
+    non_white = (pixels < 0.95).any(axis=2).mean()
+    assert non_white > 0.02, f"screenshot nearly blank ({non_white:.3%} non-white)"
+    assert len({tuple(p) for p in pixels[::8, ::8].reshape(-1, 3)}) > 20  # charts' colours
+    dump = _chromium("--dump-dom", (run_dir / "index.html").as_uri(), tmp_path=tmp_path)
+    dom = _Dom()
+    dom.feed(dump.stdout)
+    assert "slo-table" in dom.ids and dom.slo_rows == 1 + 2  # header + one per SLO
+    assert dom.charts == ["chart-requests", "chart-errors", "chart-latency"]
+    assert dom.svgs >= 3
+    assert Ledger(tmp_path / "ledger.jsonl").pending() == []
+    _no_locust_left(run_dir)
+
+
+def test_an_abort_condition_trips_within_2s_and_rolls_back(sandbox, tmp_path) -> None:
+    # An impossible p99 (under 1 microsecond): every request breaches it.
+    catalog = yaml.safe_load((REPO / "gamedays/slos.yaml").read_text())
+    for slo in catalog["slos"]:
+        if slo["name"] == "api-latency":
+            slo["indicator"]["threshold_ms"] = 0.001
+    (tmp_path / "slos.yaml").write_text(yaml.safe_dump(catalog))
+    gameday = _gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0)],
+                       catalog=str(tmp_path / "slos.yaml"),
+                       abort=[{"slo": "api-latency", "window_seconds": 5,
+                               "burn_rate_above": 50, "min_requests": 3}])
+    run_dir = tmp_path / "run"
+    seen: dict[int, float] = {}  # metrics second -> when its line appeared on disk
+    done = threading.Event()
+
+    def tail() -> None:
+        offset = 0
+        while not done.is_set():
+            if (run_dir / "metrics.jsonl").exists():
+                with (run_dir / "metrics.jsonl").open() as handle:
+                    handle.seek(offset)
+                    chunk = handle.read()
+                whole = chunk[:chunk.rfind("\n") + 1]
+                offset += len(whole.encode())
+                for line in whole.splitlines():
+                    seen.setdefault(json.loads(line)["t"], time.time())
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=tail, daemon=True)
+    watcher.start()
+    try:
+        result = run_cli("run", str(gameday), "--out", str(run_dir), env=_env(tmp_path),
+                         timeout=240)
+    finally:
+        done.set()
+        watcher.join()
+    assert result.returncode == 3, result.stderr[-3000:]
+    (abort,) = [e for e in _events(run_dir) if e["event"] == "abort"]
+    assert "api-latency burned its error budget" in abort["reason"]
+    assert abort["t"] - seen[abort["second"]] <= 2.0
+    # Tripped while the fault was live, and chaoslib's rollbacks restored the origin.
+    kinds = [e["event"] for e in _events(run_dir)]
+    assert kinds.index("fault_start") < kinds.index("abort") < kinds.index("fault_end")
+    journal = json.loads((run_dir / "journals/cloudfront-origin-loss.json").read_text())
+    assert journal["status"] == "interrupted"
+    assert [r["activity"]["name"] for r in journal["rollbacks"]] == ["origin-back"]
+    assert sandbox.status()["checks"]["cdn"]["origin"] == 200
+    assert Ledger(tmp_path / "ledger.jsonl").pending() == []
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "aborted" and run["abort_reason"] == abort["reason"]
+    html = (run_dir / "index.html").read_text()
+    assert "aborted" in html and "api-latency burned its error budget" in html
+    assert "ABORTED: abort condition 0" in result.stdout
+    _no_locust_left(run_dir)
+
+
+def test_sigterm_mid_fault_rolls_back_and_still_reports(sandbox, tmp_path) -> None:
+    gameday = _gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0)])
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "chaoslib_edx", "run", str(gameday),
+                             "--out", str(run_dir)], cwd=REPO, env={**os.environ,
+                            **_env(tmp_path)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 90
+    while not (run_dir / "timeline.jsonl").exists() or \
+            "fault_start" not in (run_dir / "timeline.jsonl").read_text():
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    time.sleep(1)
+    assert sandbox.status()["checks"]["cdn"]["origin"] != 200  # the fault is live
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 3, err[-3000:]
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "aborted" and run["abort_reason"] == "interrupted by SIGTERM"
+    assert (run_dir / "index.html").exists() and "interrupted by SIGTERM" in \
+        (run_dir / "index.html").read_text()
+    assert sandbox.status()["checks"]["cdn"]["origin"] == 200
+    assert Ledger(tmp_path / "ledger.jsonl").pending() == []
+    _no_locust_left(run_dir)
+
+
+def _fingerprint(sandbox) -> dict:
+    """What a fault would change: programs and pids, DB roles, cache, origin."""
+    status = sandbox.status()
+    checks = status["checks"]
+    return {"programs": {n: (p["state"], p["description"].split(",")[0])
+                         for n, p in status["programs"].items()},
+            "db": checks["db"]["primary"],
+            "read_only": {n: s.get("read_only") for n, s in checks["db"]["nodes"].items()},
+            "cache": (checks["cache"]["maxmemory"], checks["cache"]["evicted_keys"]),
+            "cdn": checks["cdn"]["origin"]}
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(sandbox, tmp_path) -> None:
+    gameday = _gameday(tmp_path, sandbox, [("rds-failover", 0), ("lms-pod-kill", 30)])
+    before = _fingerprint(sandbox)
+    result = run_cli("run", str(gameday), "--dry-run", "--out", str(tmp_path / "run"),
+                     env=_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "+    0s  rds-failover" in out and "+   30s  lms-pod-kill" in out
+    assert "fail-over-the-database -> chaoslib_edx.rds.actions.failover_database on " \
+           "database 'edxapp' via sandbox" in out
+    assert "rollback restore-the-database (chaoslib_edx.rds.actions.restore_database)" in out
+    assert "kill-a-third-of-the-lms -> chaoslib_edx.pods.actions.kill_lms_replicas" in out
+    assert "dry run: nothing was started or changed" in out
+    assert _fingerprint(sandbox) == before
+    assert not (tmp_path / "run").exists() and not (tmp_path / "ledger.jsonl").exists()
+
+
+def test_a_second_run_on_a_locked_environment_is_refused(sandbox, tmp_path) -> None:
+    gameday = _gameday(tmp_path, sandbox, [("lms-pod-kill", 0)])
+    lock = EnvironmentLock(tmp_path / "lock-test-sandbox", "test-sandbox").acquire("elsewhere")
+    try:
+        before = _fingerprint(sandbox)
+        result = run_cli("run", str(gameday), "--out", str(tmp_path / "run"),
+                         env=_env(tmp_path))
+    finally:
+        lock.release()
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 2, result.stderr
+    assert "the environment 'test-sandbox' is in use by another game day" in message
+    assert f'"pid": {os.getpid()}' in message
+    assert _fingerprint(sandbox) == before and not (tmp_path / "run").exists()
+
+
+def test_pending_rollbacks_of_an_earlier_run_block_a_new_one(sandbox, tmp_path) -> None:
+    gameday = _gameday(tmp_path, sandbox, [("lms-pod-kill", 0)])
+    Ledger(tmp_path / "ledger.jsonl").record(
+        "break_video_origin", "chaoslib_edx.cdn.actions:restore_video_origin",
+        {"distribution": "video", "saved": {}})
+    result = run_cli("run", str(gameday), "--out", str(tmp_path / "run"), env=_env(tmp_path))
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 2, result.stderr
+    assert "1 rollbacks of an earlier run are still pending" in message
+    assert "edx-gameday recover" in message and not (tmp_path / "run").exists()
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_healthy_after(sandbox):
+    """Each test leaves the shared sandbox as it found it."""
+    yield
+    assert sandbox.status()["state"] == "healthy"
