@@ -237,15 +237,22 @@ def recover(env_file: str, ledger: str | None) -> None:
     """Run every rollback still pending in the recovery ledger (after a crash or SIGKILL).
 
     Each fault records its rollback before it acts; this runs what never ran, newest
-    first. Safe to repeat: with nothing pending it does nothing. Exit 1 if one failed.
+    first. Safe to repeat: with nothing pending it does nothing. Refused (exit 2) while
+    a game day runs against the environment. Exit 1 if a rollback failed.
     """
+    from chaoslib_edx.gameday.runner import environment_lock
     from chaoslib_edx.recovery.ledger import LEDGER_KEY, Ledger, ledger_path
     from chaoslib_edx.targets import ENV_KEY
 
-    load_environment(env_file)  # a bad file is exit 2 before anything runs
+    env = load_environment(env_file)  # a bad file is exit 2 before anything runs
     configuration = {ENV_KEY: env_file, **({LEDGER_KEY: ledger} if ledger else {})}
     book = Ledger(ledger_path(configuration))
-    results = book.run_pending(configuration, None)
+    # A running game day owns its rollbacks: recovering under it would undo live faults.
+    lock = environment_lock(configuration, env.name).acquire("edx-gameday recover")
+    try:
+        results = book.run_pending(configuration, None)
+    finally:
+        lock.release()
     for result in results:
         state = "ok" if result["ok"] else f"FAILED: {result['error']}"
         click.echo(f"  {result['rollback']:<50} {state}")
@@ -312,10 +319,16 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
     outcome = runner.execute()
     if junit:
         shutil.copyfile(run_dir / "junit.xml", junit)
-    verdict = {0: "every hypothesis held and every SLO was met",
-               1: "a hypothesis deviated or an SLO was missed",
-               3: f"ABORTED: {outcome.abort_reason}"}[outcome.code]
-    click.echo(f"game day {outcome.status}: {verdict}")
+    experiments, slos = outcome.summary["experiments"], outcome.summary["slos"]
+    held = [e["name"] for e in experiments if e["verdict"] == "held"]
+    click.echo(f"game day {outcome.status}: {len(held)} of {len(experiments)} experiments held"
+               + "".join(f"; {e['name']}: {e['verdict']}" for e in experiments
+                         if e["verdict"] != "held"))
+    missed = [s["name"] for s in slos if not s["met"]]
+    click.echo(f"SLOs over the run: {len(slos) - len(missed)} of {len(slos)} met"
+               + (f"; missed: {', '.join(missed)}" if missed else ""))
+    if outcome.code == 3:
+        click.echo(f"ABORTED: {outcome.abort_reason}")
     click.echo(f"report: {run_dir / 'index.html'}")
     sys.exit(outcome.code)
 

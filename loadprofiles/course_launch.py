@@ -15,7 +15,7 @@ import random
 
 from locust import FastHttpUser, LoadTestShape, between, events, task
 
-from chaoslib_edx.load import plugin  # noqa: F401  (registers the metrics plugin)
+from chaoslib_edx.load import plugin  # registers the metrics plugin on import
 from chaoslib_edx.load.shapes import LaunchCurve
 
 CDN_URL = os.environ.get("EDX_CDN_URL", "http://127.0.0.1:18001").rstrip("/")
@@ -109,6 +109,8 @@ class CourseLaunchShape(LoadTestShape):
         return self.curve
 
     def tick(self) -> tuple[int, float] | None:
+        if plugin.run_time_over(self):
+            return None
         curve = self._curve()
         users = curve.users_at(self.get_run_time())
         return None if users is None else (users, curve.spawn_rate())

@@ -14,6 +14,7 @@ from pathlib import Path
 import course_launch
 from locust import LoadTestShape, between, constant_throughput, events
 
+from chaoslib_edx.load import plugin
 from chaoslib_edx.load.shapes import ReplayCurve
 
 DEFAULT_CURVE = Path(__file__).parent / "data" / "enrollment_peak.csv"
@@ -50,6 +51,8 @@ class ReplayShape(LoadTestShape):
         return self.curve
 
     def tick(self) -> tuple[int, float] | None:
+        if plugin.run_time_over(self):
+            return None
         rate = self._curve().rate_at(self.get_run_time())
         if rate is None:
             return None

@@ -43,10 +43,12 @@ class LoadRun:
         return self.master.returncode
 
     def stop(self, timeout: float = 15) -> None:
-        """Ask Locust to stop now (SIGTERM: it quits and writes its summary), then kill."""
+        """Ask Locust to stop now, then kill. SIGINT, not SIGTERM: a headless run with a
+        shape installs its SIGTERM handler only once the shape has ended, so SIGTERM kills
+        it before its last metrics and summary are written; SIGINT quits it cleanly."""
         for proc in self.processes:
             if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+                proc.send_signal(signal.SIGINT)
         end = time.monotonic() + timeout
         for proc in self.processes:
             try:

@@ -118,3 +118,11 @@ def _on_init(environment: Environment, **_kwargs: object) -> None:
     environment.events.test_start.add_listener(lambda **_kw: plugin.start())
     environment.events.quitting.add_listener(lambda **_kw: plugin.stop())
     atexit.register(plugin.close)
+
+
+def run_time_over(shape: object) -> bool:
+    """True once Locust's -t has passed. Shapes must check it themselves: a headless run
+    with a shape waits for the shape to end before it arms -t (locust 2.47, main.py)."""
+    options = getattr(shape.runner.environment, "parsed_options", None)
+    run_time = getattr(options, "run_time", None)
+    return bool(run_time) and shape.get_run_time() >= run_time

@@ -147,6 +147,14 @@ def test_a_compressed_game_day_end_to_end(sandbox, tmp_path) -> None:
     assert dom.svgs >= 3
     assert Ledger(tmp_path / "ledger.jsonl").pending() == []
     _no_locust_left(run_dir)
+    # The sandbox's database passwords appear in no file of the run directory.
+    secrets = [line.split("=", 1)[1] for line in
+               sandbox.layout.secrets_file.read_text().splitlines() if "=" in line]
+    assert len(secrets) == 3
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert not [s for s in secrets if s in text], path
 
 
 def test_an_abort_condition_trips_within_2s_and_rolls_back(sandbox, tmp_path) -> None:

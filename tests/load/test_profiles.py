@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,26 @@ def test_distributed_master_merges_every_worker_request(sandbox, tmp_path) -> No
 def test_launcher_refuses_hosts_off_loopback(tmp_path) -> None:
     with pytest.raises(ValueError, match="127.0.0.1 only"):
         launcher.start(COURSE_LAUNCH, "http://10.0.0.5", 5, tmp_path)
+
+
+LONG_SHAPE = {"EDX_BASELINE_USERS": "3", "EDX_PEAK_USERS": "3", "EDX_BASELINE_S": "600",
+              "EDX_TIME_SCALE": "1"}
+
+
+def test_run_time_bounds_a_shape_run(sandbox, tmp_path) -> None:
+    # Locust arms -t only after a headless shape ends; the shape checks it itself.
+    began = time.monotonic()
+    run = launcher.start(COURSE_LAUNCH, sandbox.layout.lb_url, 5, tmp_path,
+                         env={**_env(sandbox), **LONG_SHAPE})
+    assert run.wait() == 0, run.logs[0].read_text()[-2000:]
+    assert time.monotonic() - began < 15
+
+
+def test_stopping_a_shape_run_keeps_its_last_seconds(sandbox, tmp_path) -> None:
+    run = launcher.start(COURSE_LAUNCH, sandbox.layout.lb_url, 120, tmp_path,
+                         env={**_env(sandbox), **LONG_SHAPE})
+    time.sleep(5)
+    run.stop()
+    assert run.master.returncode == 0, run.logs[0].read_text()[-2000:]
+    merged = sum(Series(run.metrics_file).refresh().totals().values())
+    assert merged > 5 and merged == _locust_total(run.stats_file)
