@@ -327,8 +327,8 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
     missed = [s["name"] for s in slos if not s["met"]]
     click.echo(f"SLOs over the run: {len(slos) - len(missed)} of {len(slos)} met"
                + (f"; missed: {', '.join(missed)}" if missed else ""))
-    if outcome.code == 3:
-        click.echo(f"ABORTED: {outcome.abort_reason}")
+    if outcome.abort_reason:
+        click.echo(f"{'ABORTED' if outcome.code == 3 else 'FAILED'}: {outcome.abort_reason}")
     click.echo(f"report: {run_dir / 'index.html'}")
     sys.exit(outcome.code)
 

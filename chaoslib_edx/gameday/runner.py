@@ -61,7 +61,12 @@ class _Timeline(RunEventHandler):
         self.runner.writer.event(event, experiment=self.name, **fields)
         self.runner.progress.phase = phase
 
+    def started(self, experiment: dict, journal: dict) -> None:
+        # Inside chaoslib's exit_signals, which restores our handler when the run ends.
+        signal.signal(signal.SIGUSR1, self.runner.interrupt)
+
     def start_hypothesis_before(self, experiment: dict) -> None:
+        self.runner.arm_interrupt()
         self._mark("hypothesis_before", f"{self.name}: steady state before")
 
     def hypothesis_before_completed(self, experiment: dict, state: dict, journal: dict) -> None:
@@ -69,11 +74,12 @@ class _Timeline(RunEventHandler):
         self.runner.writer.event("hypothesis_before_done", experiment=self.name, met=held)
 
     def start_method(self, experiment: dict) -> None:
+        self.runner.arm_interrupt()
         self._mark("fault_start", f"{self.name}: FAULT LIVE")
         self.runner.progress.event(f"{self.name}: fault live")
 
     def start_rollbacks(self, experiment: dict) -> None:
-        self.runner._interruptible = False  # an abort now lets the rollbacks finish
+        self.runner.interruptible = False  # an abort from now on lets the rollbacks finish
         self._mark("rollback_start", f"{self.name}: rolling back")
 
     def rollbacks_completed(self, experiment: dict, journal: dict) -> None:
@@ -90,8 +96,10 @@ class GameDayRun:
         kinds = {n: gameday.catalog.get(n).indicator.type for n in gameday.spec.slos}
         self.progress = progress or Progress(kinds)
         self.abort: Trip | None = None
+        self.failed = False  # the runner itself broke (the report says why)
         self._stop = threading.Event()
-        self._interruptible = False  # an experiment runs and has not begun its rollbacks
+        # Main thread only: an experiment is between its start and its rollbacks.
+        self.interruptible = False
         self.writer: RunWriter
 
     # -- preflight -------------------------------------------------------------------
@@ -149,8 +157,8 @@ class GameDayRun:
     # -- aborting --------------------------------------------------------------------
 
     def request_abort(self, trip: Trip) -> None:
-        """Stop the game day: interrupt a running experiment (chaoslib's graceful exit:
-        SIGUSR1, its rollbacks run), skip the rest of the timeline."""
+        """Stop the game day (from any thread): skip the rest of the timeline and
+        interrupt a running experiment through SIGUSR1, which reaches the main thread."""
         if self.abort is not None:
             return
         self.abort = trip
@@ -158,8 +166,19 @@ class GameDayRun:
                           second=trip.second, details=trip.details)
         self.progress.event(f"ABORT: {trip.reason}")
         self._stop.set()
-        if self._interruptible:
-            os.kill(os.getpid(), signal.SIGUSR1)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    def interrupt(self, signum: int, frame: object) -> None:
+        """SIGUSR1 while an experiment runs: chaoslib's graceful exit (SystemExit 20: the
+        run is marked interrupted and its rollbacks run), unless the rollbacks have begun."""
+        if self.interruptible:
+            raise SystemExit(20)
+
+    def arm_interrupt(self) -> None:
+        """The experiment may be interrupted from now on; at once if an abort is pending."""
+        self.interruptible = True
+        if self.abort is not None:
+            raise SystemExit(20)
 
     def _on_signal(self, signum: int, frame: object) -> None:
         name = signal.Signals(signum).name
@@ -185,8 +204,8 @@ class GameDayRun:
         self.writer = RunWriter(self.out, self._run_info())
         log_handler = configure_logging(self.out)
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-        # chaoslib's SIGUSR1 handler interrupts an experiment; between experiments a late
-        # one must not kill the process (its default action).
+        # SIGUSR1 interrupts an experiment (see interrupt); between experiments it must not
+        # kill the process, its default action.
         previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, signal.SIG_IGN)
         load = watcher = None
         try:
@@ -212,6 +231,10 @@ class GameDayRun:
                 watcher.arm()
                 self._experiment(item)
                 self._wait(item.step.observe_s)
+        except Exception as exc:  # the runner broke: roll back and report all the same
+            self.abort = self.abort or Trip(f"the runner failed: {exc}", -1)
+            self.writer.event("error", reason=str(exc))
+            self.failed = True
         finally:
             if watcher is not None:
                 watcher.stop()
@@ -225,7 +248,7 @@ class GameDayRun:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             logging.getLogger("chaostoolkit").removeHandler(log_handler)
-            status = "aborted" if self.abort else "completed"
+            status = "failed" if self.failed else "aborted" if self.abort else "completed"
             self.writer.update(status=status, ended=_utc_now(),
                                abort_reason=self.abort.reason if self.abort else None)
         return self._finish(status)
@@ -251,10 +274,10 @@ class GameDayRun:
     def _warm_up(self, load: launcher.LoadRun) -> None:
         """Wait for WARMUP_S seconds of metrics: SLO windows need load before the faults."""
         self.progress.phase = "warm-up"
-        self.progress.event(f"load started (pid {load.master.pid}); warming up "
-                            f"{self.gameday.spec.load.warmup_s} s")
-        series, limit = Series(self.metrics), time.monotonic() + self.gameday.spec.load.warmup_s + 60
-        while len(series.refresh().seconds) < self.gameday.spec.load.warmup_s:
+        warmup = self.gameday.spec.load.warmup_s
+        self.progress.event(f"load started (pid {load.master.pid}); warming up {warmup} s")
+        series, limit = Series(self.metrics), time.monotonic() + warmup + 60
+        while len(series.refresh().seconds) < warmup:
             if load.master.poll() is not None or time.monotonic() > limit:
                 raise RuntimeError(f"the load did not start; see {load.logs[0]}")
             if not self._wait(0.5):
@@ -266,12 +289,11 @@ class GameDayRun:
         self.progress.event(f"{item.name}: starting ({item.title})")
         self.writer.event("experiment_start", experiment=item.name, title=item.title)
         safety.last_signal = None
-        self._interruptible = True
         try:
             journal = run_experiment(item.experiment, settings=SETTINGS,
                                      event_handlers=[_Timeline(self, item.name)])
         finally:
-            self._interruptible = False
+            self.interruptible = False
             # chaoslib puts back the handlers it found; the safety control's stay.
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, self._on_signal)
@@ -289,7 +311,9 @@ class GameDayRun:
 
         self.progress.phase = "report"
         summary = render(self.out, self.gameday.spec.slo_catalog)
-        if self.abort:
+        if self.failed:
+            code = EXIT_FAILED
+        elif self.abort:
             code = EXIT_ABORTED
         elif any(e["verdict"] != "held" for e in summary["experiments"]) \
                 or not all(s["met"] for s in summary["slos"]):

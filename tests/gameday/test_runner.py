@@ -96,7 +96,9 @@ def _chromium(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
 
 
 def test_a_compressed_game_day_end_to_end(sandbox, tmp_path) -> None:
-    gameday = _gameday(tmp_path, sandbox, [("rds-failover", 0), ("lms-pod-kill", 0)])
+    # The pod kill first: the failover's rollback fails a few writes, and the next
+    # experiment's steady state (last 10 s) would rightly refuse to start.
+    gameday = _gameday(tmp_path, sandbox, [("lms-pod-kill", 0), ("rds-failover", 0)])
     run_dir, junit = tmp_path / "run", tmp_path / "ci-junit.xml"
     result = run_cli("run", str(gameday), "--out", str(run_dir), "--junit", str(junit),
                      env=_env(tmp_path), timeout=300)
@@ -113,13 +115,13 @@ def test_a_compressed_game_day_end_to_end(sandbox, tmp_path) -> None:
     # The fault windows come from chaoslib's own events, in order, each closed.
     events = [(e["event"], e.get("experiment")) for e in _events(run_dir)
               if e["event"] in ("fault_start", "fault_end")]
-    assert events == [("fault_start", "rds-failover"), ("fault_end", "rds-failover"),
-                      ("fault_start", "lms-pod-kill"), ("fault_end", "lms-pod-kill")]
+    assert events == [("fault_start", "lms-pod-kill"), ("fault_end", "lms-pod-kill"),
+                      ("fault_start", "rds-failover"), ("fault_end", "rds-failover")]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed"
-    assert [e["name"] for e in summary["experiments"]] == ["rds-failover", "lms-pod-kill"]
+    assert [e["name"] for e in summary["experiments"]] == ["lms-pod-kill", "rds-failover"]
     # The failover's effect was measured while it was live: writes failed for a while.
-    failover = summary["experiments"][0]["slos"]["lms-availability"]
+    failover = summary["experiments"][1]["slos"]["lms-availability"]
     assert failover["during"] < failover["before"], failover
 
     # JUnit: one case per experiment and per SLO; --junit got the same file.
@@ -213,6 +215,22 @@ def test_an_abort_condition_trips_within_2s_and_rolls_back(sandbox, tmp_path) ->
     _no_locust_left(run_dir)
 
 
+def test_a_probe_abort_condition_trips_when_its_tolerance_fails(sandbox, tmp_path) -> None:
+    probe = {"provider": {"type": "python", "module": "chaoslib_edx.cdn.probes",
+                          "func": "video_origin_serving"}}
+    gameday = _gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0)],
+                       abort=[{"probe": probe, "tolerance": True, "every_seconds": 1}])
+    run_dir = tmp_path / "run"
+    result = run_cli("run", str(gameday), "--out", str(run_dir), env=_env(tmp_path),
+                     timeout=240)
+    assert result.returncode == 3, result.stderr[-3000:]
+    (abort,) = [e for e in _events(run_dir) if e["event"] == "abort"]
+    assert abort["reason"] == ("abort condition 0: probe video_origin_serving returned "
+                               "False, outside its tolerance True")
+    assert sandbox.status()["checks"]["cdn"]["origin"] == 200
+    assert Ledger(tmp_path / "ledger.jsonl").pending() == []
+
+
 def test_sigterm_mid_fault_rolls_back_and_still_reports(sandbox, tmp_path) -> None:
     gameday = _gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0)])
     run_dir = tmp_path / "run"
@@ -237,6 +255,23 @@ def test_sigterm_mid_fault_rolls_back_and_still_reports(sandbox, tmp_path) -> No
     assert sandbox.status()["checks"]["cdn"]["origin"] == 200
     assert Ledger(tmp_path / "ledger.jsonl").pending() == []
     _no_locust_left(run_dir)
+
+
+def test_a_load_that_cannot_start_still_gives_a_report(sandbox, tmp_path) -> None:
+    profile = tmp_path / "broken_profile.py"
+    profile.write_text("raise RuntimeError('this locustfile is broken')\n")
+    gameday = _gameday(tmp_path, sandbox, [("lms-pod-kill", 0)])
+    spec = yaml.safe_load(gameday.read_text())
+    spec["load"]["profile"] = str(profile)
+    gameday.write_text(yaml.safe_dump(spec))
+    run_dir = tmp_path / "run"
+    result = run_cli("run", str(gameday), "--out", str(run_dir), env=_env(tmp_path))
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "FAILED: the runner failed: the load did not start" in result.stdout
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "failed" and "the load did not start" in run["abort_reason"]
+    assert "the load did not start" in (run_dir / "index.html").read_text()
+    assert list((run_dir / "journals").glob("*.json")) == []  # no experiment ran
 
 
 def _fingerprint(sandbox) -> dict:
