@@ -37,9 +37,10 @@ class Progress:
             self.stream.flush()
 
     def status(self, current: dict[str, dict], rate: float) -> None:
-        """The phase and the SLOs over the last seconds; rate-limited off a terminal."""
+        """The phase and the SLOs over the last seconds (once there are any); rate-limited
+        off a terminal."""
         now = time.monotonic()
-        if not self.tty and now - self._last_log < LOG_EVERY_S:
+        if not current or not self.tty and now - self._last_log < LOG_EVERY_S:
             return
         self._last_log = now
         slos = "  ".join(

@@ -257,7 +257,7 @@ class GameDayRun:
         spec, env = self.gameday.spec, self.gameday.environment
         return {"name": spec.name, "description": spec.description,
                 "gameday": str(self.gameday.path), "status": "running",
-                "environment": f"{env.name} ({env.kind}, {env.driver})",
+                "environment": f"{env.name} (kind {env.kind}, driver {env.driver})",
                 "started": _utc_now(), "roles": spec.roles.model_dump(), "slos": spec.slos,
                 "timeline": [s.model_dump() for s in spec.timeline],
                 "versions": {"python": platform.python_version(),
