@@ -75,6 +75,7 @@ class _Timeline(RunEventHandler):
 
     def start_method(self, experiment: dict) -> None:
         self.runner.arm_interrupt()
+        self.runner.watcher.arm()
         self._mark("fault_start", f"{self.name}: FAULT LIVE")
         self.runner.progress.event(f"{self.name}: fault live")
 
@@ -101,6 +102,7 @@ class GameDayRun:
         # Main thread only: an experiment is between its start and its rollbacks.
         self.interruptible = False
         self.writer: RunWriter
+        self.watcher: Watcher
 
     # -- preflight -------------------------------------------------------------------
 
@@ -215,7 +217,8 @@ class GameDayRun:
                                   metrics_file=self.metrics,
                                   allow_remote=self.gameday.environment.driver != "sandbox")
             self.writer.event("load_start", pid=load.master.pid)
-            watcher = Watcher(self.gameday, self.metrics, self.config, self.request_abort)
+            watcher = self.watcher = Watcher(self.gameday, self.metrics, self.config,
+                                             self.request_abort)
             watcher.start()
             self._status_thread(watcher)
             self._warm_up(load)
@@ -228,7 +231,6 @@ class GameDayRun:
                     self.request_abort(Trip(f"the game day ran past its max_duration_s "
                                             f"({spec.max_duration_s} s)", -1))
                     break
-                watcher.arm()
                 self._experiment(item)
                 self._wait(item.step.observe_s)
         except Exception as exc:  # the runner broke: roll back and report all the same

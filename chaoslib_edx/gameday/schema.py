@@ -49,8 +49,8 @@ class Load(_Model):
 
 
 class BurnRateAbort(_Model):
-    """Abort when SLO burns its error budget faster than BURN_RATE_ABOVE over the window
-    (checked from the first experiment's start; the warm-up is not counted)."""
+    """Abort when SLO burns its error budget faster than BURN_RATE_ABOVE over the last
+    WINDOW_SECONDS (checked once the first fault is live; the window is always full)."""
 
     slo: str
     window_seconds: int = Field(30, ge=2, le=3600)

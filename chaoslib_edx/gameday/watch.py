@@ -3,9 +3,11 @@
 A thread reads the load's metrics file every POLL_S (Locust writes it from another
 process), keeps the current SLO values for the progress display and checks each abort
 condition on the newest recorded seconds. Abort conditions guard the faults: they are
-armed when the first experiment starts, and their windows never reach back into the
-warm-up. The first condition that trips calls `on_abort` once; the runner interrupts
-the experiment and rolls back.
+armed when the first fault goes live. A burn-rate window always spans its full length,
+reaching back into the steady state before the fault when it must: a window clipped to
+the few seconds since the fault began would trip on a handful of failed requests. The
+first condition that trips calls `on_abort` once; the runner interrupts the experiment
+and rolls back.
 """
 
 import threading
@@ -42,14 +44,13 @@ class Watcher(threading.Thread):
         self.rate = 0.0                      # requests/s over the same window
         self.errors: list[str] = []          # probe conditions that failed to run
         self._halt = threading.Event()
-        self._armed_at: int | None = None  # epoch second the first experiment started
+        self._armed = False
         self._tripped = False
         self._probe_due = [0.0] * len(gameday.spec.abort)
 
     def arm(self) -> None:
-        """Start checking the abort conditions, on seconds from now on."""
-        if self._armed_at is None:
-            self._armed_at = int(time.time())
+        """Start checking the abort conditions (from the first fault on)."""
+        self._armed = True
 
     def stop(self) -> None:
         self._halt.set()
@@ -62,9 +63,9 @@ class Watcher(threading.Thread):
             if last is not None and last != seen:
                 seen = last
                 self._update(last)
-                if self._armed_at is not None:
+                if self._armed:
                     self._check_burn(last)
-            if self._armed_at is not None:
+            if self._armed:
                 self._check_probes()
 
     def _update(self, last: int) -> None:
@@ -85,7 +86,7 @@ class Watcher(threading.Thread):
             if not isinstance(cond, BurnRateAbort):
                 continue
             slo = self.gameday.catalog.get(cond.slo)
-            start = max(last - cond.window_seconds + 1, self._armed_at)
+            start = last - cond.window_seconds + 1
             result = evaluate(slo, self.series, start, last + 1)
             if result.total >= cond.min_requests and result.burn_rate > cond.burn_rate_above:
                 self._trip(Trip(
