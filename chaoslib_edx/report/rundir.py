@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaoslib_edx.errors import UserError
+from chaoslib_edx.files import replace_text
 from chaoslib_edx.load.series import Series
 
 
@@ -68,9 +69,7 @@ class RunWriter:
     def update(self, **fields: object) -> None:
         """Merge FIELDS into run.json, replaced atomically."""
         self.run.update(fields)
-        tmp = self.path / "run.json.tmp"
-        tmp.write_text(json.dumps(self.run, indent=2, default=str) + "\n")
-        os.replace(tmp, self.path / "run.json")
+        replace_text(self.path / "run.json", json.dumps(self.run, indent=2, default=str) + "\n")
 
     def event(self, event: str, **fields: object) -> dict:
         """Append a timeline event, stamped now, and fsync it."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import psutil
 import yaml
 
+from chaoslib_edx.files import replace_text
 from chaoslib_edx.sandbox import assets, configs, credentials, database, health, preflight
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
@@ -138,6 +139,4 @@ def _program_name(info: dict) -> str:
 
 
 def _write_state(layout: Layout, state: dict) -> None:
-    tmp = layout.state_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=2) + "\n")
-    tmp.replace(layout.state_file)
+    replace_text(layout.state_file, json.dumps(state, indent=2) + "\n")

@@ -7,6 +7,7 @@ import time
 
 import pymysql
 
+from chaoslib_edx.files import replace_text
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 
 SCHEMA = """
@@ -145,8 +146,7 @@ def _seed(cur: pymysql.cursors.Cursor, layout: Layout) -> None:
 
 def point_endpoint(layout: Layout, node: str) -> None:
     """Write which node the DB endpoint forwards to (nginx reads it on start or HUP)."""
-    layout.db_endpoint_conf.write_text(
-        f"server 127.0.0.1:{layout.db_port(node)};  # {node}\n")
+    replace_text(layout.db_endpoint_conf, f"server 127.0.0.1:{layout.db_port(node)};  # {node}\n")
 
 
 def endpoint_target(layout: Layout) -> str:
