@@ -5,6 +5,7 @@ import signal
 import time
 
 import pymysql
+from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Secrets
 
 from chaoslib_edx.sandbox import credentials, database
@@ -55,6 +56,28 @@ def _follow(layout: Layout, node: str, primary: str) -> None:
     _sql(layout, node, "START SLAVE")
 
 
+def _sequences(gtid_pos: str) -> dict[str, int]:
+    """'0-2-614,1-1-7' -> {'0': 614, '1': 7}. Within a domain MariaDB numbers event groups
+    on from the highest it has seen, whichever server wrote them."""
+    return {domain: int(seq) for domain, _, seq in
+            (gtid.split("-") for gtid in gtid_pos.split(",") if gtid)}
+
+
+def _caught_up(layout: Layout, node: str, gtid_pos: str, timeout: float = 30) -> bool:
+    """Wait until NODE holds every event group up to GTID_POS. Not MASTER_GTID_WAIT: that
+    compares the replication position only, and misses what NODE wrote as the primary."""
+    wanted = _sequences(gtid_pos)
+    deadline = time.monotonic() + timeout
+    while True:
+        (current,), = _sql(layout, node, "SELECT @@gtid_current_pos")
+        have = _sequences(current)
+        if all(have.get(domain, -1) >= seq for domain, seq in wanted.items()):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
 def _drop_app_connections(layout: Layout, node: str) -> None:
     """End the application's sessions on a demoted node, as an RDS instance restart does:
     they would stay alive (their ping succeeds) and every write on them would fail."""
@@ -95,12 +118,18 @@ def restore(target: Target, *, secrets: Secrets | None) -> dict:
         database.wait_ready(layout, node)
     current = database.endpoint_target(layout)
     if current != home:
-        # Controlled switchover: freeze writes, let home catch up, swap roles.
+        # Controlled switchover: freeze writes, let home catch up, swap roles. A failover
+        # cut short after the promotion left home not following: it lacks the writes the
+        # new primary took and must fetch them before it is promoted back.
+        if not database.replication_status(layout, home).get("replicating"):
+            _follow(layout, home, current)
         _sql(layout, current, "SET GLOBAL read_only = ON")
         (pos,), = _sql(layout, current, "SELECT @@gtid_binlog_pos")
-        status = database.replication_status(layout, home)
-        if status.get("replicating"):
-            _sql(layout, home, "SELECT MASTER_GTID_WAIT(%s, 30)", args=(pos,))
+        if not _caught_up(layout, home, pos):
+            _sql(layout, current, "SET GLOBAL read_only = OFF")
+            raise ActivityFailed(f"{home} did not catch up with {current} (GTID {pos}) "
+                                 f"within 30 s: {current} stays the writable primary; "
+                                 f"`edx-gameday sandbox status` shows the replication error")
     home_status = database.replication_status(layout, home)
     if home_status.get("io") or home_status["read_only"]:
         _promote(layout, home)

@@ -66,12 +66,21 @@ class Supervisor:
     def process(self, name: str) -> dict:
         return self._proxy().supervisor.getProcessInfo(self._qualified(name))
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, timeout: float = 30) -> None:
+        """Start NAME and return once supervisord counts it RUNNING (past its startsecs),
+        also when someone else had already begun starting it."""
         try:
             self._proxy().supervisor.startProcess(self._qualified(name), True)
+            return
         except xmlrpc.client.Fault as fault:
             if "ALREADY_STARTED" not in fault.faultString:
                 raise
+        deadline = time.monotonic() + timeout
+        while (state := self.process(name)["statename"]) in ("STARTING", "BACKOFF"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} still {state} after {timeout:g} s; see "
+                                   f"{self.layout.logs}")
+            time.sleep(0.1)
 
     def stop(self, name: str) -> None:
         try:

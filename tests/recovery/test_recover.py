@@ -6,7 +6,11 @@ import signal
 import subprocess
 import sys
 
+import pymysql
+
+from chaoslib_edx.rds.probes import database_writable
 from chaoslib_edx.recovery.ledger import Ledger
+from chaoslib_edx.sandbox import credentials, database
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from tests.conftest import REPO, run_cli
 from tests.sandbox.helpers import eventually
@@ -35,8 +39,43 @@ def test_sigkill_mid_failover_then_recover(sandbox, tmp_path) -> None:
     assert "restore_database" in result.stdout and "ok" in result.stdout
     assert ledger.pending() == []
     status = sandbox.status()
-    assert status["state"] == "healthy", status
+    assert status["state"] == "healthy", (status["programs"], status["checks"])
     assert status["checks"]["db"]["primary"] == "db-a"
 
     again = run_cli("recover", "--env", str(sandbox.env_file), "--ledger", config["edx_ledger"])
     assert again.returncode == 0 and "nothing pending" in again.stdout
+
+
+def test_sigkill_right_after_the_promotion_then_recover_keeps_the_new_writes(
+        sandbox, tmp_path) -> None:
+    """Killed between re-pointing the endpoint and making the old primary follow: the
+    promoted node takes writes the old one never saw; the failback must fetch them."""
+    config = sandbox.configuration(tmp_path)
+    code = ("import json, sys; from chaoslib_edx.rds.actions import failover_database; "
+            "failover_database('edxapp', downtime_seconds=1, configuration=json.loads(sys.argv[1]))")
+    runner = subprocess.Popen([sys.executable, "-c", code, json.dumps(config)], cwd=REPO)
+    try:
+        eventually(lambda: database.endpoint_target(sandbox.layout) == "db-b"
+                   and database_writable("edxapp", configuration=config),
+                   timeout=30, interval=0.02)
+    finally:
+        os.kill(runner.pid, signal.SIGKILL)
+        runner.wait()
+    # Killed in time: db-a was stopped or starting, not yet a replica of db-b.
+    if Supervisor(sandbox.layout).process("db-a")["statename"] != "STOPPED":
+        database.wait_ready(sandbox.layout, "db-a")
+        assert not database.replication_status(sandbox.layout, "db-a").get("replicating")
+    password = credentials.read(sandbox.layout.secrets_file)["DB_PASSWORD"]
+    with pymysql.connect(host="127.0.0.1", port=sandbox.layout.port("db_endpoint"),
+                         user="edxapp", password=password, database="edxapp",
+                         autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("REPLACE INTO write_probe VALUES (4242, NOW(3))")
+
+    result = run_cli("recover", "--env", str(sandbox.env_file), "--ledger", config["edx_ledger"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    status = sandbox.status()
+    assert status["state"] == "healthy", (status["programs"], status["checks"])
+    assert status["checks"]["db"]["primary"] == "db-a"
+    with database.admin_connect(sandbox.layout, "db-a") as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM edxapp.write_probe WHERE id = 4242")
+        assert cur.fetchone()[0] == 1
