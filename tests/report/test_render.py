@@ -1,6 +1,7 @@
 """Reports from a crafted run directory: hand-checkable numbers, escaping, every file."""
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -82,6 +83,20 @@ def test_html_escapes_input_and_has_table_and_charts(tmp_path: Path) -> None:
     # Self-contained: nothing to fetch (namespace URIs in the SVG are only names).
     for loader in ('src="http', "src='http", 'href="http', "<link", "@import"):
         assert loader not in html, loader
+
+
+def test_rendering_again_gives_the_same_bytes_and_own_clip_paths(tmp_path: Path) -> None:
+    run = _run_dir(tmp_path)
+    render(run, CATALOG)
+    first = (run / "index.html").read_bytes()
+    render(run, CATALOG)
+    assert (run / "index.html").read_bytes() == first
+    # Each chart's clip paths stay its own: every url(#id) is defined once in the page.
+    html = first.decode()
+    defined = re.findall(r' id="([^"]+)"', html)
+    referenced = set(re.findall(r'url\(#([^)]+)\)', html))
+    assert len(referenced) >= 3
+    assert all(defined.count(ref) == 1 for ref in referenced), referenced
 
 
 def test_a_run_that_crashed_mid_fault_still_renders(tmp_path: Path) -> None:
