@@ -16,12 +16,19 @@ from tests.conftest import REPO, run_cli
 from tests.sandbox.helpers import eventually
 
 
+def _failover_in_a_process(config: dict, downtime_seconds: float) -> subprocess.Popen:
+    """The failover action in a process of its own, to be SIGKILLed like a crashed runner."""
+    code = ("import json, sys; from chaoslib_edx.rds.actions import failover_database; "
+            "failover_database('edxapp', downtime_seconds=float(sys.argv[2]), "
+            "configuration=json.loads(sys.argv[1]))")
+    return subprocess.Popen([sys.executable, "-c", code, json.dumps(config),
+                             str(downtime_seconds)], cwd=REPO)
+
+
 def test_sigkill_mid_failover_then_recover(sandbox, tmp_path) -> None:
     config = sandbox.configuration(tmp_path)
     ledger = Ledger(config["edx_ledger"])
-    code = ("import json, sys; from chaoslib_edx.rds.actions import failover_database; "
-            "failover_database('edxapp', downtime_seconds=60, configuration=json.loads(sys.argv[1]))")
-    runner = subprocess.Popen([sys.executable, "-c", code, json.dumps(config)], cwd=REPO)
+    runner = _failover_in_a_process(config, downtime_seconds=60)
     sup = Supervisor(sandbox.layout)
     try:
         # The fault is live: its rollback is on disk and the primary is down.
@@ -51,9 +58,7 @@ def test_sigkill_right_after_the_promotion_then_recover_keeps_the_new_writes(
     """Killed between re-pointing the endpoint and making the old primary follow: the
     promoted node takes writes the old one never saw; the failback must fetch them."""
     config = sandbox.configuration(tmp_path)
-    code = ("import json, sys; from chaoslib_edx.rds.actions import failover_database; "
-            "failover_database('edxapp', downtime_seconds=1, configuration=json.loads(sys.argv[1]))")
-    runner = subprocess.Popen([sys.executable, "-c", code, json.dumps(config)], cwd=REPO)
+    runner = _failover_in_a_process(config, downtime_seconds=1)
     try:
         eventually(lambda: database.endpoint_target(sandbox.layout) == "db-b"
                    and database_writable("edxapp", configuration=config),
