@@ -26,8 +26,8 @@ def _points(run: RunDir) -> tuple[int, list[int], list[WindowStats]]:
 
 
 def _svg(fig: plt.Figure, name: str) -> str:
-    """Inline SVG; the same run renders byte for byte the same (ids salted by chart name,
-    unique within the page, instead of random)."""
+    """Inline SVG; the same run renders byte for byte the same (ids salted by chart name
+    instead of random, so each chart's clip paths keep ids of their own)."""
     buffer = io.StringIO()
     with plt.rc_context({"svg.hashsalt": name}):
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})

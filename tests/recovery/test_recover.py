@@ -6,11 +6,9 @@ import signal
 import subprocess
 import sys
 
-import pymysql
-
 from chaoslib_edx.rds.probes import database_writable
 from chaoslib_edx.recovery.ledger import Ledger
-from chaoslib_edx.sandbox import credentials, database
+from chaoslib_edx.sandbox import database
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from tests.conftest import REPO, run_cli
 from tests.sandbox.helpers import eventually
@@ -23,6 +21,13 @@ def _failover_in_a_process(config: dict, downtime_seconds: float) -> subprocess.
             "configuration=json.loads(sys.argv[1]))")
     return subprocess.Popen([sys.executable, "-c", code, json.dumps(config),
                              str(downtime_seconds)], cwd=REPO)
+
+
+def _probe_row(layout, node: str) -> tuple:
+    """The row database_writable last wrote, as NODE holds it."""
+    with database.admin_connect(layout, node) as conn, conn.cursor() as cur:
+        cur.execute("SELECT id, written FROM edxapp.write_probe")
+        return cur.fetchall()
 
 
 def test_sigkill_mid_failover_then_recover(sandbox, tmp_path) -> None:
@@ -70,17 +75,12 @@ def test_sigkill_right_after_the_promotion_then_recover_keeps_the_new_writes(
     if Supervisor(sandbox.layout).process("db-a")["statename"] != "STOPPED":
         database.wait_ready(sandbox.layout, "db-a")
         assert not database.replication_status(sandbox.layout, "db-a").get("replicating")
-    password = credentials.read(sandbox.layout.secrets_file)["DB_PASSWORD"]
-    with pymysql.connect(host="127.0.0.1", port=sandbox.layout.port("db_endpoint"),
-                         user="edxapp", password=password, database="edxapp",
-                         autocommit=True) as conn, conn.cursor() as cur:
-        cur.execute("REPLACE INTO write_probe VALUES (4242, NOW(3))")
+    # The probe's write through the endpoint landed on db-b alone.
+    new_write = _probe_row(sandbox.layout, "db-b")
 
     result = run_cli("recover", "--env", str(sandbox.env_file), "--ledger", config["edx_ledger"])
     assert result.returncode == 0, result.stdout + result.stderr
     status = sandbox.status()
     assert status["state"] == "healthy", (status["programs"], status["checks"])
     assert status["checks"]["db"]["primary"] == "db-a"
-    with database.admin_connect(sandbox.layout, "db-a") as conn, conn.cursor() as cur:
-        cur.execute("SELECT COUNT(*) FROM edxapp.write_probe WHERE id = 4242")
-        assert cur.fetchone()[0] == 1
+    assert _probe_row(sandbox.layout, "db-a") == new_write
