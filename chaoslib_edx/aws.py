@@ -4,14 +4,14 @@ Credentials come from Chaos Toolkit secrets (chaosaws' keys) or the usual AWS ch
 AWS_ENDPOINT_URL (botocore >= 1.31) points every client at e.g. a local moto server.
 """
 
-import time
-from typing import Callable
+from collections.abc import Callable
 
 import boto3
 from chaosaws import get_credentials
 from chaoslib.types import Secrets
 
 from chaoslib_edx.targets import Target
+from chaoslib_edx.waiting import wait_until
 
 
 def client(service: str, target: Target, secrets: Secrets | None = None):
@@ -24,13 +24,7 @@ def chaosaws_configuration(target: Target) -> dict:
     return {"aws_region": target.environment.aws.region}
 
 
-def wait_until(state: Callable[[], str], wanted: str, what: str, timeout_s: float) -> str:
-    """Poll STATE until it returns WANTED, backing off from 1 s to 15 s between calls."""
-    deadline, pause = time.monotonic() + timeout_s, 1.0
-    while (current := state()) != wanted:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} still '{current}' after {timeout_s:.0f}s "
-                               f"(waiting for '{wanted}')")
-        time.sleep(pause)
-        pause = min(15.0, pause * 2)
-    return current
+def wait_for_status(state: Callable[[], str], wanted: str, what: str, timeout_s: float) -> str:
+    """Poll STATE until it returns WANTED, backing off from 1 s to 15 s between API calls."""
+    return wait_until(state, until=lambda current: current == wanted, timeout=timeout_s,
+                      what=f"{what} '{wanted}'", interval=1.0, max_interval=15.0)

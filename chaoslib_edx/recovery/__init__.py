@@ -1,1 +1,1 @@
-"""The recovery ledger: every fault's rollback on disk before the fault, run on every path."""
+"""The safety control: guardrails before an experiment, the recovery ledger after it."""

@@ -19,7 +19,7 @@ from types import FrameType
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
 from chaoslib_edx.guardrails import check_experiment
-from chaoslib_edx.recovery.ledger import Ledger, ledger_path
+from chaoslib_edx.ledger import Ledger, ledger_path
 
 logger = logging.getLogger("chaostoolkit")
 last_signal: int | None = None  # what interrupted the last experiment (the runner reads it)

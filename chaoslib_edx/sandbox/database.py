@@ -3,12 +3,12 @@
 import hashlib
 import json
 import subprocess
-import time
 
 import pymysql
 
 from chaoslib_edx.files import replace_text
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
+from chaoslib_edx.waiting import wait_until
 
 SCHEMA = """
 CREATE DATABASE IF NOT EXISTS edxapp;
@@ -84,16 +84,9 @@ def install_datadirs(layout: Layout) -> None:
 
 
 def wait_ready(layout: Layout, node: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            admin_connect(layout, node).close()
-            return
-        except pymysql.err.OperationalError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"MariaDB node {node} did not accept connections within "
-                                   f"{timeout:.0f}s; see {layout.logs}/{node}.err") from None
-            time.sleep(0.1)
+    wait_until(lambda: admin_connect(layout, node).close() or True, timeout=timeout,
+               what=f"MariaDB node {node} accepting connections",
+               ignore=(pymysql.err.OperationalError,), hint=f"see {layout.logs}/{node}.err")
 
 
 def bootstrap(layout: Layout, secrets: dict[str, str]) -> None:

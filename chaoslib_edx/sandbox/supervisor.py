@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import xmlrpc.client
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from supervisor.xmlrpc import SupervisorTransport
 
 from chaoslib_edx.sandbox.layout import Layout
+from chaoslib_edx.waiting import WaitTimeout, wait_until
 
 
 class Supervisor:
@@ -52,12 +52,8 @@ class Supervisor:
             [sys.executable, "-m", "supervisor.supervisord", "-c",
              str(self.layout.conf / "supervisord.conf")],
             check=True, capture_output=True, cwd=self.layout.root)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.is_running():
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"supervisord did not come up; see {self.layout.logs}/supervisord.log")
+        wait_until(self.is_running, timeout=15, what="supervisord running",
+                   hint=f"see {self.layout.logs}/supervisord.log")
 
     def processes(self) -> list[dict]:
         """Every program with its state and pid (supervisord's getAllProcessInfo)."""
@@ -75,12 +71,9 @@ class Supervisor:
         except xmlrpc.client.Fault as fault:
             if "ALREADY_STARTED" not in fault.faultString:
                 raise
-        deadline = time.monotonic() + timeout
-        while (state := self.process(name)["statename"]) in ("STARTING", "BACKOFF"):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} still {state} after {timeout:g} s; see "
-                                   f"{self.layout.logs}")
-            time.sleep(0.1)
+        wait_until(lambda: self.process(name)["statename"], timeout=timeout,
+                   until=lambda state: state not in ("STARTING", "BACKOFF"),
+                   what=f"{name} started", hint=f"see {self.layout.logs}")
 
     def stop(self, name: str) -> None:
         try:
@@ -107,13 +100,18 @@ class Supervisor:
         return f"lms:{name}" if name.startswith("lms-") else name
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
 def _wait_gone(pid: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
+    try:
+        wait_until(lambda: not _alive(pid), timeout=timeout, what=f"pid {pid} gone",
+                   interval=0.05)
+    except WaitTimeout:
+        os.kill(pid, signal.SIGKILL)
 

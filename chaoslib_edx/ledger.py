@@ -1,8 +1,9 @@
-"""An append-only JSON Lines ledger of rollbacks, one per environment.
+"""The recovery ledger: an append-only JSON Lines file of rollbacks, one per environment.
 
 A fault appends its rollback (function and arguments, never secrets) and fsyncs it
 before it acts; a rollback that ran appends a `done` line. What has no `done` line is
-pending, whatever happened to the process that recorded it.
+pending, whatever happened to the process that recorded it. A low-level module: every
+fault writes it, so it imports no guardrail, runner or report code.
 """
 
 import json
@@ -15,10 +16,8 @@ from pathlib import Path
 
 from chaoslib.types import Configuration, Secrets
 
+from chaoslib_edx.configuration import LEDGER_KEY, environment_file, setting
 from chaoslib_edx.environment import load_environment
-from chaoslib_edx.targets import environment_file
-
-LEDGER_KEY = "edx_ledger"
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class Entry:
 
 def ledger_path(configuration: Configuration | None) -> Path:
     """The configured ledger, else runs/ledger-<environment name>.jsonl."""
-    explicit = (configuration or {}).get(LEDGER_KEY) or os.environ.get("EDX_LEDGER")
+    explicit = setting(configuration, LEDGER_KEY)
     if explicit:
         return Path(explicit)
     env = load_environment(environment_file(configuration))
