@@ -3,15 +3,18 @@
 __version__ = "0.1.0"
 __all__ = ["discover", "load_exported_activities"]
 
-# One table drives discovery: (module, kind). chaoslib is imported lazily so the Locust
-# processes, which import chaoslib_edx.load, never load it.
-ACTIVITY_MODULES = (
-    ("chaoslib_edx.rds.actions", "action"), ("chaoslib_edx.rds.probes", "probe"),
-    ("chaoslib_edx.cache.actions", "action"), ("chaoslib_edx.cache.probes", "probe"),
-    ("chaoslib_edx.pods.actions", "action"), ("chaoslib_edx.pods.probes", "probe"),
-    ("chaoslib_edx.cdn.actions", "action"), ("chaoslib_edx.cdn.probes", "probe"),
-    ("chaoslib_edx.slo.probes", "probe"),
-)
+# Activities that belong to no fault kind; the faults' own come from the registry.
+OTHER_ACTIVITY_MODULES = (("chaoslib_edx.slo.probes", "probe"),)
+
+
+def activity_modules() -> list[tuple[str, str]]:
+    """(module, "action" | "probe") for every module `chaos discover` lists."""
+    from chaoslib_edx.faults import FAULTS
+
+    faults = [(module, kind) for fault in FAULTS
+              for module, kind in ((fault.actions_module, "action"),
+                                   (fault.probes_module, "probe"))]
+    return [*faults, *OTHER_ACTIVITY_MODULES]
 
 
 def discover(discover_system: bool = True) -> dict:
@@ -24,10 +27,12 @@ def discover(discover_system: bool = True) -> dict:
 
 
 def load_exported_activities() -> list[dict]:
+    """Every exported action and probe with its arguments and docstring. chaoslib is
+    imported here, not at the top: the Locust processes import chaoslib_edx.load."""
     from chaoslib.discovery.discover import discover_actions, discover_probes
 
     activities: list[dict] = []
-    for module, kind in ACTIVITY_MODULES:
+    for module, kind in activity_modules():
         activities.extend(discover_actions(module) if kind == "action"
                           else discover_probes(module))
     return activities

@@ -1,4 +1,4 @@
-"""The `edx-gameday` command line."""
+"""The `edx-gameday` command line: parses arguments and dispatches; the work is elsewhere."""
 
 import json
 import sys
@@ -7,14 +7,10 @@ import traceback
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
 
 from chaoslib_edx import __version__
-from chaoslib_edx.environment import SandboxSettings, load_environment, validation_error
+from chaoslib_edx.configuration import DEFAULT_ENVIRONMENT as DEFAULT_ENV
 from chaoslib_edx.errors import EXIT_BAD_INPUT, UserError
-from chaoslib_edx.sandbox.layout import Layout
-
-DEFAULT_ENV = "gamedays/environments/sandbox.yaml"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -36,8 +32,9 @@ def cli(debug: bool) -> None:
     its rollback in a ledger before acting, and `edx-gameday recover` runs what a crash
     left pending.
 
-    Exit codes: 0 ok, 1 a check failed, 2 bad input or configuration (nothing was
-    changed), 3 aborted by a guardrail.
+    Exit codes: 0 ok, 1 a check failed, 2 bad input, configuration or a guardrail's
+    refusal (nothing was changed), 3 a game day aborted by an abort condition or a
+    signal (rollbacks ran).
     """
     # --debug is read by main(), which handles the errors the commands raise.
 
@@ -56,22 +53,6 @@ _port_option = click.option("--port-base", type=int,
                             help="Override sandbox.port_base (the sandbox uses 20 ports from it).")
 
 
-def _layout(env_file: str, state_dir: str | None, port_base: int | None) -> Layout:
-    env = load_environment(env_file)
-    if env.driver != "sandbox":
-        raise UserError(f"the environment '{env.name}' uses the '{env.driver}' driver; the "
-                        "sandbox commands need a sandbox environment", file=env_file,
-                        field="driver")
-    overrides = {k: v for k, v in (("state_dir", state_dir), ("port_base", port_base))
-                 if v is not None}
-    try:
-        settings = SandboxSettings.model_validate({**env.sandbox.model_dump(), **overrides})
-    except ValidationError as err:
-        flag = "--" + str(err.errors()[0]["loc"][0]).replace("_", "-")
-        raise validation_error(f"{env_file} (with {flag})", err) from None
-    return Layout.from_settings(settings)
-
-
 @sandbox.command()
 @_env_option
 @_state_option
@@ -83,8 +64,9 @@ def up(env_file: str, state_dir: str | None, port_base: int | None) -> None:
     databases, seeds courses and learners, and writes <state_dir>/inventory.yaml.
     """
     from chaoslib_edx.sandbox import control
+    from chaoslib_edx.sandbox.layout import layout_for
 
-    layout = _layout(env_file, state_dir, port_base)
+    layout = layout_for(env_file, state_dir, port_base)
     click.echo(f"sandbox: starting in {layout.root} (ports {layout.settings.port_base}-"
                f"{layout.settings.port_base + 19} on 127.0.0.1)", err=True)
     result = control.up(layout, env_file)
@@ -103,8 +85,9 @@ def up(env_file: str, state_dir: str | None, port_base: int | None) -> None:
 def down(env_file: str, state_dir: str | None, port_base: int | None) -> None:
     """Stop every process of the sandbox; its data stays for the next `up`."""
     from chaoslib_edx.sandbox import control
+    from chaoslib_edx.sandbox.layout import layout_for
 
-    layout = _layout(env_file, state_dir, port_base)
+    layout = layout_for(env_file, state_dir, port_base)
     stopped = control.down(layout)
     click.echo(f"sandbox: down ({len(stopped)} processes stopped)")
 
@@ -117,59 +100,12 @@ def down(env_file: str, state_dir: str | None, port_base: int | None) -> None:
 def status(env_file: str, state_dir: str | None, port_base: int | None, as_json: bool) -> None:
     """Show each component and its state; exit 0 only when all are healthy."""
     from chaoslib_edx.sandbox import control, health
+    from chaoslib_edx.sandbox.layout import layout_for
 
-    layout = _layout(env_file, state_dir, port_base)
-    report = health.status(layout)
-    report["rss_bytes"] = sum(_rss(p) for p in control.sandbox_processes(layout))
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-    else:
-        _print_status(report)
+    layout = layout_for(env_file, state_dir, port_base)
+    report = {**health.status(layout), "rss_bytes": control.rss_bytes(layout)}
+    click.echo(json.dumps(report, indent=2) if as_json else "\n".join(health.describe(report)))
     sys.exit(0 if report["state"] == "healthy" else 1)
-
-
-def _rss(proc) -> int:
-    import psutil
-
-    try:
-        return proc.memory_info().rss
-    except psutil.NoSuchProcess:  # it ended while we looked
-        return 0
-
-
-def _print_status(report: dict) -> None:
-    click.echo(f"sandbox: {report['state']}  ({report['state_dir']}, "
-               f"RSS {report['rss_bytes'] / 2**20:.0f} MiB)")
-    if report["supervisord"] is None:
-        return
-    click.echo(f"  {'supervisord':<12} RUNNING    pid {report['supervisord']}")
-    for name, prog in sorted(report["programs"].items()):
-        click.echo(f"  {name:<12} {prog['state']:<10} {prog['description']}")
-    checks = report["checks"]
-    lb, cdn, db, cache = checks["lb"], checks["cdn"], checks["db"], checks["cache"]
-    click.echo(f"  {'lb':<12} {_ok(lb)}  {lb['url']}/heartbeat -> {lb['heartbeat']}")
-    click.echo(f"  {'cdn':<12} {_ok(cdn)}  edge {cdn['edge']}, origin {cdn['origin']}")
-    nodes = ", ".join(f"{n}: {_node(s)}" for n, s in db["nodes"].items())
-    click.echo(f"  {'db':<12} {_ok(db)}  endpoint :{db['endpoint']} -> {db['primary']}; {nodes}")
-    if cache.get("error"):
-        click.echo(f"  {'cache':<12} {_ok(cache)}  {cache['error']}")
-    else:
-        click.echo(f"  {'cache':<12} {_ok(cache)}  {cache['used_memory'] / 2**20:.1f} of "
-                   f"{cache['maxmemory'] / 2**20:.0f} MiB, {cache['policy']}, "
-                   f"{cache['keys']} keys, {cache['evicted_keys']} evicted")
-
-
-def _ok(check: dict) -> str:
-    return "ok      " if check["ok"] else "FAILING "
-
-
-def _node(state: dict) -> str:
-    if state.get("error"):
-        return "unreachable"
-    role = "read-only" if state["read_only"] else "writable"
-    if "io" in state:
-        role += f", replica io={state['io']} sql={state['sql']} lag={state['lag_seconds']}"
-    return role
 
 
 @sandbox.command()
@@ -179,8 +115,9 @@ def _node(state: dict) -> str:
 def smoke(env_file: str, state_dir: str | None, port_base: int | None) -> None:
     """Walk one learner through login, dashboard, enrollment, courseware, a problem and a video."""
     from chaoslib_edx.sandbox import health
+    from chaoslib_edx.sandbox.layout import layout_for
 
-    layout = _layout(env_file, state_dir, port_base)
+    layout = layout_for(env_file, state_dir, port_base)
     rows = health.smoke(layout)
     for row in rows:
         click.echo(f"  {row['step']:<14} {row['status']:>3}  {row['ms']:>7.1f} ms")
@@ -205,23 +142,9 @@ def check(experiment: str, env_file: str | None, confirm_production: str | None)
     \b
       edx-gameday check experiments/lms-pod-kill.yaml --env gamedays/environments/sandbox.yaml
     """
-    from chaoslib.configuration import load_configuration
-    from chaoslib.exceptions import ChaosException
-    from chaoslib.loader import load_experiment
+    from chaoslib_edx.guardrails import check_experiment_file
 
-    from chaoslib_edx.guardrails import check_experiment
-    from chaoslib_edx.targets import CONFIRM_KEY, ENV_KEY
-
-    try:
-        loaded = load_experiment(experiment)
-    except ChaosException as exc:
-        raise UserError(f"not a Chaos Toolkit experiment: {exc}", file=experiment) from None
-    configuration = load_configuration(loaded.get("configuration", {}))
-    if env_file:
-        configuration[ENV_KEY] = env_file
-    if confirm_production:
-        configuration[CONFIRM_KEY] = confirm_production
-    planned = check_experiment(loaded, configuration, None)
+    planned = check_experiment_file(experiment, env_file, confirm_production)
     for name, target in planned:
         click.echo(f"  {name:<32} {target.kind} '{target.name}' via {target.driver} "
                    f"({target.environment.kind} environment '{target.environment.name}')")
@@ -240,25 +163,15 @@ def recover(env_file: str, ledger: str | None) -> None:
     first. Safe to repeat: with nothing pending it does nothing. Refused (exit 2) while
     a game day runs against the environment. Exit 1 if a rollback failed.
     """
-    from chaoslib_edx.gameday.runner import environment_lock
-    from chaoslib_edx.recovery.ledger import LEDGER_KEY, Ledger, ledger_path
-    from chaoslib_edx.targets import ENV_KEY
+    from chaoslib_edx.recovery.recover import recover as run_pending
 
-    env = load_environment(env_file)  # a bad file is exit 2 before anything runs
-    configuration = {ENV_KEY: env_file, **({LEDGER_KEY: ledger} if ledger else {})}
-    book = Ledger(ledger_path(configuration))
-    # A running game day owns its rollbacks: recovering under it would undo live faults.
-    lock = environment_lock(configuration, env.name).acquire("edx-gameday recover")
-    try:
-        results = book.run_pending(configuration, None)
-    finally:
-        lock.release()
+    path, results = run_pending(env_file, ledger)
     for result in results:
         state = "ok" if result["ok"] else f"FAILED: {result['error']}"
         click.echo(f"  {result['rollback']:<50} {state}")
     failed = [r for r in results if not r["ok"]]
     click.echo(f"recover: {len(results) - len(failed)} rollbacks ran, {len(failed)} failed, "
-               f"ledger {book.path}" if results else f"recover: nothing pending in {book.path}")
+               f"ledger {path}" if results else f"recover: nothing pending in {path}")
     sys.exit(1 if failed else 0)
 
 
@@ -293,43 +206,20 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
     SLO was missed, 2 bad input or preflight refused, 3 aborted (rollbacks ran).
     """
     import shutil
-    import time
 
-    from chaoslib_edx.gameday import plan as planning
-    from chaoslib_edx.gameday.runner import GameDayRun
+    from chaoslib_edx.gameday.runner import GameDayRun, run_directory
     from chaoslib_edx.gameday.schema import load_gameday
 
     loaded = load_gameday(gameday, env_file)
-    name = "".join(c if c.isalnum() else "-" for c in Path(gameday).stem.lower())
-    run_dir = Path(out or f"reports/{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
-    if run_dir.exists() and any(run_dir.iterdir()):
-        raise UserError("the run directory exists and is not empty", file=run_dir,
-                        fix="Pick another --out (runs never overwrite one another)")
-    runner = GameDayRun(loaded, run_dir, confirm_production)
+    runner = GameDayRun(loaded, run_directory(gameday, out), confirm_production)
     if dry_run:
-        steps = planning.build(loaded, runner.config)
-        for line in planning.describe(loaded, steps):
-            click.echo(line)
-        health = planning.health(steps)
-        for label, ok, detail in health:
-            click.echo(f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})")
-        click.echo(f"dry run: nothing was started or changed; load would go to "
-                   f"{runner.load_host()}")
-        sys.exit(0 if all(ok for _, ok, _ in health) else EXIT_BAD_INPUT)
+        lines, ready = runner.dry_run()
+        click.echo("\n".join(lines))
+        sys.exit(0 if ready else EXIT_BAD_INPUT)
     outcome = runner.execute()
     if junit:
-        shutil.copyfile(run_dir / "junit.xml", junit)
-    experiments, slos = outcome.summary["experiments"], outcome.summary["slos"]
-    held = [e["name"] for e in experiments if e["verdict"] == "held"]
-    click.echo(f"game day {outcome.status}: {len(held)} of {len(experiments)} experiments held"
-               + "".join(f"; {e['name']}: {e['verdict']}" for e in experiments
-                         if e["verdict"] != "held"))
-    missed = [s["name"] for s in slos if not s["met"]]
-    click.echo(f"SLOs over the run: {len(slos) - len(missed)} of {len(slos)} met"
-               + (f"; missed: {', '.join(missed)}" if missed else ""))
-    if outcome.abort_reason:
-        click.echo(f"{'ABORTED' if outcome.code == 3 else 'FAILED'}: {outcome.abort_reason}")
-    click.echo(f"report: {run_dir / 'index.html'}")
+        shutil.copyfile(outcome.run_dir / "junit.xml", junit)
+    click.echo("\n".join(outcome.lines()))
     sys.exit(outcome.code)
 
 

@@ -4,23 +4,21 @@ Validated at the edge with pydantic; an error names the file and the dotted fiel
 """
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, create_model, field_validator
 
+from chaoslib_edx import faults
 from chaoslib_edx.errors import UserError
+from chaoslib_edx.model import Model
 
 MEMORY_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
 REDIS_POLICIES = ("allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru",
                   "volatile-lfu", "volatile-random", "volatile-ttl", "noeviction")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RedisSettings(_Model):
+class RedisSettings(Model):
     maxmemory: str = "64mb"
     maxmemory_policy: Literal[REDIS_POLICIES] = "allkeys-lru"  # type: ignore[valid-type]
 
@@ -31,13 +29,15 @@ class RedisSettings(_Model):
         return value
 
 
-class SeedSettings(_Model):
+class SeedSettings(Model):
     courses: int = Field(8, ge=1, le=200)
     learners: int = Field(2000, ge=1, le=200_000)
     learner_password: str = "edx"
 
 
-class SandboxSettings(_Model):
+class SandboxSettings(Model):
+    PORT_SPAN: ClassVar[int] = 20  # the sandbox listens on port_base .. port_base+19
+
     state_dir: str = ".sandbox"
     port_base: int = Field(18000, description="first of the sandbox's ports")
     lms_replicas: int = Field(3, ge=2, le=8)
@@ -48,74 +48,49 @@ class SandboxSettings(_Model):
     @field_validator("port_base")
     @classmethod
     def _port_base(cls, value: int) -> int:
-        from chaoslib_edx.sandbox.layout import PORT_SPAN
-
-        if not 1024 <= value <= 65535 - PORT_SPAN:
-            raise ValueError(f"must be between 1024 and {65535 - PORT_SPAN} "
-                             f"(the sandbox uses {PORT_SPAN} ports from it)")
+        span = cls.PORT_SPAN
+        if not 1024 <= value <= 65535 - span:
+            raise ValueError(f"must be between 1024 and {65535 - span} "
+                             f"(the sandbox uses {span} ports from it)")
         return value
 
 
-class Guardrails(_Model):
+class Guardrails(Model):
     max_replica_share: float = Field(1 / 3, gt=0, lt=1,
                                      description="most of a deployment's replicas one kill may take")
 
 
-class AwsDatabase(_Model):
-    instance: str | None = None   # RDS Multi-AZ instance id: reboot with force failover
-    cluster: str | None = None    # Aurora cluster id: failover_db_cluster
-    target_instance: str | None = None  # Aurora reader to promote (optional)
-
-    @model_validator(mode="after")
-    def _one(self) -> "AwsDatabase":
-        if bool(self.instance) == bool(self.cluster):
-            raise ValueError("give exactly one of 'instance' or 'cluster'")
-        return self
+def _cloud_settings(name: str, doc: str, **fixed: object) -> type[Model]:
+    """A cloud section of the inventory: FIXED fields plus one mapping of targets per fault
+    placed there in the registry (aws.databases, kubernetes.deployments, ...)."""
+    targets = {section: (dict[str, model], {}) for section, model
+               in faults.sections(name.removesuffix("Settings").lower()).items()}
+    return create_model(name, __base__=Model, __doc__=doc, **fixed, **targets)
 
 
-class AwsCache(_Model):
-    replication_group: str
+AwsSettings = _cloud_settings("AwsSettings", "The AWS account's resources, by logical name.",
+                              region=(str, ...))
+KubernetesSettings = _cloud_settings("KubernetesSettings", "The EKS cluster's workloads.",
+                                     namespace=(str, "openedx"))
 
 
-class AwsDistribution(_Model):
-    id: str
-    origin_id: str  # the S3/custom origin whose loss is the fault
-
-
-class AwsSettings(_Model):
-    region: str
-    databases: dict[str, AwsDatabase] = {}
-    caches: dict[str, AwsCache] = {}
-    distributions: dict[str, AwsDistribution] = {}
-
-
-class KubernetesDeployment(_Model):
-    name: str
-    label_selector: str
-
-
-class KubernetesSettings(_Model):
-    namespace: str = "openedx"
-    deployments: dict[str, KubernetesDeployment] = {}
-
-
-class Endpoints(_Model):
+class Endpoints(Model):
     """Where a game day's load goes outside the sandbox (the sandbox derives its own)."""
 
     lms_url: str = Field(pattern=r"^https?://")
     cdn_url: str = Field(pattern=r"^https?://")
 
 
-class Environment(_Model):
+class Environment(Model):
     name: str
     kind: Literal["sandbox", "staging", "production"]
-    driver: Literal["sandbox", "aws"] = Field(
+    driver: Literal[faults.PLATFORMS] = Field(  # type: ignore[valid-type]
         description="sandbox: the local platform; aws: RDS, ElastiCache, CloudFront via AWS "
                     "and LMS pods via the kubernetes section (EKS)")
     description: str = ""
     sandbox: SandboxSettings | None = None
-    aws: AwsSettings | None = None
-    kubernetes: KubernetesSettings | None = None
+    aws: AwsSettings | None = None  # type: ignore[valid-type]
+    kubernetes: KubernetesSettings | None = None  # type: ignore[valid-type]
     endpoints: Endpoints | None = None
     guardrails: Guardrails = Guardrails()
 

@@ -1,8 +1,8 @@
 """Check an experiment's faults against the inventory and guardrails before anything acts.
 
 chaoslib turns any exception an activity raises into ActivityFailed and carries on, so
-a refusal inside an activity cannot stop a run; a control can. `control.py` calls this
-before the experiment, `edx-gameday check` calls it from the command line.
+a refusal inside an activity cannot stop a run; a control can. The safety control calls
+this before the experiment, `edx-gameday check` and the game-day plan call it too.
 """
 
 import inspect
@@ -11,30 +11,28 @@ from importlib import import_module
 from chaoslib import substitute
 from chaoslib.types import Activity, Configuration, Experiment, Secrets
 
-from chaoslib_edx.pods.actions import planned_kill
+from chaoslib_edx import faults
+from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY
+from chaoslib_edx.errors import UserError
 from chaoslib_edx.targets import Target, resolve
-
-# Resource folder -> (target kind, the argument naming the target)
-_FOLDERS = {"rds": ("database", "database"), "cache": ("cache", "cache"),
-            "pods": ("pods", "deployment"), "cdn": ("cdn", "distribution")}
 
 
 def check_activity(activity: Activity, configuration: Configuration | None,
                    secrets: Secrets | None) -> Target | None:
     """The target of one of our fault activities, or GuardrailRefused; None for others."""
     provider = activity.get("provider", {})
-    parts = str(provider.get("module", "")).split(".")
-    if provider.get("type") != "python" or len(parts) != 3 or parts[0] != "chaoslib_edx" \
-            or parts[1] not in _FOLDERS:
+    module = str(provider.get("module", ""))
+    entry = faults.of_module(module)
+    if provider.get("type") != "python" or entry is None:
         return None
-    func = getattr(import_module(provider["module"]), provider["func"])
+    func = getattr(import_module(module), provider["func"])
     arguments = substitute(provider.get("arguments", {}), configuration, secrets)
     bound = inspect.signature(func).bind_partial(**arguments)
     bound.apply_defaults()
-    kind, name_argument = _FOLDERS[parts[1]]
-    target = resolve(kind, bound.arguments[name_argument], configuration)
-    if provider["func"] == "kill_lms_replicas":
-        planned_kill(target, bound.arguments["share"], bound.arguments["count"], secrets)
+    target = resolve(entry.kind, bound.arguments[entry.argument], configuration)
+    guard = entry.guards.get(provider["func"])
+    if guard is not None:
+        getattr(import_module(entry.actions_module), guard)(target, bound.arguments, secrets)
     return target
 
 
@@ -47,3 +45,22 @@ def check_experiment(experiment: Experiment, configuration: Configuration | None
         if target is not None:
             planned.append((activity.get("name", "?"), target))
     return planned
+
+
+def check_experiment_file(path: str, env_file: str | None = None,
+                          confirm_production: str | None = None) -> list[tuple[str, Target]]:
+    """`edx-gameday check`: load an experiment file and check it (UserError when refused)."""
+    from chaoslib.configuration import load_configuration
+    from chaoslib.exceptions import ChaosException
+    from chaoslib.loader import load_experiment
+
+    try:
+        loaded = load_experiment(path)
+    except ChaosException as exc:
+        raise UserError(f"not a Chaos Toolkit experiment: {exc}", file=path) from None
+    configuration = load_configuration(loaded.get("configuration", {}))
+    if env_file:
+        configuration[ENV_KEY] = env_file
+    if confirm_production:
+        configuration[CONFIRM_KEY] = confirm_production
+    return check_experiment(loaded, configuration, None)

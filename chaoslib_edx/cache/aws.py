@@ -5,7 +5,7 @@ from chaosaws.elasticache.actions import reboot_cache_clusters
 from chaoslib.types import Secrets
 
 from chaoslib_edx import aws
-from chaoslib_edx.environment import AwsCache
+from chaoslib_edx.cache.contract import AwsCache, CacheRestoreResult, EvictResult
 from chaoslib_edx.targets import Target
 
 
@@ -16,17 +16,20 @@ def _group(target: Target, secrets: Secrets | None) -> dict:
         ReplicationGroupId=spec.replication_group)["ReplicationGroups"][0]
 
 
-def evict(target: Target, *, secrets: Secrets | None, maxmemory: str, fill_mb: int) -> dict:
+def evict(target: Target, *, secrets: Secrets | None, maxmemory: str,
+          fill_mb: int) -> EvictResult:
     members = _group(target, secrets)["MemberClusters"]
     reboot_cache_clusters(cluster_ids=members, configuration=aws.chaosaws_configuration(target),
                           secrets=secrets)
-    return {"rebooted": members}
+    return {"evicted_keys": None, "sessions_before": None, "sessions_after": None,
+            "rebooted": members}
 
 
-def restore(target: Target, *, secrets: Secrets | None, timeout_s: float = 900) -> dict:
-    status = aws.wait_until(lambda: _group(target, secrets)["Status"], "available",
-                            f"cache '{target.name}'", timeout_s)
-    return {"status": status}
+def restore(target: Target, *, secrets: Secrets | None,
+            timeout_s: float = 900) -> CacheRestoreResult:
+    status = aws.wait_for_status(lambda: _group(target, secrets)["Status"], "available",
+                                 f"cache '{target.name}'", timeout_s)
+    return {"status": status, "maxmemory": None, "filler_keys_removed": 0}
 
 
 def memory(target: Target, *, secrets: Secrets | None) -> dict:

@@ -3,8 +3,10 @@ throws out sessions and cached pages; restore the inventory's maxmemory afterwar
 
 from chaoslib.types import Secrets
 
+from chaoslib_edx.cache.contract import CacheRestoreResult, EvictResult
 from chaoslib_edx.environment import parse_memory
 from chaoslib_edx.sandbox.clients import redis_client
+from chaoslib_edx.sandbox.layout import Layout
 from chaoslib_edx.targets import Target
 
 FILL_PREFIX = "chaos:fill:"
@@ -12,7 +14,7 @@ _CHUNK = 64 * 1024
 
 
 def _client(target: Target):
-    return redis_client(target.layout.port("redis"), timeout=5)
+    return redis_client(Layout.of(target).port("redis"), timeout=5)
 
 
 def memory(target: Target, *, secrets: Secrets | None) -> dict:
@@ -27,7 +29,8 @@ def memory(target: Target, *, secrets: Secrets | None) -> dict:
         client.close()
 
 
-def evict(target: Target, *, secrets: Secrets | None, maxmemory: str, fill_mb: int) -> dict:
+def evict(target: Target, *, secrets: Secrets | None, maxmemory: str,
+          fill_mb: int) -> EvictResult:
     before = memory(target, secrets=secrets)
     client = _client(target)
     try:
@@ -44,11 +47,11 @@ def evict(target: Target, *, secrets: Secrets | None, maxmemory: str, fill_mb: i
     after = memory(target, secrets=secrets)
     return {"evicted_keys": after["evicted_keys"] - before["evicted_keys"],
             "sessions_before": before["sessions"], "sessions_after": after["sessions"],
-            "maxmemory": after["maxmemory"]}
+            "rebooted": []}
 
 
-def restore(target: Target, *, secrets: Secrets | None) -> dict:
-    configured = parse_memory(target.environment.sandbox.redis.maxmemory)
+def restore(target: Target, *, secrets: Secrets | None) -> CacheRestoreResult:
+    configured = parse_memory(Layout.of(target).settings.redis.maxmemory)
     client = _client(target)
     try:
         client.config_set("maxmemory", configured)
@@ -57,7 +60,7 @@ def restore(target: Target, *, secrets: Secrets | None) -> dict:
             removed += client.unlink(*batch)
     finally:
         client.close()
-    return {"maxmemory": configured, "filler_keys_removed": removed}
+    return {"status": "available", "maxmemory": configured, "filler_keys_removed": removed}
 
 
 def healthy(target: Target, *, secrets: Secrets | None) -> bool:
@@ -65,7 +68,7 @@ def healthy(target: Target, *, secrets: Secrets | None) -> bool:
         state = memory(target, secrets=secrets)
     except Exception:  # unreachable is unhealthy, whatever the client raised
         return False
-    return state["maxmemory"] == parse_memory(target.environment.sandbox.redis.maxmemory)
+    return state["maxmemory"] == parse_memory(Layout.of(target).settings.redis.maxmemory)
 
 
 def _batches(keys, size: int = 500):

@@ -2,7 +2,7 @@
 
 from chaoslib.types import Configuration, Secrets
 
-from chaoslib_edx.recovery.ledger import record_rollback, settle
+from chaoslib_edx.ledger import record_rollback, settle
 from chaoslib_edx.targets import resolve
 
 __all__ = ["break_video_origin", "restore_video_origin"]

@@ -4,7 +4,7 @@ saved origin back. The saved origin travels in the ledger, so recovery works aft
 from chaoslib.types import Secrets
 
 from chaoslib_edx import aws
-from chaoslib_edx.environment import AwsDistribution
+from chaoslib_edx.cdn.contract import AwsDistribution, OriginResult
 from chaoslib_edx.targets import Target
 
 UNREACHABLE = "origin-loss.invalid"  # RFC 6761: never resolves
@@ -31,7 +31,7 @@ def _set_domain(target: Target, secrets: Secrets | None, domain: str) -> str:
 def _wait_deployed(target: Target, secrets: Secrets | None, timeout_s: float = 1800) -> None:
     spec: AwsDistribution = target.spec
     cloudfront = aws.client("cloudfront", target, secrets)
-    aws.wait_until(lambda: cloudfront.get_distribution(Id=spec.id)["Distribution"]["Status"],
+    aws.wait_for_status(lambda: cloudfront.get_distribution(Id=spec.id)["Distribution"]["Status"],
                    "Deployed", f"distribution {spec.id}", timeout_s)
 
 
@@ -42,16 +42,16 @@ def snapshot(target: Target, *, secrets: Secrets | None) -> dict:
     return {"origin_domain_name": _origin(config, spec.origin_id)["DomainName"]}
 
 
-def break_origin(target: Target, *, secrets: Secrets | None) -> dict:
-    status = _set_domain(target, secrets, UNREACHABLE)
+def break_origin(target: Target, *, secrets: Secrets | None) -> OriginResult:
+    _set_domain(target, secrets, UNREACHABLE)
     _wait_deployed(target, secrets)
-    return {"origin": UNREACHABLE, "status": status}
+    return {"origin": UNREACHABLE, "serving": serving(target, secrets=secrets)}
 
 
-def restore(target: Target, *, secrets: Secrets | None, saved: dict) -> dict:
+def restore(target: Target, *, secrets: Secrets | None, saved: dict) -> OriginResult:
     _set_domain(target, secrets, saved["origin_domain_name"])
     _wait_deployed(target, secrets)
-    return {"origin": saved["origin_domain_name"]}
+    return {"origin": saved["origin_domain_name"], "serving": serving(target, secrets=secrets)}
 
 
 def serving(target: Target, *, secrets: Secrets | None) -> bool:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from chaoslib_edx.errors import UserError
+from chaoslib_edx.ledger import ledger_path
 
 
 class EnvironmentLock:
@@ -40,8 +41,17 @@ class EnvironmentLock:
         self._handle = handle
         return self
 
+    def probe(self) -> None:
+        """Raise the same UserError as acquire when the lock is held; take nothing."""
+        self.acquire("(a dry run's probe)").release()
+
     def release(self) -> None:
         if self._handle is not None:
             self._handle.truncate(0)
             self._handle.close()  # closing drops the flock
             self._handle = None
+
+
+def environment_lock(configuration: dict, environment: str) -> EnvironmentLock:
+    """The lock of ENVIRONMENT, next to its recovery ledger (`recover` takes it too)."""
+    return EnvironmentLock(ledger_path(configuration).parent / f"lock-{environment}", environment)

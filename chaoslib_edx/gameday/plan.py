@@ -10,15 +10,10 @@ from pathlib import Path
 
 from chaoslib.types import Configuration
 
+from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY
 from chaoslib_edx.gameday.schema import Loaded, Step, experiment_name
 from chaoslib_edx.guardrails import check_activity
-from chaoslib_edx.targets import CONFIRM_KEY, ENV_KEY, Target
-
-# Target kind -> the probe that says it is healthy (works with every driver).
-_HEALTH = {"database": ("chaoslib_edx.rds.probes", "database_writable", "database"),
-           "cache": ("chaoslib_edx.cache.probes", "cache_healthy", "cache"),
-           "pods": ("chaoslib_edx.pods.probes", "lms_replicas_ready", "deployment"),
-           "cdn": ("chaoslib_edx.cdn.probes", "video_origin_serving", "distribution")}
+from chaoslib_edx.targets import Target
 
 
 @dataclass
@@ -116,11 +111,12 @@ def health(plan: list[PlannedStep]) -> list[tuple[str, bool, str]]:
             if key in seen:
                 continue
             seen.add(key)
-            module, func, argument = _HEALTH[action.target.kind]
-            label = f"{action.target.kind} '{action.target.name}'"
+            fault = action.target.fault
+            func = fault.health_probe
+            label = f"{fault.kind} '{action.target.name}'"
             try:
-                ok = bool(getattr(import_module(module), func)(
-                    **{argument: action.target.name}, configuration=item.configuration))
+                ok = bool(getattr(import_module(fault.probes_module), func)(
+                    **{fault.argument: action.target.name}, configuration=item.configuration))
                 results.append((label, ok, f"{func}: {'yes' if ok else 'no'}"))
             except Exception as exc:  # unreachable is unhealthy, with the reason
                 results.append((label, False, f"{func}: {exc}"))

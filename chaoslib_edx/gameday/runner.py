@@ -20,16 +20,17 @@ from pathlib import Path
 
 from chaoslib.run import RunEventHandler
 
+from chaoslib_edx import platforms
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.gameday import plan as planning
-from chaoslib_edx.gameday.lock import EnvironmentLock
+from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.gameday.progress import Progress
 from chaoslib_edx.gameday.schema import Loaded
 from chaoslib_edx.gameday.watch import Trip, Watcher
+from chaoslib_edx.ledger import Ledger, ledger_path
 from chaoslib_edx.load import launcher
-from chaoslib_edx.load.series import Series
+from chaoslib_edx.load.shapes import LaunchCurve
 from chaoslib_edx.recovery import control as safety
-from chaoslib_edx.recovery.ledger import Ledger, ledger_path
 from chaoslib_edx.report.rundir import RunWriter
 from chaoslib_edx.report.summary import verdict
 
@@ -48,6 +49,32 @@ class Outcome:
     status: str
     abort_reason: str | None = None
     summary: dict = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        """What the command line prints when the game day is over."""
+        experiments, slos = self.summary["experiments"], self.summary["slos"]
+        held = [e["name"] for e in experiments if e["verdict"] == "held"]
+        missed = [s["name"] for s in slos if not s["met"]]
+        lines = [f"game day {self.status}: {len(held)} of {len(experiments)} experiments held"
+                 + "".join(f"; {e['name']}: {e['verdict']}" for e in experiments
+                           if e["verdict"] != "held"),
+                 f"SLOs over the run: {len(slos) - len(missed)} of {len(slos)} met"
+                 + (f"; missed: {', '.join(missed)}" if missed else "")]
+        if self.abort_reason:
+            lines.append(f"{'ABORTED' if self.code == EXIT_ABORTED else 'FAILED'}: "
+                         f"{self.abort_reason}")
+        lines.append(f"report: {self.run_dir / 'index.html'}")
+        return lines
+
+
+def run_directory(gameday: Path | str, out: Path | str | None) -> Path:
+    """OUT, else reports/<game day>-<UTC time>; refused when it holds files already."""
+    name = "".join(c if c.isalnum() else "-" for c in Path(gameday).stem.lower())
+    run_dir = Path(out or f"reports/{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise UserError("the run directory exists and is not empty", file=run_dir,
+                        fix="Pick another --out (runs never overwrite one another)")
+    return run_dir
 
 
 class _Timeline(RunEventHandler):
@@ -94,6 +121,7 @@ class GameDayRun:
         self.gameday, self.out, self.confirm = gameday, Path(out), confirm
         self.metrics = self.out / "metrics.jsonl"
         self.config = planning.overrides(gameday, self.metrics, confirm)
+        self.platform = platforms.platform(gameday.environment, gameday.env_file)
         kinds = {n: gameday.catalog.get(n).indicator.type for n in gameday.spec.slos}
         self.progress = progress or Progress(kinds)
         self.abort: Trip | None = None
@@ -106,8 +134,9 @@ class GameDayRun:
 
     # -- preflight -------------------------------------------------------------------
 
-    def preflight(self) -> list[planning.PlannedStep]:
-        """Guardrails, a clean recovery ledger and healthy targets; UserError otherwise."""
+    def preflight(self) -> tuple[list[planning.PlannedStep], list[tuple[str, bool, str]]]:
+        """What a run checks before it starts: guardrails (a refusal raises), no rollback
+        pending (raises), the health of every target and of the platform. Read-only."""
         plan = planning.build(self.gameday, self.config)
         pending = Ledger(ledger_path(self.config)).pending()
         if pending:
@@ -115,46 +144,41 @@ class GameDayRun:
                             f"({', '.join(e.rollback for e in pending)})",
                             file=ledger_path(self.config),
                             fix=f"Run `edx-gameday recover --env {self.gameday.env_file}` first")
-        unhealthy = [f"{label} ({detail})" for label, ok, detail in planning.health(plan)
-                     if not ok]
-        host = self.load_host()
+        health = planning.health(plan)
+        try:
+            self.platform.check_ready()
+            health.append((f"platform {self.platform.name}", True, "ready"))
+        except UserError as exc:
+            health.append((f"platform {self.platform.name}", False, str(exc)))
+        return plan, health
+
+    def dry_run(self) -> tuple[list[str], bool]:
+        """The plan and the preflight as lines, and whether a run would start. Probes the
+        environment lock without taking it; refusals raise as they would for a run."""
+        environment_lock(self.config, self.gameday.environment.name).probe()
+        plan, health = self.preflight()
+        lines = planning.describe(self.gameday, plan)
+        lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
+                  for label, ok, detail in health]
+        lines.append(f"dry run: nothing was started or changed; load would go to "
+                     f"{self.platform.lms_url()}")
+        return lines, all(ok for _, ok, _ in health)
+
+    def _checked_plan(self) -> list[planning.PlannedStep]:
+        plan, health = self.preflight()
+        unhealthy = [f"{label} ({detail})" for label, ok, detail in health if not ok]
         if unhealthy:
             raise UserError(f"targets are not healthy before the game day: "
                             f"{'; '.join(unhealthy)}", file=self.gameday.env_file,
                             fix="Bring them back first (sandbox: `edx-gameday sandbox up`)")
         self.progress.event(f"preflight: {len(plan)} experiments pass the guardrails, targets "
-                            f"healthy, load to {host}")
+                            f"healthy, load to {self.platform.lms_url()}")
         return plan
 
-    def load_host(self) -> str:
-        env = self.gameday.environment
-        if env.driver == "sandbox":
-            from chaoslib_edx.sandbox.health import status
-            from chaoslib_edx.sandbox.layout import Layout
-
-            layout = Layout.from_settings(env.sandbox, Path.cwd())
-            if status(layout)["state"] != "healthy":
-                raise UserError("the sandbox is not up and healthy", file=self.gameday.env_file,
-                                fix="Run `edx-gameday sandbox up` first")
-            return layout.lb_url
-        return env.endpoints.lms_url
-
     def _load_env(self) -> dict[str, str]:
-        from chaoslib_edx.load.shapes import LaunchCurve
-
-        env = self.gameday.environment
         shape = self.gameday.spec.load.shape.model_dump()
-        values = {LaunchCurve.ENV[k]: str(v) for k, v in shape.items()}
-        if env.driver == "sandbox":
-            from chaoslib_edx.sandbox.layout import Layout
-
-            seed = env.sandbox.seed
-            values.update(EDX_CDN_URL=Layout.from_settings(env.sandbox, Path.cwd()).cdn_url,
-                          EDX_LEARNERS=str(seed.learners), EDX_COURSES=str(seed.courses),
-                          EDX_LEARNER_PASSWORD=seed.learner_password)
-        else:
-            values["EDX_CDN_URL"] = env.endpoints.cdn_url
-        return values
+        return {**{LaunchCurve.ENV[k]: str(v) for k, v in shape.items()},
+                **self.platform.load_environment()}
 
     # -- aborting --------------------------------------------------------------------
 
@@ -196,7 +220,7 @@ class GameDayRun:
         """Lock the environment, pass preflight, run; the lock goes when the run ends."""
         lock = environment_lock(self.config, self.gameday.environment.name).acquire(self.out)
         try:
-            plan = self.preflight()
+            plan = self._checked_plan()
             return self.run(plan)
         finally:
             lock.release()
@@ -211,11 +235,11 @@ class GameDayRun:
         previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, signal.SIG_IGN)
         load = watcher = None
         try:
-            load = launcher.start(spec.load.profile, self.load_host(),
+            load = launcher.start(spec.load.profile, self.platform.lms_url(),
                                   spec.max_duration_s + STOP_GRACE_S, self.out,
                                   workers=spec.load.workers, env=self._load_env(),
                                   metrics_file=self.metrics,
-                                  allow_remote=self.gameday.environment.driver != "sandbox")
+                                  allow_remote=not self.platform.loopback_only)
             self.writer.event("load_start", pid=load.master.pid)
             watcher = self.watcher = Watcher(self.gameday, self.metrics, self.config,
                                              self.request_abort)
@@ -274,16 +298,11 @@ class GameDayRun:
         threading.Thread(target=loop, name="progress", daemon=True).start()
 
     def _warm_up(self, load: launcher.LoadRun) -> None:
-        """Wait for WARMUP_S seconds of metrics: SLO windows need load before the faults."""
+        """Wait for warmup_s seconds of metrics: SLO windows need load before the faults."""
         self.progress.phase = "warm-up"
         warmup = self.gameday.spec.load.warmup_s
         self.progress.event(f"load started (pid {load.master.pid}); warming up {warmup} s")
-        series, limit = Series(self.metrics), time.monotonic() + warmup + 60
-        while len(series.refresh().seconds) < warmup:
-            if load.master.poll() is not None or time.monotonic() > limit:
-                raise RuntimeError(f"the load did not start; see {load.logs[0]}")
-            if not self._wait(0.5):
-                return
+        load.wait_warm(warmup, stopped=self._stop.is_set)
 
     def _experiment(self, item: planning.PlannedStep) -> None:
         from chaoslib.experiment import run_experiment
@@ -327,11 +346,6 @@ class GameDayRun:
 
 def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def environment_lock(configuration: dict, environment: str) -> EnvironmentLock:
-    """The lock of ENVIRONMENT, next to its recovery ledger (`recover` takes it too)."""
-    return EnvironmentLock(ledger_path(configuration).parent / f"lock-{environment}", environment)
 
 
 def configure_logging(run_dir: Path) -> logging.Handler:

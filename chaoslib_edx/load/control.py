@@ -11,17 +11,15 @@ flat load of `edx_load_users` learners against the environment's LMS, metrics to
 """
 
 import logging
-import time
 from pathlib import Path
 
 from chaoslib.types import Configuration, Experiment, Secrets
 
+from chaoslib_edx.configuration import environment_file
 from chaoslib_edx.environment import load_environment
 from chaoslib_edx.load import launcher
-from chaoslib_edx.load.series import Series
 from chaoslib_edx.load.shapes import LaunchCurve
-from chaoslib_edx.sandbox.layout import Layout
-from chaoslib_edx.targets import environment_file
+from chaoslib_edx.platforms import platform
 
 logger = logging.getLogger("chaostoolkit")
 PROFILE = Path(__file__).resolve().parents[2] / "loadprofiles" / "course_launch.py"
@@ -42,11 +40,11 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     settings = _settings(configuration)
     if settings["mode"] == "external":
         return
-    env = load_environment(environment_file(configuration))
-    if env.driver != "sandbox":
+    path = environment_file(configuration)
+    target = platform(load_environment(path), path)
+    if not target.loopback_only:
         raise ValueError("the load control drives the sandbox only; against staging run "
                          "load with edx-gameday run (edx_load: external)")
-    layout = Layout.from_settings(env.sandbox, Path.cwd())
     metrics = settings["metrics"]
     metrics.unlink(missing_ok=True)
     users, seconds = settings["users"], settings["seconds"]
@@ -54,20 +52,12 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     curve = {"baseline_users": users, "peak_users": users, "baseline_s": seconds,
              "spike_s": 0, "plateau_s": 0, "decay_s": 0, "time_scale": 1}
     flat = {**{LaunchCurve.ENV[k]: str(v) for k, v in curve.items()},
-            "EDX_CDN_URL": layout.cdn_url,
-            "EDX_LEARNERS": str(env.sandbox.seed.learners),
-            "EDX_COURSES": str(env.sandbox.seed.courses),
-            "EDX_LEARNER_PASSWORD": env.sandbox.seed.learner_password}
-    run = launcher.start(PROFILE, layout.lb_url, seconds, metrics.parent, env=flat,
+            **target.load_environment()}
+    run = launcher.start(PROFILE, target.lms_url(), seconds, metrics.parent, env=flat,
                          metrics_file=metrics)
     _runs[str(metrics)] = run
-    series = Series(metrics)
-    deadline = time.monotonic() + settings["warmup"] + 30
-    while len(series.refresh().seconds) < settings["warmup"]:
-        if time.monotonic() > deadline or run.master.poll() is not None:
-            raise RuntimeError(f"load did not start; see {run.logs[0]}")
-        time.sleep(0.5)
-    logger.info(f"load: {users} learners against {layout.lb_url}, metrics in {metrics}")
+    run.wait_warm(settings["warmup"], slack_s=30)
+    logger.info(f"load: {users} learners against {target.lms_url()}, metrics in {metrics}")
 
 
 def after_experiment_control(context: Experiment, state: object,

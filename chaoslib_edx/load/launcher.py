@@ -10,10 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chaoslib_edx.load.series import Series
 from chaoslib_edx.ports import free_block
+from chaoslib_edx.waiting import WaitTimeout, wait_until
 
 GRACE_S = 30  # past -t, before the launcher kills what is left
 
@@ -31,6 +34,23 @@ class LoadRun:
     @property
     def master(self) -> subprocess.Popen:
         return self.processes[0]
+
+    def wait_warm(self, seconds: int, stopped: Callable[[], bool] = lambda: False,
+                  slack_s: float = 60) -> None:
+        """Return once the metrics hold SECONDS seconds of load (or STOPPED() holds);
+        RuntimeError when Locust exits first or SLACK_S passes beyond SECONDS."""
+        series = Series(self.metrics_file)
+
+        def warm() -> bool:
+            if self.master.poll() is not None:
+                raise RuntimeError(f"the load did not start; see {self.logs[0]}")
+            return stopped() or len(series.refresh().seconds) >= seconds
+
+        try:
+            wait_until(warm, timeout=seconds + slack_s, what=f"{seconds} s of load metrics",
+                       interval=0.5)
+        except WaitTimeout as exc:
+            raise RuntimeError(f"the load did not start: {exc}; see {self.logs[0]}") from None
 
     def wait(self) -> int:
         """Wait for the run to end by itself (killed at the deadline); the master's code."""

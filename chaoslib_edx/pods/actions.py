@@ -4,7 +4,7 @@ import math
 
 from chaoslib.types import Configuration, Secrets
 
-from chaoslib_edx.recovery.ledger import record_rollback, settle
+from chaoslib_edx.ledger import record_rollback, settle
 from chaoslib_edx.targets import GuardrailRefused, Target, resolve
 
 __all__ = ["kill_lms_replicas", "wait_lms_replicas_ready"]
@@ -40,6 +40,11 @@ def planned_kill(target: Target, share: float, count: int, secrets: Secrets | No
             field="guardrails.max_replica_share",
             fix="Ask for a smaller share or count, or raise the limit deliberately")
     return wanted
+
+
+def guard_kill(target: Target, arguments: dict, secrets: Secrets | None) -> None:
+    """The guardrail of kill_lms_replicas, run before the experiment (see faults.py)."""
+    planned_kill(target, arguments["share"], arguments["count"], secrets)
 
 
 def wait_lms_replicas_ready(deployment: str = "lms", timeout_seconds: int = 120,

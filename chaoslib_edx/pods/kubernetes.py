@@ -1,14 +1,13 @@
 """Replica loss on Kubernetes (EKS): chaosk8s terminates pods by label selector."""
 
-import time
-
 from chaosk8s import create_k8s_api_client
 from chaosk8s.pod.actions import terminate_pods
 from chaoslib.types import Secrets
 from kubernetes import client
 
-from chaoslib_edx.environment import KubernetesDeployment
+from chaoslib_edx.pods.contract import KillResult, KubernetesDeployment, ReadyResult
 from chaoslib_edx.targets import Target
+from chaoslib_edx.waiting import wait_until
 
 
 def _deployment(target: Target, secrets: Secrets | None):
@@ -22,12 +21,13 @@ def replicas(target: Target, *, secrets: Secrets | None) -> int:
 
 
 def kill(target: Target, *, secrets: Secrets | None, count: int,
-         grace_period_seconds: int) -> dict:
+         grace_period_seconds: int) -> KillResult:
     spec: KubernetesDeployment = target.spec
-    terminate_pods(label_selector=spec.label_selector, qty=count, rand=True, mode="fixed",
-                   grace_period=grace_period_seconds,
-                   ns=target.environment.kubernetes.namespace, secrets=secrets)
-    return {"killed": count, "label_selector": spec.label_selector}
+    killed = terminate_pods(label_selector=spec.label_selector, qty=count, rand=True,
+                            mode="fixed", grace_period=grace_period_seconds,
+                            ns=target.environment.kubernetes.namespace, secrets=secrets)
+    # The kubelet sends SIGTERM and SIGKILL after the grace period; zero is a SIGKILL.
+    return {"killed": sorted(killed), "signal": "SIGTERM" if grace_period_seconds else "SIGKILL"}
 
 
 def ready(target: Target, *, secrets: Secrets | None) -> bool:
@@ -35,11 +35,9 @@ def ready(target: Target, *, secrets: Secrets | None) -> bool:
     return (deployment.status.ready_replicas or 0) >= deployment.spec.replicas
 
 
-def wait_ready(target: Target, *, secrets: Secrets | None, timeout_seconds: float) -> dict:
-    deadline = time.monotonic() + timeout_seconds
-    while not ready(target, secrets=secrets):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"deployment '{target.name}' not ready within "
-                               f"{timeout_seconds:.0f}s")
-        time.sleep(2)
-    return {"ready": True}
+def wait_ready(target: Target, *, secrets: Secrets | None,
+               timeout_seconds: float) -> ReadyResult:
+    wait_until(lambda: ready(target, secrets=secrets), timeout=timeout_seconds,
+               what=f"deployment '{target.name}' with every replica ready", interval=0.5,
+               max_interval=5)
+    return {"ready_replicas": _deployment(target, secrets).status.ready_replicas or 0}

@@ -3,45 +3,44 @@ them back as a ReplicaSet would."""
 
 import random
 import signal
-import time
 
 from chaoslib.types import Secrets
 
+from chaoslib_edx.pods.contract import KillResult, ReadyResult
 from chaoslib_edx.sandbox.health import http_get
+from chaoslib_edx.sandbox.layout import Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from chaoslib_edx.targets import Target
+from chaoslib_edx.waiting import wait_until
 
 
 def replicas(target: Target, *, secrets: Secrets | None) -> int:
-    return len(target.layout.lms_ports)
+    return len(Layout.of(target).lms_ports)
 
 
 def kill(target: Target, *, secrets: Secrets | None, count: int,
-         grace_period_seconds: int) -> dict:
-    sup = Supervisor(target.layout)
+         grace_period_seconds: int) -> KillResult:
+    sup = Supervisor(Layout.of(target))
     running = [i for i in sup.processes() if i["group"] == "lms" and i["statename"] == "RUNNING"]
     chosen = random.sample(running, min(count, len(running)))
     sig = signal.SIGKILL if grace_period_seconds == 0 else signal.SIGTERM
     for info in chosen:
         sup.signal(info["name"], sig)
-    return {"killed": sorted(i["name"] for i in chosen), "pids": sorted(i["pid"] for i in chosen),
-            "signal": sig.name}
+    return {"killed": sorted(i["name"] for i in chosen), "signal": sig.name}
 
 
 def ready(target: Target, *, secrets: Secrets | None) -> bool:
     """Every replica answers its own /heartbeat (supervisord's view lags a kill)."""
     return all(http_get(f"http://127.0.0.1:{port}/heartbeat", timeout=1)[0] == 200
-               for port in target.layout.lms_ports.values())
+               for port in Layout.of(target).lms_ports.values())
 
 
-def wait_ready(target: Target, *, secrets: Secrets | None, timeout_seconds: float) -> dict:
-    sup = Supervisor(target.layout)
+def wait_ready(target: Target, *, secrets: Secrets | None,
+               timeout_seconds: float) -> ReadyResult:
+    sup = Supervisor(Layout.of(target))
     for info in sup.processes():
         if info["group"] == "lms" and info["statename"] in ("STOPPED", "EXITED", "FATAL"):
             sup.start(info["name"])
-    deadline = time.monotonic() + timeout_seconds
-    while not ready(target, secrets=secrets):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"LMS replicas not ready within {timeout_seconds:.0f}s")
-        time.sleep(0.2)
-    return {"ready": len(target.layout.lms_ports)}
+    wait_until(lambda: ready(target, secrets=secrets), timeout=timeout_seconds,
+               what="every LMS replica answering its heartbeat", interval=0.2)
+    return {"ready_replicas": len(Layout.of(target).lms_ports)}

@@ -8,10 +8,12 @@ import pymysql
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Secrets
 
+from chaoslib_edx.rds.contract import FailoverResult, RestoreResult
 from chaoslib_edx.sandbox import credentials, database
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from chaoslib_edx.targets import Target
+from chaoslib_edx.waiting import WaitTimeout, wait_until
 
 
 def _other(node: str) -> str:
@@ -33,16 +35,19 @@ def _repoint(layout: Layout, node: str) -> None:
 def _promote(layout: Layout, node: str, timeout: float = 30) -> None:
     """Apply what the replica already received, then make it a writable primary."""
     _sql(layout, node, "STOP SLAVE IO_THREAD")
-    deadline = time.monotonic() + timeout
     with database.admin_connect(layout, node, cursorclass=pymysql.cursors.DictCursor) as conn:
         with conn.cursor() as cur:
-            while time.monotonic() < deadline:
+            def applied() -> bool:
                 cur.execute("SHOW SLAVE STATUS")
                 row = cur.fetchone()
-                if not row or row["Slave_SQL_Running_State"].startswith("Slave has read all") \
-                        or row["Slave_SQL_Running"] != "Yes":
-                    break
-                time.sleep(0.05)
+                return not row or row["Slave_SQL_Running"] != "Yes" \
+                    or row["Slave_SQL_Running_State"].startswith("Slave has read all")
+
+            try:
+                wait_until(applied, timeout=timeout, what=f"{node} applying its relay log",
+                           interval=0.05)
+            except WaitTimeout:
+                pass  # promote all the same: a primary that lacks a few events beats none
     _sql(layout, node, "STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = OFF")
 
 
@@ -67,15 +72,17 @@ def _caught_up(layout: Layout, node: str, gtid_pos: str, timeout: float = 30) ->
     """Wait until NODE holds every event group up to GTID_POS. Not MASTER_GTID_WAIT: that
     compares the replication position only, and misses what NODE wrote as the primary."""
     wanted = _sequences(gtid_pos)
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def holds() -> bool:
         (current,), = _sql(layout, node, "SELECT @@gtid_current_pos")
         have = _sequences(current)
-        if all(have.get(domain, -1) >= seq for domain, seq in wanted.items()):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
+        return all(have.get(domain, -1) >= seq for domain, seq in wanted.items())
+
+    try:
+        return wait_until(holds, timeout=timeout, what=f"{node} at GTID {gtid_pos}",
+                          interval=0.05)
+    except WaitTimeout:
+        return False
 
 
 def _drop_app_connections(layout: Layout, node: str) -> None:
@@ -90,8 +97,9 @@ def _drop_app_connections(layout: Layout, node: str) -> None:
                 pass  # it ended by itself meanwhile
 
 
-def failover(target: Target, *, secrets: Secrets | None, downtime_seconds: float) -> dict:
-    layout = target.layout
+def failover(target: Target, *, secrets: Secrets | None,
+             downtime_seconds: float) -> FailoverResult:
+    layout = Layout.of(target)
     sup = Supervisor(layout)
     old = database.endpoint_target(layout)
     new = _other(old)
@@ -104,13 +112,13 @@ def failover(target: Target, *, secrets: Secrets | None, downtime_seconds: float
     sup.start(old)                    # the old primary returns as the standby
     database.wait_ready(layout, old)
     _follow(layout, old, new)
-    return {"old_primary": old, "new_primary": new,
-            "write_outage_seconds": round(promoted_after, 3)}
+    return {"primary_before": old, "primary_after": new,
+            "write_outage_seconds": round(promoted_after, 3), "status": "promoted"}
 
 
-def restore(target: Target, *, secrets: Secrets | None) -> dict:
+def restore(target: Target, *, secrets: Secrets | None) -> RestoreResult:
     """Converge to db-a primary, db-b its replica, from any point of a failover."""
-    layout = target.layout
+    layout = Layout.of(target)
     sup = Supervisor(layout)
     home, standby = DB_NODES
     for node in DB_NODES:
@@ -138,12 +146,12 @@ def restore(target: Target, *, secrets: Secrets | None) -> dict:
         _drop_app_connections(layout, current)
     if not database.replication_status(layout, standby).get("replicating"):
         _follow(layout, standby, home)
-    return {"primary": home, "replica": standby, "was_primary": current}
+    return {"primary": home, "was_primary": current, "status": "available"}
 
 
 def writable(target: Target, *, secrets: Secrets | None) -> bool:
     """A write through the endpoint, as the application user, succeeds."""
-    layout = target.layout
+    layout = Layout.of(target)
     password = credentials.read(layout.secrets_file)["DB_PASSWORD"]
     try:
         with pymysql.connect(host="127.0.0.1", port=layout.port("db_endpoint"), user="edxapp",
@@ -157,4 +165,4 @@ def writable(target: Target, *, secrets: Secrets | None) -> bool:
 
 
 def primary(target: Target, *, secrets: Secrets | None) -> str:
-    return database.endpoint_target(target.layout)
+    return database.endpoint_target(Layout.of(target))

@@ -105,6 +105,17 @@ def sandbox_processes(layout: Layout) -> list[psutil.Process]:
     return list(found.values())
 
 
+def rss_bytes(layout: Layout) -> int:
+    """Resident memory of every process of this sandbox."""
+    total = 0
+    for proc in sandbox_processes(layout):
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:  # it ended while we looked
+            pass
+    return total
+
+
 def write_inventory(layout: Layout, sup: Supervisor) -> dict:
     """Write <state>/inventory.yaml: what the drivers need to find every resource."""
     inventory = {

@@ -13,6 +13,7 @@ from chaoslib_edx.sandbox.assets import HEALTH_FILE
 from chaoslib_edx.sandbox.clients import redis_client
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
+from chaoslib_edx.waiting import wait_until
 
 
 def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes, dict]:
@@ -29,18 +30,19 @@ def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes, dict]:
 def wait_healthy(layout: Layout, timeout: float) -> dict:
     """Wait until every program runs and every check passes (heartbeat through the LB,
     edge and origin, writable primary with a replicating replica, Redis)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        report = status(layout)
-        if report["state"] == "healthy":
-            return report
-        if time.monotonic() > deadline:
-            failing = [n for n, p in report["programs"].items() if p["state"] != "RUNNING"]
-            failing += [n for n, c in report["checks"].items() if not c["ok"]]
-            raise RuntimeError(f"the sandbox was not healthy within {timeout:.0f}s (failing: "
-                               f"{', '.join(failing) or report['state']}); `edx-gameday sandbox "
-                               f"status` shows why, logs are in {layout.logs}")
-        time.sleep(0.25)
+    return wait_until(lambda: _Report(status(layout)), timeout=timeout,
+                      until=lambda report: report["state"] == "healthy",
+                      what="a healthy sandbox", interval=0.25,
+                      hint=f"`edx-gameday sandbox status` shows why, logs are in {layout.logs}")
+
+
+class _Report(dict):
+    """A status report that prints as what is failing (for the timeout message)."""
+
+    def __str__(self) -> str:
+        failing = [n for n, p in self["programs"].items() if p["state"] != "RUNNING"]
+        failing += [n for n, c in self["checks"].items() if not c["ok"]]
+        return f"failing: {', '.join(failing) or self['state']}"
 
 
 def status(layout: Layout) -> dict:
@@ -144,3 +146,41 @@ def _timed(name: str, call) -> dict:
         code = 0
     return {"step": name, "status": code, "ms": round((time.perf_counter() - began) * 1000, 1),
             "ok": 200 <= code < 300}
+
+
+def describe(report: dict) -> list[str]:
+    """A status report as the lines `edx-gameday sandbox status` prints."""
+    lines = [f"sandbox: {report['state']}  ({report['state_dir']}, "
+             f"RSS {report['rss_bytes'] / 2**20:.0f} MiB)"]
+    if report["supervisord"] is None:
+        return lines
+    lines.append(f"  {'supervisord':<12} RUNNING    pid {report['supervisord']}")
+    for name, prog in sorted(report["programs"].items()):
+        lines.append(f"  {name:<12} {prog['state']:<10} {prog['description']}")
+    checks = report["checks"]
+    lb, cdn, db, cache = checks["lb"], checks["cdn"], checks["db"], checks["cache"]
+    lines.append(f"  {'lb':<12} {_ok(lb)}  {lb['url']}/heartbeat -> {lb['heartbeat']}")
+    lines.append(f"  {'cdn':<12} {_ok(cdn)}  edge {cdn['edge']}, origin {cdn['origin']}")
+    nodes = ", ".join(f"{n}: {_node(s)}" for n, s in db["nodes"].items())
+    lines.append(f"  {'db':<12} {_ok(db)}  endpoint :{db['endpoint']} -> {db['primary']}; "
+                 f"{nodes}")
+    if cache.get("error"):
+        lines.append(f"  {'cache':<12} {_ok(cache)}  {cache['error']}")
+    else:
+        lines.append(f"  {'cache':<12} {_ok(cache)}  {cache['used_memory'] / 2**20:.1f} of "
+                     f"{cache['maxmemory'] / 2**20:.0f} MiB, {cache['policy']}, "
+                     f"{cache['keys']} keys, {cache['evicted_keys']} evicted")
+    return lines
+
+
+def _ok(check: dict) -> str:
+    return "ok      " if check["ok"] else "FAILING "
+
+
+def _node(state: dict) -> str:
+    if state.get("error"):
+        return "unreachable"
+    role = "read-only" if state["read_only"] else "writable"
+    if "io" in state:
+        role += f", replica io={state['io']} sql={state['sql']} lag={state['lag_seconds']}"
+    return role

@@ -3,9 +3,12 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from chaoslib_edx.environment import SandboxSettings
+from pydantic import ValidationError
 
-PORT_SPAN = 20  # base+0 .. base+19
+from chaoslib_edx.environment import SandboxSettings, load_environment, validation_error
+from chaoslib_edx.errors import UserError
+
+PORT_SPAN = SandboxSettings.PORT_SPAN  # base+0 .. base+19
 _OFFSETS = {"lb": 0, "cdn": 1, "origin": 2, "db_endpoint": 3, "db_primary": 4,
             "db_replica": 5, "redis": 6}
 LMS_OFFSET = 10
@@ -25,6 +28,14 @@ class Layout:
         if not root.is_absolute():
             root = (base_dir or Path.cwd()) / root
         return cls(settings, root.resolve())
+
+    @staticmethod
+    def of(target: object) -> "Layout":
+        """The layout the sandbox platform put in a resolved target's spec."""
+        spec = getattr(target, "spec", None)
+        if not isinstance(spec, Layout):
+            raise TypeError(f"not a sandbox target: {target!r}")
+        return spec
 
     def port(self, name: str) -> int:
         return self.settings.port_base + _OFFSETS[name]
@@ -100,3 +111,21 @@ class Layout:
     @property
     def cdn_url(self) -> str:
         return f"http://127.0.0.1:{self.port('cdn')}"
+
+
+def layout_for(env_file: str, state_dir: str | None = None,
+               port_base: int | None = None) -> Layout:
+    """The sandbox of ENV_FILE, with the command line's overrides; UserError otherwise."""
+    env = load_environment(env_file)
+    if env.driver != "sandbox":
+        raise UserError(f"the environment '{env.name}' uses the '{env.driver}' driver; the "
+                        "sandbox commands need a sandbox environment", file=env_file,
+                        field="driver")
+    overrides = {k: v for k, v in (("state_dir", state_dir), ("port_base", port_base))
+                 if v is not None}
+    try:
+        settings = SandboxSettings.model_validate({**env.sandbox.model_dump(), **overrides})
+    except ValidationError as err:
+        flag = "--" + str(err.errors()[0]["loc"][0]).replace("_", "-")
+        raise validation_error(f"{env_file} (with {flag})", err) from None
+    return Layout.from_settings(settings)

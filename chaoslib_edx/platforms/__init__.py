@@ -1,0 +1,62 @@
+"""Platform adapters: everything the generic layers need to know about where a game day
+runs (target specs, the load's URLs and environment, readiness), behind one interface.
+
+Picked once from the environment's `driver`, as Locust picks its runner from the
+options; targets, the runner and the load control ask the adapter and never import the
+sandbox themselves.
+"""
+
+from abc import ABC, abstractmethod
+from importlib import import_module
+
+from chaoslib_edx.environment import Environment
+from chaoslib_edx.faults import Fault
+
+# environment driver -> "module:class" of its adapter, imported only when used.
+ADAPTERS = {"sandbox": "chaoslib_edx.platforms.sandbox:SandboxPlatform",
+            "aws": "chaoslib_edx.platforms.cloud:CloudPlatform"}
+
+
+class UnknownTarget(LookupError):
+    """A fault names a target the inventory does not list."""
+
+    def __init__(self, field: str, known: list[str]) -> None:
+        super().__init__(field)
+        self.field, self.known = field, known
+
+
+class Platform(ABC):
+    """One environment's platform, as the generic layers see it."""
+
+    def __init__(self, environment: Environment, env_file: str) -> None:
+        self.environment, self.env_file = environment, env_file
+
+    @property
+    def name(self) -> str:
+        return self.environment.driver
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether the load must stay on 127.0.0.1 (the sandbox does)."""
+        return False
+
+    @abstractmethod
+    def target_spec(self, fault: Fault, name: str) -> object:
+        """What FAULT's driver needs to act on target NAME, or UnknownTarget."""
+
+    @abstractmethod
+    def lms_url(self) -> str:
+        """Where the load sends learners (the LMS behind its load balancer)."""
+
+    @abstractmethod
+    def load_environment(self) -> dict[str, str]:
+        """The EDX_* variables the load profiles read (CDN URL, seed sizes, password)."""
+
+    def check_ready(self) -> None:
+        """Raise UserError when the platform cannot take a game day now."""
+
+
+def platform(environment: Environment, env_file: str) -> Platform:
+    """The adapter of ENVIRONMENT's driver."""
+    module, cls = ADAPTERS[environment.driver].split(":")
+    return getattr(import_module(module), cls)(environment, env_file)

@@ -1,0 +1,38 @@
+"""The local sandbox as a platform: one of each resource, found through its Layout."""
+
+from pathlib import Path
+
+from chaoslib_edx.errors import UserError
+from chaoslib_edx.faults import Fault
+from chaoslib_edx.platforms import Platform, UnknownTarget
+from chaoslib_edx.sandbox.health import status
+from chaoslib_edx.sandbox.layout import Layout
+
+
+class SandboxPlatform(Platform):
+    @property
+    def layout(self) -> Layout:
+        return Layout.from_settings(self.environment.sandbox, Path.cwd())
+
+    @property
+    def loopback_only(self) -> bool:
+        return True
+
+    def target_spec(self, fault: Fault, name: str) -> Layout:
+        names = fault.placements["sandbox"].names
+        if name not in names:
+            raise UnknownTarget("sandbox", list(names))
+        return self.layout
+
+    def lms_url(self) -> str:
+        return self.layout.lb_url
+
+    def load_environment(self) -> dict[str, str]:
+        seed = self.environment.sandbox.seed
+        return {"EDX_CDN_URL": self.layout.cdn_url, "EDX_LEARNERS": str(seed.learners),
+                "EDX_COURSES": str(seed.courses), "EDX_LEARNER_PASSWORD": seed.learner_password}
+
+    def check_ready(self) -> None:
+        if status(self.layout)["state"] != "healthy":
+            raise UserError("the sandbox is not up and healthy", file=self.env_file,
+                            fix="Run `edx-gameday sandbox up` first")
