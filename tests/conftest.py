@@ -1,7 +1,18 @@
-"""Shared fixtures: a real sandbox on free loopback ports, driven through the real CLI."""
+"""Shared fixtures and helpers: a real sandbox on free loopback ports driven through the
+real CLI, the test tiers, and the small helpers many test modules use.
+
+Tiers (`pytest -m unit|integration|sandbox`; `make test` runs all):
+- sandbox: needs the real sandbox (MariaDB, Redis, nginx, LMS under supervisord);
+- integration: other real servers or processes (moto server, the fake Kubernetes API,
+  Locust, `chaos` and `edx-gameday` subprocesses);
+- unit: none of that, in this process only; a unit test that listens on a socket or
+  starts a process fails, so the tier stays under a minute.
+A test's tier comes from its fixtures (sandbox, moto, fake Kubernetes) or its own mark.
+"""
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,6 +26,70 @@ from chaoslib_edx.ports import free_block
 from chaoslib_edx.sandbox.layout import PORT_SPAN, Layout
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+TIERS = ("unit", "integration", "sandbox")
+_FIXTURE_TIERS = {"sandbox": "sandbox", "moto_endpoint": "integration", "eks": "integration"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for tier, what in (("unit", "no server and no subprocess (runs in under a minute)"),
+                       ("integration", "real local servers or processes, not the sandbox"),
+                       ("sandbox", "the real sandbox platform")):
+        config.addinivalue_line("markers", f"{tier}: {what}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects on the markers added here
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        marked = [m.name for m in item.iter_markers() if m.name in TIERS]
+        derived = {_FIXTURE_TIERS[f] for f in getattr(item, "fixturenames", ())
+                   if f in _FIXTURE_TIERS}
+        tier = "sandbox" if "sandbox" in derived | set(marked) else \
+            "integration" if "integration" in derived | set(marked) else "unit"
+        if tier not in marked:
+            item.add_marker(tier)
+
+
+@pytest.fixture(autouse=True)
+def _unit_tier_starts_nothing(request: pytest.FixtureRequest, monkeypatch) -> None:
+    """Unit tests may not serve or start Python processes (our CLI, `chaos`, Locust): a
+    test that does belongs to another tier. Short system commands (`uname`) stay allowed."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+    popen = subprocess.Popen.__init__
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{request.node.nodeid} is in the unit tier but starts a server "
+                             "or a Python process: mark it @pytest.mark.integration")
+
+    def checked_popen(self: subprocess.Popen, args: object, *rest: object, **kw: object) -> None:
+        command = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+        if command and Path(str(command[0])).name.startswith(("python", "locust", "chaos")):
+            refuse()
+        popen(self, args, *rest, **kw)
+
+    monkeypatch.setattr(socket.socket, "listen", refuse)
+    monkeypatch.setattr(subprocess.Popen, "__init__", checked_popen)
+
+
+def one_paragraph(stderr: str) -> str:
+    """An error paragraph as one line (the CLI wraps it for the terminal)."""
+    return " ".join(stderr.split())
+
+
+def write_yaml(path: Path, data: object) -> Path:
+    """Write DATA as YAML to PATH (inventories, game days, experiments) and return PATH."""
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def program_pids(layout: Layout, group: str | None = None) -> dict[str, int]:
+    """supervisord's programs (of GROUP) and their pids: what a refused fault must not change."""
+    from chaoslib_edx.sandbox.supervisor import Supervisor
+
+    return {i["name"]: i["pid"] for i in Supervisor(layout).processes()
+            if group is None or i["group"] == group}
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:

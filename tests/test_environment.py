@@ -43,6 +43,7 @@ def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
         load_environment(path)
 
 
+@pytest.mark.integration
 def test_cli_bad_environment_exits_2_with_one_paragraph(tmp_path: Path) -> None:
     path = tmp_path / "env.yaml"
     path.write_text("name: x\nkind: sandbox\ndriver: sandbox\nsandbox: {lms_replicas: 1}\n")

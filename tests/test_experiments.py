@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chaoslib_edx.recovery.ledger import Ledger
+from chaoslib_edx.faults import FAULTS
+from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.sandbox import credentials
 from chaoslib_edx.sandbox.supervisor import Supervisor
-from tests.conftest import REPO
+from tests.conftest import REPO, program_pids
 from tests.sandbox.helpers import eventually
 
 EXPERIMENTS = sorted((REPO / "experiments").glob("*.yaml"))
@@ -27,11 +28,18 @@ def _chaos(*args: str, env: dict | None = None, timeout: float = 240, log: Path 
                           env={**os.environ, **(env or {})})
 
 
-def test_the_four_experiments_exist() -> None:
-    assert [p.stem for p in EXPERIMENTS] == ["cloudfront-origin-loss", "lms-pod-kill",
-                                             "rds-failover", "redis-eviction"]
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda fault: fault.kind)
+def test_every_fault_kind_has_a_shipped_experiment(fault) -> None:
+    """Its method acts through the kind's actions and its rollbacks undo it."""
+    def modules(experiment: dict, part: str) -> set[str]:
+        return {a["provider"].get("module") for a in experiment.get(part, [])}
+
+    shipped = [yaml.safe_load(path.read_text()) for path in EXPERIMENTS]
+    assert any(fault.actions_module in modules(e, "method")
+               and fault.actions_module in modules(e, "rollbacks") for e in shipped)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_chaos_validate_accepts(path: Path) -> None:
     result = _chaos("validate", str(path))
@@ -69,7 +77,7 @@ def test_over_share_in_an_experiment_interrupts_before_acting(sandbox, tmp_path)
     experiment["method"][0]["provider"]["arguments"] = {"deployment": "lms", "count": 2}
     path = tmp_path / "greedy.yaml"
     path.write_text(yaml.safe_dump(experiment))
-    before = {i["name"]: i["pid"] for i in Supervisor(sandbox.layout).processes()}
+    before = program_pids(sandbox.layout)
     journal = tmp_path / "journal.json"
     result = _chaos("run", "--journal-path", str(journal), str(path),
                     env=_env(sandbox, tmp_path))
@@ -78,7 +86,7 @@ def test_over_share_in_an_experiment_interrupts_before_acting(sandbox, tmp_path)
     assert "max_replica_share" in result.stderr
     assert record["run"] == []                               # no activity ran
     assert not (tmp_path / "metrics.jsonl").exists()         # the load never started
-    assert {i["name"]: i["pid"] for i in Supervisor(sandbox.layout).processes()} == before
+    assert program_pids(sandbox.layout) == before
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

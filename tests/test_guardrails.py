@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chaoslib_edx.sandbox.supervisor import Supervisor
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, one_paragraph, program_pids, run_cli
 from tests.test_targets import PRODUCTION
 
 
@@ -28,29 +27,31 @@ def _experiment(tmp_path: Path, module: str, func: str, arguments: dict) -> str:
     ("chaoslib_edx.cache.actions", "evict_cache", {"cache": "reporting"}, "sandbox"),
 ])
 def test_refused_on_the_sandbox(sandbox, tmp_path, module, func, arguments, field) -> None:
-    before = {i["name"]: i["pid"] for i in Supervisor(sandbox.layout).processes()}
+    before = program_pids(sandbox.layout)
     result = run_cli("check", _experiment(tmp_path, module, func, arguments),
                      "--env", str(sandbox.env_file))
     assert result.returncode == 2, result.stdout + result.stderr
-    message = " ".join(result.stderr.split())  # the paragraph is wrapped for the terminal
+    message = one_paragraph(result.stderr)  # the paragraph is wrapped for the terminal
     assert str(sandbox.env_file) in message and field in message
-    assert {i["name"]: i["pid"] for i in Supervisor(sandbox.layout).processes()} == before
+    assert program_pids(sandbox.layout) == before
 
 
+@pytest.mark.integration
 def test_production_needs_confirmation(tmp_path) -> None:
     env = tmp_path / "prod.yaml"
     env.write_text(yaml.safe_dump(PRODUCTION))
     experiment = _experiment(tmp_path, "chaoslib_edx.rds.actions", "failover_database", {})
     refused = run_cli("check", experiment, "--env", str(env))
-    assert refused.returncode == 2 and "field 'kind'" in " ".join(refused.stderr.split())
+    assert refused.returncode == 2 and "field 'kind'" in one_paragraph(refused.stderr)
     confirmed = run_cli("check", experiment, "--env", str(env), "--confirm-production", "prod-eu")
     assert confirmed.returncode == 0, confirmed.stderr
     assert "database 'edxapp' via aws" in confirmed.stdout
 
 
-@pytest.mark.parametrize("name", ["rds-failover", "redis-eviction", "lms-pod-kill",
-                                  "cloudfront-origin-loss"])
-def test_shipped_experiments_pass_on_the_sandbox(name) -> None:
-    result = run_cli("check", str(REPO / f"experiments/{name}.yaml"))
+@pytest.mark.integration
+@pytest.mark.parametrize("path", sorted((REPO / "experiments").glob("*.yaml")),
+                         ids=lambda path: path.stem)
+def test_shipped_experiments_pass_on_the_sandbox(path: Path) -> None:
+    result = run_cli("check", str(path))
     assert result.returncode == 0, result.stderr
     assert "via sandbox" in result.stdout

@@ -3,7 +3,7 @@
 
 from chaoslib_edx.cache.actions import evict_cache, restore_cache
 from chaoslib_edx.cache.probes import cache_healthy, cache_memory
-from chaoslib_edx.recovery.ledger import Ledger
+from chaoslib_edx.ledger import Ledger
 from tests.sandbox.helpers import login
 
 

@@ -13,7 +13,7 @@ from botocore.awsrequest import AWSResponse
 
 from chaoslib_edx.cache.actions import evict_cache, restore_cache
 from chaoslib_edx.cache.probes import cache_healthy
-from chaoslib_edx.recovery.ledger import Ledger
+from chaoslib_edx.ledger import Ledger
 from tests.aws import REGION
 
 

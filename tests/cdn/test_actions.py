@@ -4,7 +4,7 @@ import requests
 
 from chaoslib_edx.cdn.actions import break_video_origin, restore_video_origin
 from chaoslib_edx.cdn.probes import video_origin_serving
-from chaoslib_edx.recovery.ledger import Ledger
+from chaoslib_edx.ledger import Ledger
 
 
 def test_origin_loss_then_restore(sandbox, tmp_path) -> None:

@@ -5,8 +5,8 @@ import boto3
 from chaoslib_edx.cdn.actions import break_video_origin, restore_video_origin
 from chaoslib_edx.cdn.aws import UNREACHABLE
 from chaoslib_edx.cdn.probes import video_origin_serving
+from chaoslib_edx.ledger import Ledger, ledger_path
 from chaoslib_edx.recovery.control import after_experiment_control
-from chaoslib_edx.recovery.ledger import Ledger, ledger_path
 
 ORIGIN = "edx-video.s3.eu-west-1.amazonaws.com"
 

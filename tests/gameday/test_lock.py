@@ -8,8 +8,10 @@ import pytest
 
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.gameday.lock import EnvironmentLock
-from chaoslib_edx.recovery.ledger import Ledger
-from tests.conftest import REPO, run_cli
+from chaoslib_edx.ledger import Ledger
+from tests.conftest import REPO, one_paragraph, run_cli
+
+pytestmark = pytest.mark.integration
 
 HOLD = """
 import sys, time
@@ -47,7 +49,7 @@ def test_recover_refuses_while_a_game_day_holds_the_environment(tmp_path) -> Non
     finally:
         lock.release()
     assert result.returncode == 2, result.stderr
-    assert "is in use by another game day" in " ".join(result.stderr.split())
+    assert "is in use by another game day" in one_paragraph(result.stderr)
     assert len(Ledger(ledger).pending()) == 1  # nothing ran
     assert run_cli("recover", "--ledger", str(ledger)).returncode == 0
     assert Ledger(ledger).pending() == []

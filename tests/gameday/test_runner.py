@@ -21,8 +21,8 @@ import yaml
 from junitparser import JUnitXml
 
 from chaoslib_edx.gameday.lock import EnvironmentLock
-from chaoslib_edx.recovery.ledger import Ledger
-from tests.conftest import REPO, run_cli
+from chaoslib_edx.ledger import Ledger
+from tests.conftest import REPO, one_paragraph, run_cli
 
 REPORT_FILES = ("run.json", "timeline.jsonl", "metrics.jsonl", "index.html", "summary.json",
                 "summary.md", "junit.xml", "postmortem.md")
@@ -303,29 +303,33 @@ def test_dry_run_prints_the_plan_and_changes_nothing(sandbox, tmp_path) -> None:
     assert not (tmp_path / "run").exists() and not (tmp_path / "ledger.jsonl").exists()
 
 
-def test_a_second_run_on_a_locked_environment_is_refused(sandbox, tmp_path) -> None:
+@pytest.mark.parametrize("flags", [(), ("--dry-run",)], ids=["run", "dry-run"])
+def test_a_second_run_on_a_locked_environment_is_refused(sandbox, tmp_path, flags) -> None:
+    """A dry run refuses what the run would: it probes the lock without taking it."""
     gameday = _gameday(tmp_path, sandbox, [("lms-pod-kill", 0)])
     lock = EnvironmentLock(tmp_path / "lock-test-sandbox", "test-sandbox").acquire("elsewhere")
     try:
         before = _fingerprint(sandbox)
-        result = run_cli("run", str(gameday), "--out", str(tmp_path / "run"),
+        result = run_cli("run", str(gameday), "--out", str(tmp_path / "run"), *flags,
                          env=_env(tmp_path))
     finally:
         lock.release()
-    message = " ".join(result.stderr.split())
+    message = one_paragraph(result.stderr)
     assert result.returncode == 2, result.stderr
     assert "the environment 'test-sandbox' is in use by another game day" in message
     assert f'"pid": {os.getpid()}' in message
     assert _fingerprint(sandbox) == before and not (tmp_path / "run").exists()
 
 
-def test_pending_rollbacks_of_an_earlier_run_block_a_new_one(sandbox, tmp_path) -> None:
+@pytest.mark.parametrize("flags", [(), ("--dry-run",)], ids=["run", "dry-run"])
+def test_pending_rollbacks_of_an_earlier_run_block_a_new_one(sandbox, tmp_path, flags) -> None:
     gameday = _gameday(tmp_path, sandbox, [("lms-pod-kill", 0)])
     Ledger(tmp_path / "ledger.jsonl").record(
         "break_video_origin", "chaoslib_edx.cdn.actions:restore_video_origin",
         {"distribution": "video", "saved": {}})
-    result = run_cli("run", str(gameday), "--out", str(tmp_path / "run"), env=_env(tmp_path))
-    message = " ".join(result.stderr.split())
+    result = run_cli("run", str(gameday), "--out", str(tmp_path / "run"), *flags,
+                     env=_env(tmp_path))
+    message = one_paragraph(result.stderr)
     assert result.returncode == 2, result.stderr
     assert "1 rollbacks of an earlier run are still pending" in message
     assert "edx-gameday recover" in message and not (tmp_path / "run").exists()

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from chaoslib_edx.gameday.schema import load_gameday
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, one_paragraph, run_cli
 
 DEFAULT = REPO / "gamedays/course-launch.yaml"
 
@@ -50,41 +50,45 @@ def test_the_default_game_day_is_valid_and_runs_all_four_faults(monkeypatch) -> 
     ({"max_duration_s": 10}, "max_duration_s", "greater than or equal to 30"),
     ({"timeline": []}, "timeline", "at least 1 item"),
 ])
+@pytest.mark.integration
 def test_bad_game_day_exit_2_naming_file_and_field(tmp_path, changes, field, words) -> None:
     path = _gameday(tmp_path, **changes)
     result = run_cli("run", str(path), "--out", str(tmp_path / "run"))
-    message = " ".join(result.stderr.split())
+    message = one_paragraph(result.stderr)
     assert result.returncode == 2, result.stderr
     assert f"{path}: field '{field}':" in message and words in message, message
     assert len(result.stderr.strip().split("\n\n")) == 1  # one paragraph
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.integration
 def test_an_experiment_chaoslib_rejects_is_named(tmp_path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("title: no method\ndescription: x\n")
     path = _gameday(tmp_path, timeline__0__experiment=str(broken))
     result = run_cli("run", str(path), "--dry-run")
-    message = " ".join(result.stderr.split())
+    message = one_paragraph(result.stderr)
     assert result.returncode == 2
     assert "field 'timeline.0.experiment'" in message
     assert "is not a valid Chaos Toolkit experiment" in message
 
 
+@pytest.mark.integration
 def test_an_abort_probe_is_checked_as_a_chaos_toolkit_probe(tmp_path) -> None:
     path = _gameday(tmp_path, abort=[{"probe": {"provider": {"type": "python"}},
                                       "tolerance": True}])
     result = run_cli("run", str(path), "--dry-run")
     assert result.returncode == 2
-    assert "field 'abort.0.probe'" in " ".join(result.stderr.split())
+    assert "field 'abort.0.probe'" in one_paragraph(result.stderr)
 
 
+@pytest.mark.integration
 def test_a_staging_inventory_without_load_endpoints_is_refused(tmp_path) -> None:
     env = tmp_path / "staging.yaml"
     env.write_text(yaml.safe_dump({"name": "staging", "kind": "staging", "driver": "aws",
                                    "aws": {"region": "us-east-1"}}))
     result = run_cli("run", str(DEFAULT), "--env", str(env), "--dry-run")
-    message = " ".join(result.stderr.split())
+    message = one_paragraph(result.stderr)
     assert result.returncode == 2
     assert f"{env}: field 'endpoints':" in message
 

@@ -34,6 +34,7 @@ def test_malformed_line_is_named(tmp_path: Path) -> None:
     assert err.value.field == "line 2"
 
 
+@pytest.mark.integration
 def test_cli_writes_a_curve_the_replay_shape_reads(tmp_path: Path) -> None:
     log, out = tmp_path / "access.log", tmp_path / "curve.csv"
     log.write_text(NGINX.format(s=0) * 2 + NGINX.format(s=1) * 4)
@@ -43,6 +44,7 @@ def test_cli_writes_a_curve_the_replay_shape_reads(tmp_path: Path) -> None:
     assert curve.values == (2, 4) and curve.column == "rps"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("text", ["", "not a log line\n"])
 def test_cli_empty_or_malformed_exits_2(tmp_path: Path, text: str) -> None:
     log = tmp_path / "access.log"

@@ -3,17 +3,16 @@
 import psutil
 import pytest
 
+from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.pods.actions import kill_lms_replicas, wait_lms_replicas_ready
 from chaoslib_edx.pods.probes import lms_replicas_ready
-from chaoslib_edx.recovery.ledger import Ledger
-from chaoslib_edx.sandbox.supervisor import Supervisor
 from chaoslib_edx.targets import GuardrailRefused
+from tests.conftest import program_pids
 from tests.sandbox.helpers import Traffic, eventually
 
 
 def _pids(sandbox) -> dict[str, int]:
-    return {i["name"]: i["pid"] for i in Supervisor(sandbox.layout).processes()
-            if i["group"] == "lms"}
+    return program_pids(sandbox.layout, group="lms")
 
 
 def test_kill_a_third_under_load_and_wait_ready(sandbox, tmp_path) -> None:
@@ -23,7 +22,7 @@ def test_kill_a_third_under_load_and_wait_ready(sandbox, tmp_path) -> None:
         eventually(lambda: sum(traffic.codes.values()) > 30)
         result = kill_lms_replicas("lms", share=0.33, configuration=config)
         assert len(result["killed"]) == 1 and result["signal"] == "SIGKILL"
-        (killed_pid,) = result["pids"]
+        (killed_pid,) = [before[name] for name in result["killed"]]
         eventually(lambda: not psutil.pid_exists(killed_pid)
                    or psutil.Process(killed_pid).status() == psutil.STATUS_ZOMBIE)
         wait_lms_replicas_ready("lms", timeout_seconds=30, configuration=config)

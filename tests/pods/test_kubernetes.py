@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.pods.actions import kill_lms_replicas, wait_lms_replicas_ready
 from chaoslib_edx.pods.probes import lms_replicas_ready
-from chaoslib_edx.recovery.ledger import Ledger
 from chaoslib_edx.targets import GuardrailRefused
 from tests.kube import Cluster, FakeApiServer
 
@@ -32,11 +32,13 @@ def test_kill_a_third_of_the_pods_then_wait_ready(eks) -> None:
     cluster, config = eks
     assert lms_replicas_ready("lms", configuration=config) is True
     result = kill_lms_replicas("lms", share=0.33, grace_period_seconds=0, configuration=config)
-    assert result["killed"] == 2
+    assert result["killed"] == sorted(name for name, _ in cluster.deleted)
+    assert result["signal"] == "SIGKILL"
     assert len(cluster.deleted) == 2 and {g for _, g in cluster.deleted} == {0}
     assert lms_replicas_ready("lms", configuration=config) is False
     assert len(Ledger(config["edx_ledger"]).pending()) == 1
-    wait_lms_replicas_ready("lms", timeout_seconds=10, configuration=config)
+    assert wait_lms_replicas_ready("lms", timeout_seconds=10, configuration=config) \
+        == {"ready_replicas": 6}
     assert lms_replicas_ready("lms", configuration=config) is True
     assert Ledger(config["edx_ledger"]).pending() == []
 

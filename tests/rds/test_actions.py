@@ -3,9 +3,9 @@
 import threading
 import time
 
+from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.rds.actions import failover_database, restore_database
 from chaoslib_edx.rds.probes import database_primary, database_writable
-from chaoslib_edx.recovery.ledger import Ledger
 from chaoslib_edx.sandbox import database
 from chaoslib_edx.sandbox.database import course_id
 from tests.sandbox.helpers import eventually, login
@@ -34,7 +34,7 @@ def test_writes_fail_then_land_on_the_promoted_replica(sandbox, tmp_path) -> Non
         eventually(lambda: len(results) > 20)
         began = time.monotonic()
         outcome = failover_database("edxapp", downtime_seconds=2, configuration=config)
-        assert outcome["old_primary"] == "db-a" and outcome["new_primary"] == "db-b"
+        assert (outcome["primary_before"], outcome["primary_after"]) == ("db-a", "db-b")
         assert Ledger(config["edx_ledger"]).pending()[0].rollback.endswith("restore_database")
         ended = time.monotonic()
         eventually(lambda: len([t for t, _ in results if t > ended + 1]) > 20)

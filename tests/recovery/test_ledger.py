@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from chaoslib_edx.recovery.ledger import Ledger
+from chaoslib_edx.ledger import Ledger
 
 ROLLBACK = "tests.recovery.rollbacks:record_call"
 

@@ -6,8 +6,8 @@ import signal
 import subprocess
 import sys
 
+from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.rds.probes import database_writable
-from chaoslib_edx.recovery.ledger import Ledger
 from chaoslib_edx.sandbox import database
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from tests.conftest import REPO, run_cli

@@ -112,6 +112,7 @@ def test_not_a_run_directory(tmp_path: Path) -> None:
         render(tmp_path, CATALOG)
 
 
+@pytest.mark.integration
 def test_cli_renders_and_bad_dir_is_exit_2(tmp_path: Path) -> None:
     from tests.conftest import run_cli
 

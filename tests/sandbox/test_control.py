@@ -4,9 +4,12 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from chaoslib_edx.sandbox.control import sandbox_processes
 from tests.conftest import start_sandbox
+
+pytestmark = pytest.mark.sandbox
 
 
 def test_up_twice_then_down_leaves_no_process(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import free_port_base, run_cli, write_env
 
+pytestmark = pytest.mark.integration
+
 
 def _assert_refused(result, *needles: str) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
