@@ -56,8 +56,11 @@ class SandboxSettings(Model):
 
 
 class Guardrails(Model):
-    max_replica_share: float = Field(1 / 3, gt=0, lt=1,
-                                     description="most of a deployment's replicas one kill may take")
+    max_replica_share: float = Field(
+        1 / 3, gt=0, lt=1, description="most of a deployment's replicas one kill may take")
+    allow_actions: tuple[str, ...] = Field(
+        (), description="activities outside the fault library allowed to act, by "
+                        "'module:function' (python), executable path (process) or URL (http)")
 
 
 def _cloud_settings(name: str, doc: str, **fixed: object) -> type[Model]:

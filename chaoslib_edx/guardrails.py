@@ -12,18 +12,21 @@ from chaoslib import substitute
 from chaoslib.types import Activity, Configuration, Experiment, Secrets
 
 from chaoslib_edx import faults
-from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY
+from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY, environment_file
+from chaoslib_edx.environment import load_environment
 from chaoslib_edx.errors import UserError
-from chaoslib_edx.targets import Target, resolve
+from chaoslib_edx.targets import GuardrailRefused, Target, resolve
 
 
 def check_activity(activity: Activity, configuration: Configuration | None,
                    secrets: Secrets | None) -> Target | None:
-    """The target of one of our fault activities, or GuardrailRefused; None for others."""
+    """The target of one of our fault activities, or GuardrailRefused; None for an
+    activity that cannot act, or one the inventory allows by name."""
     provider = activity.get("provider", {})
     module = str(provider.get("module", ""))
     entry = faults.of_module(module)
     if provider.get("type") != "python" or entry is None:
+        _refuse_foreign_action(activity, configuration)
         return None
     func = getattr(import_module(module), provider["func"])
     arguments = substitute(provider.get("arguments", {}), configuration, secrets)
@@ -34,6 +37,33 @@ def check_activity(activity: Activity, configuration: Configuration | None,
     if guard is not None:
         getattr(import_module(entry.actions_module), guard)(target, bound.arguments, secrets)
     return target
+
+
+def _refuse_foreign_action(activity: Activity, configuration: Configuration | None) -> None:
+    """Only the fault library may act (it checks its target and records its rollback
+    first): any other action, or any function of an `actions` module whatever its type,
+    is refused unless the inventory's guardrails.allow_actions names it."""
+    provider = activity.get("provider", {})
+    kind = provider.get("type")
+    module = str(provider.get("module", ""))
+    if kind == "python":
+        name = f"{module}:{provider.get('func', '')}"
+        acts = activity.get("type") == "action" or module.rsplit(".", 1)[-1] == "actions"
+    else:
+        name = str(provider.get("path") or provider.get("url") or "")
+        acts = activity.get("type") == "action"
+    if not acts:
+        return
+    path = environment_file(configuration)
+    if name in load_environment(path).guardrails.allow_actions:
+        return
+    raise GuardrailRefused(
+        f"the activity '{activity.get('name', '?')}' calls {kind} provider '{name}', which can "
+        f"change the target and is not from the fault library (whose faults check their "
+        f"target and record their rollback before acting)", file=path,
+        field="guardrails.allow_actions",
+        fix=f"Use a chaostoolkit-edx fault instead, or allow this one deliberately by adding "
+            f"'{name}' to guardrails.allow_actions")
 
 
 def check_experiment(experiment: Experiment, configuration: Configuration | None,

@@ -74,6 +74,12 @@ class Ledger:
                                             line["arguments"], line["recorded_at"])
         return list(entries.values())
 
+    def newest(self, rollback: str, **match: object) -> Entry | None:
+        """The newest pending entry of ROLLBACK whose arguments include MATCH, else None."""
+        found = [e for e in self.pending() if e.rollback == rollback
+                 and all(e.arguments.get(k) == v for k, v in match.items())]
+        return max(found, key=lambda e: e.recorded_at, default=None)
+
     def settle(self, rollback: str, arguments: dict) -> None:
         """Mark done every pending entry with this rollback and arguments (it just ran)."""
         for entry in self.pending():

@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, one_paragraph, program_pids, run_cli
+from chaoslib_edx.guardrails import check_experiment_file
+from chaoslib_edx.targets import GuardrailRefused
+from tests.conftest import REPO, one_paragraph, program_pids, run_cli, write_yaml
 from tests.test_targets import PRODUCTION
 
 
@@ -55,3 +57,66 @@ def test_shipped_experiments_pass_on_the_sandbox(path: Path) -> None:
     result = run_cli("check", str(path))
     assert result.returncode == 0, result.stderr
     assert "via sandbox" in result.stdout
+
+
+def _foreign(tmp_path: Path, activity: dict, allow: list[str] | None = None) -> tuple[str, str]:
+    """An experiment with one activity outside the fault library, and a sandbox inventory
+    (allowing ALLOW); nothing here needs the sandbox running."""
+    env = write_yaml(tmp_path / "env.yaml", {
+        "name": "t", "kind": "sandbox", "driver": "sandbox",
+        "sandbox": {"state_dir": str(tmp_path / "state"), "port_base": 23000},
+        "guardrails": {"allow_actions": allow or []}})
+    experiment = write_yaml(tmp_path / "experiment.yaml", {
+        "version": "1.0.0", "title": "t", "description": "d", "method": [activity]})
+    return str(experiment), str(env)
+
+
+TERMINATE_PODS = {"type": "action", "name": "kill-pods-directly", "provider": {
+    "type": "python", "module": "chaosk8s.pod.actions", "func": "terminate_pods",
+    "arguments": {"label_selector": "app=lms", "ns": "openedx"}}}
+
+
+@pytest.mark.parametrize("activity, name", [
+    (TERMINATE_PODS, "chaosk8s.pod.actions:terminate_pods"),
+    ({"type": "action", "name": "reboot", "provider": {
+        "type": "python", "module": "chaosaws.rds.actions", "func": "reboot_db_instance",
+        "arguments": {"db_instance_identifier": "edxapp-db"}}},
+     "chaosaws.rds.actions:reboot_db_instance"),
+    # a function of an actions module acts, whatever the experiment calls it
+    ({"type": "probe", "name": "sneaky", "provider": {
+        "type": "python", "module": "chaosk8s.pod.actions", "func": "terminate_pods"}},
+     "chaosk8s.pod.actions:terminate_pods"),
+    ({"type": "action", "name": "shell", "provider": {"type": "process", "path": "/bin/kill",
+                                                      "arguments": "-9 1"}}, "/bin/kill"),
+    ({"type": "action", "name": "poke", "provider": {
+        "type": "http", "url": "http://127.0.0.1:9/admin/flush", "method": "POST"}},
+     "http://127.0.0.1:9/admin/flush"),
+], ids=["chaosk8s", "chaosaws", "probe-in-actions-module", "process", "http"])
+def test_actions_outside_the_fault_library_are_refused(tmp_path, activity, name) -> None:
+    experiment, env = _foreign(tmp_path, activity)
+    with pytest.raises(GuardrailRefused) as refused:
+        check_experiment_file(experiment, env)
+    assert refused.value.field == "guardrails.allow_actions"
+    assert f"'{activity['name']}'" in str(refused.value) and f"'{name}'" in str(refused.value)
+    experiment, env = _foreign(tmp_path, activity, allow=[name])
+    assert check_experiment_file(experiment, env) == []  # allowed by name: no fault target
+
+
+def test_probes_outside_the_fault_library_stay_free(tmp_path) -> None:
+    probe = {"type": "probe", "name": "pods", "provider": {
+        "type": "python", "module": "chaosk8s.pod.probes", "func": "pods_in_phase"}}
+    experiment, env = _foreign(tmp_path, probe)
+    assert check_experiment_file(experiment, env) == []
+
+
+@pytest.mark.integration
+def test_check_refuses_a_direct_chaosk8s_kill_until_allowed(tmp_path) -> None:
+    experiment, env = _foreign(tmp_path, TERMINATE_PODS)
+    refused = run_cli("check", experiment, "--env", env)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    message = one_paragraph(refused.stderr)
+    assert "'kill-pods-directly'" in message and "field 'guardrails.allow_actions'" in message
+    experiment, env = _foreign(tmp_path, TERMINATE_PODS,
+                               allow=["chaosk8s.pod.actions:terminate_pods"])
+    allowed = run_cli("check", experiment, "--env", env)
+    assert allowed.returncode == 0, allowed.stderr

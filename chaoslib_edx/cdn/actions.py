@@ -2,7 +2,7 @@
 
 from chaoslib.types import Configuration, Secrets
 
-from chaoslib_edx.ledger import record_rollback, settle
+from chaoslib_edx.ledger import Ledger, ledger_path, record_rollback, settle
 from chaoslib_edx.targets import resolve
 
 __all__ = ["break_video_origin", "restore_video_origin"]
@@ -24,8 +24,13 @@ def break_video_origin(distribution: str = "video", configuration: Configuration
 
 def restore_video_origin(distribution: str = "video", saved: dict = None,
                          configuration: Configuration = None, secrets: Secrets = None) -> dict:
-    """Put the video origin back (the saved CloudFront origin, or restart the sandbox's)."""
+    """Put the video origin back (the CloudFront origin saved when it was broken, or
+    restart the sandbox's). Without `saved`, the ledger's pending entry for this
+    distribution gives it; with none pending, an origin already back is left alone."""
     target = resolve("cdn", distribution, configuration)
-    result = target.drive("restore", secrets, saved=saved or {})
-    settle(_ROLLBACK, {"distribution": distribution, "saved": saved or {}}, configuration)
+    if saved is None:
+        entry = Ledger(ledger_path(configuration)).newest(_ROLLBACK, distribution=distribution)
+        saved = entry.arguments["saved"] if entry is not None else {}
+    result = target.drive("restore", secrets, saved=saved)
+    settle(_ROLLBACK, {"distribution": distribution, "saved": saved}, configuration)
     return result

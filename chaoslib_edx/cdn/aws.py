@@ -49,6 +49,16 @@ def break_origin(target: Target, *, secrets: Secrets | None) -> OriginResult:
 
 
 def restore(target: Target, *, secrets: Secrets | None, saved: dict) -> OriginResult:
+    if not saved:  # nothing pending: restored already, unless the origin is still broken
+        spec: AwsDistribution = target.spec
+        config = aws.client("cloudfront", target, secrets).get_distribution_config(
+            Id=spec.id)["DistributionConfig"]
+        current = _origin(config, spec.origin_id)["DomainName"]
+        if current == UNREACHABLE:
+            raise RuntimeError(f"distribution {spec.id}: origin '{spec.origin_id}' still points "
+                               f"at {UNREACHABLE} and the ledger holds no saved origin; set "
+                               f"its domain back by hand (the CloudFront console or API)")
+        return {"origin": current, "serving": serving(target, secrets=secrets)}
     _set_domain(target, secrets, saved["origin_domain_name"])
     _wait_deployed(target, secrets)
     return {"origin": saved["origin_domain_name"], "serving": serving(target, secrets=secrets)}

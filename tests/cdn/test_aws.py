@@ -1,12 +1,21 @@
 """The CloudFront origin swap and restore against moto on 127.0.0.1 (wire level)."""
 
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import boto3
 
 from chaoslib_edx.cdn.actions import break_video_origin, restore_video_origin
 from chaoslib_edx.cdn.aws import UNREACHABLE
 from chaoslib_edx.cdn.probes import video_origin_serving
 from chaoslib_edx.ledger import Ledger, ledger_path
+from chaoslib_edx.load.recorder import ClassStats, new_histogram
 from chaoslib_edx.recovery.control import after_experiment_control
+from tests.conftest import REPO
 
 ORIGIN = "edx-video.s3.eu-west-1.amazonaws.com"
 
@@ -47,7 +56,7 @@ def test_origin_swap_and_restore(aws_env, moto_endpoint) -> None:
     assert entry.arguments["saved"] == {"origin_domain_name": ORIGIN}
     assert video_origin_serving("video", configuration=config) is False
 
-    restore_video_origin("video", saved=entry.arguments["saved"], configuration=config)
+    restore_video_origin("video", configuration=config)  # the ledger has what was saved
     after = boto3.client("cloudfront").get_distribution_config(Id=dist_id)["DistributionConfig"]
     assert after == before
     assert video_origin_serving("video", configuration=config) is True
@@ -64,3 +73,43 @@ def test_the_ledger_alone_restores_after_a_crash(aws_env) -> None:
     assert _origins(dist_id)["video-s3"] == ORIGIN
     assert Ledger(ledger_path(config)).pending() == []
 
+
+
+def _video_metrics(path: Path, seconds: range) -> None:
+    """Per-second metrics of healthy video delivery around now, in the load's format."""
+    now = int(time.time())
+    with path.open("w") as out:
+        for offset in seconds:
+            hist = new_histogram()
+            hist.record_value(15_000, 50)
+            stats = ClassStats(50, 0, 0, hist).to_json()
+            out.write(json.dumps({"t": now + offset, "classes": {"video": stats}}) + "\n")
+
+
+def test_the_shipped_experiment_runs_end_to_end(aws_env, tmp_path: Path) -> None:
+    """`chaos run experiments/cloudfront-origin-loss.yaml`, unchanged, against CloudFront on
+    moto: the method's restore and the rollback find the saved origin in the ledger. No
+    viewer traffic can reach moto's CloudFront, so the video-delivery SLO reads metrics
+    written for the run's span (the load's file format, nothing patched)."""
+    dist_id, before = _distribution("edx-video-shipped")
+    config = aws_env({"distributions": {"video": {"id": dist_id, "origin_id": "video-s3"}}})
+    metrics, journal = tmp_path / "metrics.jsonl", tmp_path / "journal.json"
+    _video_metrics(metrics, range(-60, 180))
+    result = subprocess.run(
+        [sys.executable, "-m", "chaostoolkit", "--no-version-check", "--log-file",
+         str(tmp_path / "chaos.log"), "run", "--journal-path", str(journal),
+         str(REPO / "experiments/cloudfront-origin-loss.yaml")],
+        cwd=REPO, capture_output=True, text=True, timeout=150,
+        env={**os.environ, "EDX_ENVIRONMENT": config["edx_environment"],
+             "EDX_LEDGER": config["edx_ledger"], "EDX_METRICS_FILE": str(metrics),
+             "EDX_LOAD": "external"})
+    record = json.loads(journal.read_text())
+    assert record["status"] == "completed" and not record["deviated"], result.stderr[-3000:]
+    runs = {r["activity"]["name"]: r for r in record["run"] + record["rollbacks"]}
+    assert runs["lose-the-video-origin"]["output"] == {"origin": UNREACHABLE, "serving": False}
+    assert runs["restore-the-origin"]["status"] == "succeeded", runs["restore-the-origin"]
+    assert runs["restore-the-origin"]["output"]["origin"] == ORIGIN
+    assert runs["origin-back"]["status"] == "succeeded", runs["origin-back"]
+    assert boto3.client("cloudfront").get_distribution_config(
+        Id=dist_id)["DistributionConfig"] == before
+    assert Ledger(config["edx_ledger"]).pending() == []
