@@ -225,11 +225,12 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
-@click.option("--slos", "catalog", default="gamedays/slos.yaml", show_default=True,
-              type=click.Path(dir_okay=False), help="The SLO catalog.")
+@click.option("--slos", "catalog", type=click.Path(dir_okay=False),
+              help="SLO catalog to use instead of the copy the run kept (<run_dir>/slos.yaml).")
 def report(run_dir: str, catalog: str) -> None:
     """Render a run directory's report (index.html, summary.json/.md, junit.xml) from its
-    files alone; works on a run that crashed half-way."""
+    files alone, the SLO catalog the run used included; works on a run that crashed
+    half-way."""
     from chaoslib_edx.report.render import render
 
     summary = render(run_dir, catalog)

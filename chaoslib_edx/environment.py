@@ -71,8 +71,10 @@ def _cloud_settings(name: str, doc: str, **fixed: object) -> type[Model]:
     return create_model(name, __base__=Model, __doc__=doc, **fixed, **targets)
 
 
-AwsSettings = _cloud_settings("AwsSettings", "The AWS account's resources, by logical name.",
-                              region=(str, ...))
+AwsSettings = _cloud_settings(
+    "AwsSettings", "The AWS account's resources, by logical name.", region=(str, ...),
+    profile_name=(str | None, Field(None, description="AWS profile of the credentials")),
+    assume_role_arn=(str | None, Field(None, description="IAM role the faults act as")))
 KubernetesSettings = _cloud_settings("KubernetesSettings", "The EKS cluster's workloads.",
                                      namespace=(str, "openedx"))
 
@@ -109,10 +111,18 @@ def parse_memory(value: str) -> int:
     raise ValueError(f"'{value}' is not a size like 64mb, 1gb or a byte count")
 
 
+def _union_tag(part: object) -> bool:
+    """Pydantic's name for a member of a union in an error's location ('BurnRateAbort',
+    'function-after[_check(), Slo]'): not a field of the file, so not in the field path."""
+    text = str(part)
+    return "[" in text or (text[:1].isupper() and text.isidentifier() and "_" not in text
+                           and not text.isupper())
+
+
 def validation_error(path: Path | str, err: ValidationError) -> UserError:
     """Turn pydantic's first error into a one-paragraph UserError naming the dotted field."""
     first = err.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    field = ".".join(str(p) for p in first["loc"] if not _union_tag(p)) or "(top level)"
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown field (check its spelling and indentation)"

@@ -84,7 +84,9 @@ def describe(gameday: Loaded, plan: list[PlannedStep]) -> list[str]:
              f"{spec.load.warmup_s} s warm-up; hard stop after {spec.max_duration_s} s",
              f"SLOs watched: {', '.join(spec.slos)}"]
     for index, cond in enumerate(spec.abort):
-        what = (f"{cond.slo} burn rate > {cond.burn_rate_above:g}x over {cond.window_seconds} s"
+        what = (f"{cond.slo} alerting rule '{cond.rule}' (windows scaled to the game day)"
+                if getattr(cond, "rule", None) else
+                f"{cond.slo} burn rate > {cond.burn_rate_above:g}x over {cond.window_seconds} s"
                 if hasattr(cond, "slo") else
                 f"probe {cond.probe.get('provider', {}).get('func', '?')} outside "
                 f"{cond.tolerance!r}, every {cond.every_seconds:g} s")

@@ -10,6 +10,7 @@ which the watcher reads.
 import logging
 import os
 import platform
+import shutil
 import signal
 import threading
 import time
@@ -31,7 +32,7 @@ from chaoslib_edx.ledger import Ledger, ledger_path
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.shapes import LaunchCurve
 from chaoslib_edx.recovery import control as safety
-from chaoslib_edx.report.rundir import RunWriter
+from chaoslib_edx.report.rundir import CATALOG_COPY, RunWriter
 from chaoslib_edx.report.summary import verdict
 
 EXIT_OK, EXIT_FAILED, EXIT_ABORTED = 0, 1, 3
@@ -228,6 +229,7 @@ class GameDayRun:
     def run(self, plan: list[planning.PlannedStep]) -> Outcome:
         spec = self.gameday.spec
         self.writer = RunWriter(self.out, self._run_info())
+        shutil.copyfile(self.gameday.spec.slo_catalog, self.out / CATALOG_COPY)
         log_handler = configure_logging(self.out)
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         # SIGUSR1 interrupts an experiment (see interrupt); between experiments it must not
@@ -285,6 +287,7 @@ class GameDayRun:
                 "gameday": str(self.gameday.path), "status": "running",
                 "environment": f"{env.name} (kind {env.kind}, driver {env.driver})",
                 "started": _utc_now(), "roles": spec.roles.model_dump(), "slos": spec.slos,
+                "slo_catalog": {"source": spec.slo_catalog, "copy": CATALOG_COPY},
                 "timeline": [s.model_dump() for s in spec.timeline],
                 "versions": {"python": platform.python_version(),
                              **{name: version(name) for name in VERSIONED}}}
@@ -331,7 +334,7 @@ class GameDayRun:
         from chaoslib_edx.report.render import render
 
         self.progress.phase = "report"
-        summary = render(self.out, self.gameday.spec.slo_catalog)
+        summary = render(self.out)
         if self.failed:
             code = EXIT_FAILED
         elif self.abort:

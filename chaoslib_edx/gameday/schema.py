@@ -10,7 +10,8 @@ relative to the working directory, as for `chaos run` (run from the repository r
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from chaoslib_edx.environment import Environment, load_environment, read_yaml, validation_error
 from chaoslib_edx.errors import UserError
@@ -49,13 +50,22 @@ class Load(_Model):
 
 
 class BurnRateAbort(_Model):
-    """Abort when SLO burns its error budget faster than BURN_RATE_ABOVE over the last
-    WINDOW_SECONDS (checked once the first fault is live; the window is always full)."""
+    """Abort when SLO burns its error budget too fast, checked once the first fault is
+    live: faster than BURN_RATE_ABOVE over the last WINDOW_SECONDS, or, naming RULE, by
+    that multi-window rule of the SLO catalog with its windows scaled to max_duration_s."""
 
     slo: str
+    rule: str | None = Field(None, description="an alerting rule of the SLO, e.g. page")
     window_seconds: int = Field(30, ge=2, le=3600)
     burn_rate_above: float = Field(DEFAULT_BURN_THRESHOLD, gt=0)
     min_requests: int = Field(20, ge=1, description="no verdict on fewer requests")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "BurnRateAbort":
+        if self.rule is not None and {"window_seconds", "burn_rate_above"} & self.model_fields_set:
+            raise ValueError("give either 'rule' or 'window_seconds'/'burn_rate_above', "
+                             "not both (a rule brings its own windows and burn rate)")
+        return self
 
 
 class ProbeAbort(_Model):
@@ -127,6 +137,14 @@ def load_gameday(path: Path | str, env_override: str | None = None) -> Loaded:
         if name not in names:
             raise UserError(f"no SLO named '{name}' in {spec.slo_catalog} (known: "
                             f"{', '.join(sorted(names))})", file=path, field=field)
+    for i, cond in enumerate(spec.abort):
+        if isinstance(cond, BurnRateAbort) and cond.rule is not None:
+            slo = catalog.get(cond.slo)
+            if slo.rule(cond.rule) is None:
+                raise UserError(f"the SLO '{cond.slo}' has no alerting rule '{cond.rule}' in "
+                                f"{spec.slo_catalog} (known: "
+                                f"{', '.join(r.name for r in slo.alerting)})", file=path,
+                                field=f"abort.{i}.rule")
     if not Path(spec.load.profile).is_file():
         raise UserError(f"no load profile at '{spec.load.profile}'", file=path,
                         field="load.profile")

@@ -20,7 +20,7 @@ from chaoslib.types import Configuration
 
 from chaoslib_edx.gameday.schema import BurnRateAbort, Loaded, ProbeAbort
 from chaoslib_edx.load.series import Series
-from chaoslib_edx.slo.evaluator import evaluate
+from chaoslib_edx.slo.evaluator import evaluate, scaled
 
 POLL_S = 0.25
 CURRENT_WINDOW_S = 10  # the SLO values shown while the run goes
@@ -86,15 +86,24 @@ class Watcher(threading.Thread):
             if not isinstance(cond, BurnRateAbort):
                 continue
             slo = self.gameday.catalog.get(cond.slo)
-            start = last - cond.window_seconds + 1
-            result = evaluate(slo, self.series, start, last + 1)
-            if result.total >= cond.min_requests and result.burn_rate > cond.burn_rate_above:
+            if cond.rule is not None:
+                rule = slo.rule(cond.rule)
+                windows = scaled(slo, rule, self.gameday.spec.max_duration_s)
+                limit, named = rule.burn_rate, f", rule '{rule.name}'"
+            else:
+                windows, limit, named = (cond.window_seconds,), cond.burn_rate_above, ""
+            results = [evaluate(slo, self.series, last - w + 1, last + 1) for w in windows]
+            first = results[0]
+            if first.total >= cond.min_requests and all(
+                    r.burn_rate is not None and r.burn_rate > limit for r in results):
+                burned = " and ".join(f"{r.burn_rate:.1f}x over {r.end - r.start} s"
+                                      for r in results)
                 self._trip(Trip(
-                    f"abort condition {index}: {cond.slo} burned its error budget at "
-                    f"{result.burn_rate:.1f}x (limit {cond.burn_rate_above:g}x) over the "
-                    f"{last + 1 - start} s up to {time.strftime('%H:%M:%S', time.gmtime(last))}"
-                    f" UTC ({result.total - result.good} bad of {result.total} requests)",
-                    index, last, result.to_dict()))
+                    f"abort condition {index}: {cond.slo} burned its error budget at {burned}"
+                    f" (limit {limit:g}x{named}) up to "
+                    f"{time.strftime('%H:%M:%S', time.gmtime(last))} UTC "
+                    f"({first.total - first.good} bad of {first.total} requests)",
+                    index, last, first.to_dict()))
 
     def _check_probes(self) -> None:
         from chaoslib.activity import run_activity

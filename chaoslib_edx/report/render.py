@@ -10,7 +10,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from chaoslib_edx.report.charts import charts
-from chaoslib_edx.report.rundir import RunDir
+from chaoslib_edx.errors import UserError
+from chaoslib_edx.report.rundir import CATALOG_COPY, RunDir
 from chaoslib_edx.report.summary import summarize
 from chaoslib_edx.slo.catalog import load_catalog
 
@@ -50,10 +51,16 @@ _TEMPLATES.filters.update(pct=_pct, num=_num, slo_value=_value, reading=_reading
                           people=_people)
 
 
-def render(run_dir: Path | str, catalog_path: Path | str = "gamedays/slos.yaml") -> dict:
-    """Render every report file into RUN_DIR from its contents alone; returns the summary."""
+def render(run_dir: Path | str, catalog_path: Path | str | None = None) -> dict:
+    """Render every report file into RUN_DIR from its contents alone (the catalog the run
+    used is in it; CATALOG_PATH overrides, for runs made before it was); the summary."""
     run = RunDir.read(run_dir)
-    summary = summarize(run, load_catalog(catalog_path))
+    catalog = Path(catalog_path or Path(run_dir) / CATALOG_COPY)
+    if not catalog.is_file():
+        raise UserError("the run directory holds no copy of its SLO catalog (runs made "
+                        "before runs kept one)", file=catalog,
+                        fix="Name the catalog the run used with --slos")
+    summary = summarize(run, load_catalog(catalog))
     out = Path(run_dir)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     svgs = {name: Markup(svg) for name, svg in charts(run).items()}  # our own SVG

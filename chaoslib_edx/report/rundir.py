@@ -10,6 +10,8 @@ from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import replace_text
 from chaoslib_edx.load.series import Series
 
+CATALOG_COPY = "slos.yaml"  # the SLO catalog a run used, kept in its run directory
+
 
 @dataclass
 class FaultWindow:

@@ -78,7 +78,8 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
                         "threshold_ms": slo.indicator.threshold_ms,
                         "value": result.value, "met": result.met, "good": result.good,
                         "total": result.total, "burn_rate": result.burn_rate,
-                        "budget_burned": result.budget_consumed})
+                        "budget_burned": result.budget_consumed,
+                        "budget_period_days": slo.budget_period_days})
     routes = []
     for cls in ROUTE_CLASSES:
         stats = run.series.window(first, last + 1, (cls,))

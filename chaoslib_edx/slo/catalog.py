@@ -33,6 +33,31 @@ class Indicator(BaseModel):
         return self
 
 
+class AlertRule(BaseModel):
+    """A multi-window burn-rate alert (SRE workbook): it fires when the burn rate over both
+    the long and the short window exceeds burn_rate. Windows are in platform seconds; a
+    game day shorter than the slowest rule compresses them (see slo.evaluator.scaled)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    long_s: int = Field(gt=0)
+    short_s: int = Field(gt=0)
+    burn_rate: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _short(self) -> "AlertRule":
+        if self.short_s >= self.long_s:
+            raise ValueError("short_s must be shorter than long_s")
+        return self
+
+
+# The workbook's defaults for a 30-day budget: page on 2% of it burned in 1 h, ticket on
+# 5% in 6 h, each confirmed by a window a twelfth as long.
+DEFAULT_ALERTING = (AlertRule(name="page", long_s=3600, short_s=300, burn_rate=14.4),
+                    AlertRule(name="ticket", long_s=6 * 3600, short_s=1800, burn_rate=6.0))
+
+
 class Slo(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -40,10 +65,27 @@ class Slo(BaseModel):
     title: str
     objective: float = Field(gt=0, lt=1, description="target share of good events")
     indicator: Indicator
+    budget_period_days: float = Field(30, gt=0, le=366,
+                                      description="the period the error budget covers")
+    alerting: tuple[AlertRule, ...] = Field(DEFAULT_ALERTING, min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_rules(self) -> "Slo":
+        names = [rule.name for rule in self.alerting]
+        if len(set(names)) != len(names):
+            raise ValueError(f"alerting rule names must be unique: {names}")
+        return self
 
     @property
     def error_budget(self) -> float:
         return 1 - self.objective
+
+    @property
+    def budget_period_s(self) -> float:
+        return self.budget_period_days * 86400
+
+    def rule(self, name: str) -> AlertRule | None:
+        return next((rule for rule in self.alerting if rule.name == name), None)
 
 
 class Catalog(BaseModel):

@@ -1,18 +1,25 @@
 """Evaluate SLOs over windows of a load run's per-second series.
 
-Burn rate as in the SRE workbook: (bad / total) / error budget; 1.0 spends the budget
-exactly over the SLO period. Alerts use two windows (long and short) scaled to the
-game day's length instead of the workbook's 1 h / 5 min of a 30-day period.
+Burn rate as in the SRE workbook: the bad share over the allowed share (1 - objective)
+in a window; 1.0 spends the budget exactly over the SLO's budget period. Budget consumed
+is the share of the whole period's budget that the window's bad events took, assuming
+the window's request rate holds over the period: burn rate x window / period.
+
+Compressed game days: a game day cannot wait 6 h for the slow-burn window. One rule
+scales every alerting window of the catalog: divide it by C = max(1, L / (D / 2)), where
+L is the SLO's longest long window and D the game day's length, so that the slowest rule
+spans half the run (2 s at least: metrics are per second). Burn-rate thresholds are
+ratios and do not scale.
 """
 
 from dataclasses import asdict, dataclass
 
 from chaoslib_edx.load.recorder import percentiles
 from chaoslib_edx.load.series import Series, WindowStats
-from chaoslib_edx.slo.catalog import Slo
+from chaoslib_edx.slo.catalog import DEFAULT_ALERTING, AlertRule, Slo
 
-LONG_TO_SHORT = 12          # the workbook's 1 h : 5 min
-DEFAULT_BURN_THRESHOLD = 14.4  # the workbook's page threshold (2% of a 30-day budget in 1 h)
+DEFAULT_BURN_THRESHOLD = DEFAULT_ALERTING[0].burn_rate  # the workbook's page threshold
+MIN_WINDOW_S = 2
 
 
 @dataclass(frozen=True)
@@ -24,8 +31,8 @@ class SloResult:
     good: int
     value: float | None       # availability share, or the latency percentile in ms
     met: bool                 # False with no data: silence is not health
-    burn_rate: float | None
-    budget_consumed: float | None  # bad events / events the budget allows in the window
+    burn_rate: float | None        # bad share / allowed share in the window
+    budget_consumed: float | None  # share of the budget period's error budget
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,13 +66,21 @@ def evaluate(slo: Slo, series: Series, start: int, end: int) -> SloResult:
     else:
         value = good / total
         met = value >= slo.objective
-    return SloResult(slo.name, start, end, total, good, value, met, burn, burn)
+    return SloResult(slo.name, start, end, total, good, value, met, burn,
+                     burn * (end - start) / slo.budget_period_s)
 
 
-def burn_windows(duration_s: float) -> tuple[int, int]:
-    """(long, short) alert windows for a run of DURATION_S: a tenth of it and 1/12 of that."""
-    long = max(10, int(duration_s / 10))
-    return long, max(2, long // LONG_TO_SHORT)
+def compression(slo: Slo, duration_s: float) -> float:
+    """C of the module docstring: how much a game day of DURATION_S compresses time."""
+    longest = max(rule.long_s for rule in slo.alerting)
+    return max(1.0, longest / (duration_s / 2))
+
+
+def scaled(slo: Slo, rule: AlertRule, duration_s: float) -> tuple[int, int]:
+    """RULE's (long, short) windows in a game day of DURATION_S seconds."""
+    factor = compression(slo, duration_s)
+    long = max(MIN_WINDOW_S + 1, round(rule.long_s / factor))
+    return long, min(long - 1, max(MIN_WINDOW_S, round(rule.short_s / factor)))
 
 
 def burn_alert(slo: Slo, series: Series, now: int, long_s: int, short_s: int,

@@ -99,3 +99,19 @@ def test_the_shipped_staging_example_validates() -> None:
     env = load_environment(REPO / "gamedays/environments/staging.example.yaml")
     assert env.kind == "staging" and env.endpoints is not None
     assert set(env.aws.databases) == {"edxapp"} and "lms" in env.kubernetes.deployments
+
+
+@pytest.mark.parametrize("abort, field, words", [
+    ({"slo": "lms-availability", "rule": "pager"}, "abort.0.rule",
+     "no alerting rule 'pager' in gamedays/slos.yaml (known: page, ticket)"),
+    ({"slo": "lms-availability", "rule": "page", "window_seconds": 30}, "abort.0",
+     "give either 'rule' or 'window_seconds'/'burn_rate_above'"),
+])
+def test_an_abort_rule_must_be_the_slos_own(tmp_path, monkeypatch, abort, field,
+                                           words) -> None:
+    from chaoslib_edx.errors import UserError
+
+    monkeypatch.chdir(REPO)
+    with pytest.raises(UserError) as refused:
+        load_gameday(_gameday(tmp_path, abort=[abort]))
+    assert refused.value.field == field and words in str(refused.value)

@@ -8,7 +8,7 @@ import pytest
 from chaoslib_edx.load.recorder import ClassStats, new_histogram
 from chaoslib_edx.load.series import Series
 from chaoslib_edx.slo.catalog import load_catalog
-from chaoslib_edx.slo.evaluator import burn_alert, burn_windows, evaluate
+from chaoslib_edx.slo.evaluator import burn_alert, compression, evaluate, scaled
 from tests.conftest import REPO
 
 CATALOG = load_catalog(REPO / "gamedays/slos.yaml")
@@ -41,7 +41,8 @@ def test_availability_budget_and_burn_rate(tmp_path: Path) -> None:
     assert not whole.met
     # bad share 0.004 over a budget of 0.001
     assert whole.burn_rate == pytest.approx(4.0)
-    assert whole.budget_consumed == pytest.approx(4.0)
+    # 40 bad; at 1,000 requests/s a 30-day period allows 0.1% of 2,592 M to be bad.
+    assert whole.budget_consumed == pytest.approx(40 / (0.001 * 1000 * 30 * 86400))
     calm = evaluate(slo, series, T0, T0 + 5)
     assert calm.met and calm.burn_rate == 0
     spike = evaluate(slo, series, T0 + 5, T0 + 7)
@@ -87,6 +88,25 @@ def test_multi_window_burn_alert_needs_both_windows(tmp_path: Path) -> None:
     assert burn_alert(slo, series, T0 + 65, long_s=10, short_s=5, threshold=14.4)["firing"]
 
 
-def test_burn_windows_scale_with_game_day_length() -> None:
-    assert burn_windows(300) == (30, 2)
-    assert burn_windows(3600) == (360, 30)
+def test_alerting_windows_scale_by_one_rule(tmp_path: Path) -> None:
+    """C = longest long window / half the game day: the 6 h ticket rule spans half a
+    5-minute game day, the 1 h page rule a sixth of that (and the 2 s floor holds)."""
+    slo = CATALOG.get("lms-availability")
+    page, ticket = slo.rule("page"), slo.rule("ticket")
+    assert (page.long_s, page.short_s, page.burn_rate) == (3600, 300, 14.4)
+    assert (ticket.long_s, ticket.short_s, ticket.burn_rate) == (21600, 1800, 6.0)
+    assert compression(slo, 300) == pytest.approx(21600 / 150)                # C = 144
+    assert scaled(slo, ticket, 300) == (150, round(1800 / 144))              # (150, 12)
+    assert scaled(slo, page, 300) == (round(3600 / 144), 2)                  # (25, 2)
+    assert scaled(slo, page, 12 * 3600) == (3600, 300)        # long enough: no compression
+
+
+def test_catalog_fields_for_budget_and_alerting(tmp_path: Path) -> None:
+    path = tmp_path / "slos.yaml"
+    path.write_text(json.dumps({"slos": [{
+        "name": "x", "title": "x", "objective": 0.99, "budget_period_days": 7,
+        "indicator": {"type": "availability", "route_classes": ["lms"]},
+        "alerting": [{"name": "fast", "long_s": 600, "short_s": 60, "burn_rate": 10}]}]}))
+    slo = load_catalog(path).get("x")
+    assert slo.budget_period_s == 7 * 86400 and slo.rule("fast").burn_rate == 10
+    assert scaled(slo, slo.rule("fast"), 60) == (30, 3)  # C = 600 / 30 = 20
