@@ -1,9 +1,14 @@
-"""Explicit boto3 clients for the aws drivers (no process-wide default session).
+"""Explicit boto3 sessions for the aws drivers (no process-wide default session).
 
-Credentials come from Chaos Toolkit secrets (chaosaws' keys) or the usual AWS chain;
+Credentials come from Chaos Toolkit secrets (chaosaws' keys) or the usual AWS chain,
+under a named profile and an assumed role when the experiment's configuration
+(`aws_profile_name`, `aws_assume_role_arn`, as chaosaws reads them) or else the inventory
+(`aws.profile_name`, `aws.assume_role_arn`) names them; `recover` has only the latter.
 AWS_ENDPOINT_URL (botocore >= 1.31) points every client at e.g. a local moto server.
 """
 
+import threading
+import time
 from collections.abc import Callable
 
 import boto3
@@ -13,15 +18,52 @@ from chaoslib.types import Secrets
 from chaoslib_edx.targets import Target
 from chaoslib_edx.waiting import wait_until
 
-
-def client(service: str, target: Target, secrets: Secrets | None = None):
-    session = boto3.session.Session(region_name=target.environment.aws.region)
-    return session.client(service, **get_credentials(secrets))
+SESSION_NAME = "chaostoolkit-edx"
+_REFRESH_S = 300  # re-assume a role this long before its credentials expire
+_assumed: dict[tuple, tuple[boto3.session.Session, float]] = {}
+_assumed_lock = threading.Lock()
 
 
 def chaosaws_configuration(target: Target) -> dict:
-    """The configuration chaosaws' own activities read."""
-    return {"aws_region": target.environment.aws.region}
+    """Region, profile and role as chaosaws' own activities read them."""
+    inventory, config = target.environment.aws, target.configuration or {}
+    settings = {"aws_region": inventory.region,
+                "aws_profile_name": config.get("aws_profile_name") or inventory.profile_name,
+                "aws_assume_role_arn": config.get("aws_assume_role_arn")
+                or inventory.assume_role_arn,
+                "aws_assume_role_session_name": config.get("aws_assume_role_session_name")
+                or SESSION_NAME}
+    return {key: value for key, value in settings.items() if value}
+
+
+def session(target: Target, secrets: Secrets | None = None) -> boto3.session.Session:
+    """A session under the target's profile and, if one is named, its assumed role
+    (reused until shortly before the role's credentials expire)."""
+    settings = chaosaws_configuration(target)
+    region = settings["aws_region"]
+    base = boto3.session.Session(profile_name=settings.get("aws_profile_name"),
+                                 region_name=region, **get_credentials(secrets))
+    role = settings.get("aws_assume_role_arn")
+    if not role:
+        return base
+    key = (role, settings["aws_assume_role_session_name"], settings.get("aws_profile_name"),
+           region, tuple(sorted(get_credentials(secrets).items())))
+    with _assumed_lock:
+        cached = _assumed.get(key)
+        if cached is not None and cached[1] - _REFRESH_S > time.time():
+            return cached[0]
+        credentials = base.client("sts").assume_role(
+            RoleArn=role, RoleSessionName=settings["aws_assume_role_session_name"])["Credentials"]
+        assumed = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"], region_name=region)
+        _assumed[key] = (assumed, credentials["Expiration"].timestamp())
+        return assumed
+
+
+def client(service: str, target: Target, secrets: Secrets | None = None):
+    return session(target, secrets).client(service)
 
 
 def wait_for_status(state: Callable[[], str], wanted: str, what: str, timeout_s: float) -> str:

@@ -26,6 +26,7 @@ class Target:
     name: str          # the logical name in the inventory
     driver: str        # the driver module acting on it: sandbox | aws | kubernetes
     spec: object       # what the platform adapter gives that driver (sandbox: its Layout)
+    configuration: Configuration | None = None  # the activity's (AWS profile and role...)
 
     @property
     def kind(self) -> str:
@@ -56,4 +57,5 @@ def resolve(kind: str, name: str, configuration: Configuration | None) -> Target
             f"{', '.join(unknown.known) or 'none'})", file=path, field=unknown.field,
             fix="Faults only touch targets the inventory lists; add it there or fix the "
                 "experiment's argument") from None
-    return Target(env, path, entry, name, entry.placements[env.driver].driver, spec)
+    return Target(env, path, entry, name, entry.placements[env.driver].driver, spec,
+                  configuration)
