@@ -8,7 +8,7 @@ import bisect
 import itertools
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -77,14 +77,16 @@ _HIGHEST_MS = HIST_HIGHEST_US / 1000
 class Recorder:
     """Accumulates requests into per-second buckets and hands out finished ones."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        """CLOCK gives the second a request falls into (tests pass a fixed one)."""
+        self._clock = clock
         self.buckets: dict[int, dict[str, ClassStats]] = {}
         self.total = 0
         self._classes: dict[str, str] = {}  # request name -> route class (names are few)
 
     def record(self, name: str, response_time_ms: float, failed: bool, status: int) -> None:
         """The per-request hot path: one dict lookup per level and one histogram add."""
-        second = int(time.time())
+        second = int(self._clock())
         classes = self.buckets.get(second)
         if classes is None:
             classes = self.buckets[second] = {}

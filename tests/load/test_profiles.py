@@ -13,6 +13,7 @@ import pytest
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.series import Series
 from tests.conftest import REPO
+from tests.sandbox.helpers import eventually
 
 COURSE_LAUNCH = REPO / "loadprofiles/course_launch.py"
 ENROLLMENT_PEAK = REPO / "loadprofiles/enrollment_peak.py"
@@ -123,7 +124,8 @@ def test_run_time_bounds_a_shape_run(sandbox, tmp_path) -> None:
 def test_stopping_a_shape_run_keeps_its_last_seconds(sandbox, tmp_path) -> None:
     run = launcher.start(COURSE_LAUNCH, sandbox.layout.lb_url, 120, tmp_path,
                          env={**_env(sandbox), **LONG_SHAPE})
-    time.sleep(5)
+    series = Series(run.metrics_file)
+    eventually(lambda: len(series.refresh().seconds) >= 3, timeout=30)  # load is flowing
     run.stop()
     assert run.master.returncode == 0, run.logs[0].read_text()[-2000:]
     merged = sum(Series(run.metrics_file).refresh().totals().values())

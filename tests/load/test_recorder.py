@@ -11,6 +11,21 @@ from chaoslib_edx.load.recorder import (
     write_lines,
 )
 
+T0 = 1_800_000_000.5  # a fixed clock: a test's requests never straddle two seconds
+
+
+def test_requests_fall_into_the_second_of_the_clock() -> None:
+    now = [T0]
+    recorder = Recorder(clock=lambda: now[0])
+    recorder.record("api: catalog", 1.0, False, 200)
+    now[0] += 0.4                      # same second
+    recorder.record("api: catalog", 1.0, False, 200)
+    now[0] += 0.2                      # the next one
+    recorder.record("api: catalog", 1.0, False, 200)
+    taken = recorder.take()
+    assert {second: c["api"].count for second, c in taken.items()} == \
+        {int(T0): 2, int(T0) + 1: 1}
+
 
 def test_route_class_from_request_name() -> None:
     assert route_class("api: enrollment") == "api"
@@ -19,7 +34,7 @@ def test_route_class_from_request_name() -> None:
 
 
 def test_failures_and_server_errors_are_counted_apart() -> None:
-    recorder = Recorder()
+    recorder = Recorder(clock=lambda: T0)
     recorder.record("api: catalog", 12.0, False, 200)
     recorder.record("api: catalog", 30.0, True, 503)
     recorder.record("api: catalog", 5.0, True, 0)      # no answer
@@ -32,7 +47,7 @@ def test_failures_and_server_errors_are_counted_apart() -> None:
 
 
 def test_merge_is_additive_like_a_master_over_workers() -> None:
-    a, b, merged = Recorder(), Recorder(), Recorder()
+    a, b, merged = Recorder(clock=lambda: T0), Recorder(clock=lambda: T0), Recorder(clock=lambda: T0)
     for ms in (1, 2, 3):
         a.record("lms: dashboard", ms, False, 200)
     for ms in (100, 200):
@@ -46,7 +61,7 @@ def test_merge_is_additive_like_a_master_over_workers() -> None:
 
 
 def test_take_leaves_the_current_second() -> None:
-    recorder = Recorder()
+    recorder = Recorder(clock=lambda: T0)
     recorder.record("api: catalog", 1.0, False, 200)
     (second,) = recorder.buckets
     assert recorder.take(before=second) == {}
@@ -54,7 +69,7 @@ def test_take_leaves_the_current_second() -> None:
 
 
 def test_lines_carry_users_only_where_sampled() -> None:
-    recorder = Recorder()
+    recorder = Recorder(clock=lambda: T0)
     recorder.record("video: segment", 3.0, False, 200)
     buckets = recorder.take()
     out = io.StringIO()

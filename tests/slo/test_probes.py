@@ -12,6 +12,8 @@ from tests.conftest import REPO
 
 
 def _append(path: Path, seconds_ago: range, server_errors: int) -> None:
+    """Per-second metrics; seconds_ago reaches past now, so a probe that reads the clock a
+    second later than we did still finds its whole window (it crossed a second once)."""
     now = int(time.time())
     with path.open("a") as out:
         for ago in seconds_ago:
@@ -32,7 +34,7 @@ def _probe(func: str, path: Path, **arguments: object) -> object:
 
 def test_probes_follow_the_live_series(tmp_path: Path) -> None:
     path = tmp_path / "metrics.jsonl"
-    _append(path, range(40, 2, -1), server_errors=0)
+    _append(path, range(40, -5, -1), server_errors=0)
     assert _probe("slo_met", path, window_seconds=20) is True
     status = _probe("slo_status", path, window_seconds=20)
     assert status["total"] == 2000 and status["value"] == 1.0
@@ -40,7 +42,7 @@ def test_probes_follow_the_live_series(tmp_path: Path) -> None:
                   short_window_seconds=5) is True
     # The newest seconds carry 10% errors: both burn-rate windows burn hard.
     bad = tmp_path / "bad.jsonl"
-    _append(bad, range(40, 2, -1), server_errors=10)
+    _append(bad, range(40, -5, -1), server_errors=10)
     assert _probe("slo_met", bad, window_seconds=20) is False
     assert _probe("slo_status", bad, window_seconds=20)["burn_rate"] == pytest.approx(100)
     assert _probe("burn_rate_ok", bad, long_window_seconds=30,
