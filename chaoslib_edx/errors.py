@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-EXIT_BAD_INPUT = 2  # DESIGN.md's exit codes: 0 held, 1 deviated, 2 bad input, 3 aborted
+EXIT_BAD_INPUT = 2  # the CLI's exit codes: 0 held, 1 deviated, 2 bad input, 3 aborted
 
 
 class UserError(Exception):

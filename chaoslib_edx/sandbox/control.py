@@ -117,7 +117,9 @@ def rss_bytes(layout: Layout) -> int:
 
 
 def write_inventory(layout: Layout, sup: Supervisor) -> dict:
-    """Write <state>/inventory.yaml: what the drivers need to find every resource."""
+    """Write <state>/inventory.yaml: where everything of the sandbox listens, for people
+    and outside tools (the drivers derive the same from the environment file). What
+    changes while it runs, such as the primary database node, is for `sandbox status`."""
     inventory = {
         "driver": "sandbox",
         "state_dir": str(layout.root),
@@ -132,8 +134,7 @@ def write_inventory(layout: Layout, sup: Supervisor) -> dict:
         "database": {"endpoint": {"host": "127.0.0.1", "port": layout.port("db_endpoint")},
                      "name": "edxapp", "user": "edxapp",
                      "nodes": {node: {"port": layout.db_port(node), "program": node}
-                               for node in DB_NODES},
-                     "primary": database.endpoint_target(layout)},
+                               for node in DB_NODES}},
         "cache": {"host": "127.0.0.1", "port": layout.port("redis"), "program": "redis",
                   "maxmemory": layout.settings.redis.maxmemory,
                   "maxmemory_policy": layout.settings.redis.maxmemory_policy},

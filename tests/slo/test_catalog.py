@@ -1,4 +1,4 @@
-"""The SLO catalog file: the committed one is the DESIGN.md table; bad ones are named."""
+"""The SLO catalog file: the committed one is the platform's SLO table; bad ones are named."""
 
 from pathlib import Path
 
