@@ -1,6 +1,11 @@
 """Chaos Toolkit extension and game-day runner for an Open edX-scale learning platform."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("chaostoolkit-edx")
+except PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"
 __all__ = ["discover", "load_exported_activities"]
 
 # Activities that belong to no fault kind; the faults' own come from the registry.

@@ -46,7 +46,8 @@ def sandbox() -> None:
 
 _env_option = click.option(
     "--env", "env_file", default=DEFAULT_ENV, show_default=True, type=click.Path(dir_okay=False),
-    help="Environment inventory with a 'sandbox' section.")
+    help="Environment inventory with a 'sandbox' section (the shipped one when the default "
+         "is not in the working directory).")
 _state_option = click.option("--state-dir", type=click.Path(file_okay=False),
                              help="Override sandbox.state_dir of the environment file.")
 _port_option = click.option("--port-base", type=int,
@@ -176,7 +177,7 @@ def recover(env_file: str, ledger: str | None) -> None:
 
 
 @cli.command()
-@click.argument("gameday", type=click.Path(dir_okay=False))
+@click.argument("gameday")
 @click.option("--env", "env_file", type=click.Path(dir_okay=False),
               help="Environment inventory (default: the game day's 'environment').")
 @click.option("--out", type=click.Path(file_okay=False),
@@ -190,6 +191,9 @@ def recover(env_file: str, ledger: str | None) -> None:
 def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, junit: str | None,
         confirm_production: str | None) -> None:
     """Run a game day: one load, a timeline of experiments, SLOs watched, a report.
+
+    GAMEDAY is a game-day file, or the name of one shipped with the package
+    (course-launch). Paths inside it are relative to its own directory.
 
     Everything is validated first (game day, environment, SLO catalog, experiments):
     errors name the file and field, exit 2, nothing changed. Then preflight: an
@@ -208,10 +212,11 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
     import shutil
 
     from chaoslib_edx.gameday.runner import GameDayRun, run_directory
-    from chaoslib_edx.gameday.schema import load_gameday
+    from chaoslib_edx.gameday.schema import find_gameday, load_gameday
 
-    loaded = load_gameday(gameday, env_file)
-    runner = GameDayRun(loaded, run_directory(gameday, out), confirm_production)
+    path = find_gameday(gameday)
+    loaded = load_gameday(path, env_file)
+    runner = GameDayRun(loaded, run_directory(path, out), confirm_production)
     if dry_run:
         lines, ready = runner.dry_run()
         click.echo("\n".join(lines))

@@ -8,6 +8,8 @@ import os
 
 from chaoslib.types import Configuration
 
+from chaoslib_edx.files import default_file
+
 ENV_KEY, CONFIRM_KEY, LEDGER_KEY = "edx_environment", "edx_confirm_production", "edx_ledger"
 DEFAULT_ENVIRONMENT = "gamedays/environments/sandbox.yaml"
 
@@ -19,5 +21,7 @@ def setting(configuration: Configuration | None, key: str) -> str | None:
 
 
 def environment_file(configuration: Configuration | None) -> str:
-    """The environment inventory the activities act on."""
-    return setting(configuration, ENV_KEY) or DEFAULT_ENVIRONMENT
+    """The environment inventory the activities act on (the default one from the working
+    directory, else the shipped sandbox inventory)."""
+    configured = setting(configuration, ENV_KEY) or DEFAULT_ENVIRONMENT
+    return str(default_file(configured)) if configured == DEFAULT_ENVIRONMENT else configured

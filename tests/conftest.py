@@ -84,6 +84,23 @@ def write_yaml(path: Path, data: object) -> Path:
     return path
 
 
+def default_gameday_spec() -> dict:
+    """The shipped course-launch game day as data, its relative paths made absolute, so a
+    modified copy can be written anywhere."""
+    path = REPO / "gamedays/course-launch.yaml"
+    spec = yaml.safe_load(path.read_text())
+
+    def absolute(value: str) -> str:
+        return os.path.normpath(path.parent / value)
+
+    spec["environment"], spec["slo_catalog"] = (absolute(spec["environment"]),
+                                                absolute(spec["slo_catalog"]))
+    spec["load"]["profile"] = absolute(spec["load"]["profile"])
+    for step in spec["timeline"]:
+        step["experiment"] = absolute(step["experiment"])
+    return spec
+
+
 def program_pids(layout: Layout, group: str | None = None) -> dict[str, int]:
     """supervisord's programs (of GROUP) and their pids: what a refused fault must not change."""
     from chaoslib_edx.sandbox.supervisor import Supervisor

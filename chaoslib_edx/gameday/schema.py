@@ -3,18 +3,20 @@ conditions and the timeline of experiments.
 
 Everything a run needs is checked here before anything starts: the file itself (pydantic,
 errors name the dotted field), the SLO names against the catalog, each experiment with
-chaoslib's own validator, the load profile and the environment inventory. Paths are
-relative to the working directory, as for `chaos run` (run from the repository root).
+chaoslib's own validator, the load profile and the environment inventory. Relative paths
+in a game day are relative to the game-day file's directory; what it leaves out defaults
+to gamedays/... in the working directory, else the copy shipped in the package.
 """
 
+import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
-                      model_validator)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chaoslib_edx.environment import Environment, load_environment, read_yaml, validation_error
 from chaoslib_edx.errors import UserError
+from chaoslib_edx.files import SHIPPED, default_file
 from chaoslib_edx.load.shapes import LaunchCurve
 from chaoslib_edx.slo.catalog import Catalog, load_catalog
 from chaoslib_edx.slo.evaluator import DEFAULT_BURN_THRESHOLD
@@ -43,7 +45,7 @@ class Shape(_Model):
 
 
 class Load(_Model):
-    profile: str = "loadprofiles/course_launch.py"
+    profile: str | None = Field(None, description="default: the course-launch profile")
     shape: Shape = Shape()
     workers: int = Field(0, ge=0, le=8, description="0: one Locust process; N: master + N")
     warmup_s: int = Field(15, ge=3, le=300, description="load before the first experiment")
@@ -85,8 +87,8 @@ class Step(_Model):
 class GameDay(_Model):
     name: str = Field(min_length=1)
     description: str = ""
-    environment: str = "gamedays/environments/sandbox.yaml"
-    slo_catalog: str = "gamedays/slos.yaml"
+    environment: str | None = Field(None, description="default: the sandbox inventory")
+    slo_catalog: str | None = Field(None, description="default: gamedays/slos.yaml")
     roles: Roles
     load: Load = Load()
     slos: list[str] = Field(min_length=1)
@@ -121,11 +123,35 @@ def experiment_name(step: Step) -> str:
     return Path(step.experiment).stem
 
 
+def find_gameday(name: str) -> Path:
+    """A game-day file, or the name of one shipped with the package ("course-launch")."""
+    path = Path(name)
+    shipped = SHIPPED / "gamedays" / f"{name}.yaml"
+    return shipped if not path.exists() and not path.suffix and shipped.is_file() else path
+
+
+def _resolved(spec: GameDay, base: Path) -> GameDay:
+    """SPEC with relative paths taken from BASE (the game day's directory) and defaults
+    filled in, so that nothing after this depends on the working directory."""
+    def at(value: str | None, default: str) -> str:
+        if value is None:
+            return str(default_file(default))
+        return value if Path(value).is_absolute() else os.path.normpath(base / value)
+
+    return spec.model_copy(update={
+        "environment": at(spec.environment, "gamedays/environments/sandbox.yaml"),
+        "slo_catalog": at(spec.slo_catalog, "gamedays/slos.yaml"),
+        "load": spec.load.model_copy(update={
+            "profile": at(spec.load.profile, "loadprofiles/course_launch.py")}),
+        "timeline": [step.model_copy(update={"experiment": at(step.experiment, "")})
+                     for step in spec.timeline]})
+
+
 def load_gameday(path: Path | str, env_override: str | None = None) -> Loaded:
     """Read and validate a game day and everything it names; UserError (exit 2) on any fault."""
     path = Path(path)
     try:
-        spec = GameDay.model_validate(read_yaml(path))
+        spec = _resolved(GameDay.model_validate(read_yaml(path)), path.parent)
     except ValidationError as err:
         raise validation_error(path, err) from None
     catalog = load_catalog(spec.slo_catalog)

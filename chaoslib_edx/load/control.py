@@ -17,12 +17,13 @@ from chaoslib.types import Configuration, Experiment, Secrets
 
 from chaoslib_edx.configuration import environment_file
 from chaoslib_edx.environment import load_environment
+from chaoslib_edx.files import SHIPPED
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.shapes import LaunchCurve
 from chaoslib_edx.platforms import platform
 
 logger = logging.getLogger("chaostoolkit")
-PROFILE = Path(__file__).resolve().parents[2] / "loadprofiles" / "course_launch.py"
+PROFILE = SHIPPED / "loadprofiles" / "course_launch.py"
 _runs: dict[str, launcher.LoadRun] = {}
 
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from chaoslib_edx.configuration import ENV_KEY, LEDGER_KEY
+from chaoslib_edx.configuration import ENV_KEY, LEDGER_KEY, environment_file
 from chaoslib_edx.environment import load_environment
 from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.ledger import Ledger, ledger_path
@@ -14,6 +14,7 @@ def recover(env_file: str, ledger: str | None = None) -> tuple[Path, list[dict]]
     Refused (UserError) while a game day holds the lock: recovering under a live run
     would undo its faults. Returns the ledger's path and one result per rollback.
     """
+    env_file = environment_file({ENV_KEY: env_file})
     env = load_environment(env_file)  # a bad file is exit 2 before anything runs
     configuration = {ENV_KEY: env_file, **({LEDGER_KEY: ledger} if ledger else {})}
     book = Ledger(ledger_path(configuration))

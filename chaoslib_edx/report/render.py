@@ -9,8 +9,8 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from chaoslib_edx.report.charts import charts
 from chaoslib_edx.errors import UserError
+from chaoslib_edx.report.charts import charts
 from chaoslib_edx.report.rundir import CATALOG_COPY, RunDir
 from chaoslib_edx.report.summary import summarize
 from chaoslib_edx.slo.catalog import load_catalog

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from chaoslib_edx.configuration import ENV_KEY, environment_file
 from chaoslib_edx.environment import SandboxSettings, load_environment, validation_error
 from chaoslib_edx.errors import UserError
 
@@ -115,7 +116,9 @@ class Layout:
 
 def layout_for(env_file: str, state_dir: str | None = None,
                port_base: int | None = None) -> Layout:
-    """The sandbox of ENV_FILE, with the command line's overrides; UserError otherwise."""
+    """The sandbox of ENV_FILE (the default one falls back to the shipped inventory), with
+    the command line's overrides; UserError otherwise."""
+    env_file = environment_file({ENV_KEY: env_file})
     env = load_environment(env_file)
     if env.driver != "sandbox":
         raise UserError(f"the environment '{env.name}' uses the '{env.driver}' driver; the "

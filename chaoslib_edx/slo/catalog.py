@@ -7,9 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from chaoslib_edx.environment import read_yaml, validation_error
 from chaoslib_edx.errors import UserError
+from chaoslib_edx.files import default_file
 from chaoslib_edx.load.recorder import ROUTE_CLASSES
 
-DEFAULT_CATALOG = Path("gamedays/slos.yaml")
+DEFAULT_CATALOG = "gamedays/slos.yaml"  # from the working directory, else the shipped one
 
 
 class Indicator(BaseModel):
@@ -94,6 +95,7 @@ class Catalog(BaseModel):
     slos: tuple[Slo, ...] = Field(min_length=1)
 
     def get(self, name: str, source: Path | str = DEFAULT_CATALOG) -> Slo:
+        """The SLO NAME, or a UserError naming SOURCE (the catalog's file)."""
         for slo in self.slos:
             if slo.name == name:
                 return slo
@@ -101,7 +103,9 @@ class Catalog(BaseModel):
                         file=source, field="slos")
 
 
-def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
+def load_catalog(path: Path | str | None = None) -> Catalog:
+    """Load and validate a catalog (default: gamedays/slos.yaml, or the shipped one)."""
+    path = path or default_file(DEFAULT_CATALOG)
     try:
         catalog = Catalog.model_validate(read_yaml(Path(path)))
     except ValidationError as err:

@@ -9,9 +9,10 @@ import time
 
 from chaoslib.types import Configuration, Secrets
 
+from chaoslib_edx.files import default_file
 from chaoslib_edx.load.series import Series
 from chaoslib_edx.slo import evaluator
-from chaoslib_edx.slo.catalog import load_catalog
+from chaoslib_edx.slo.catalog import DEFAULT_CATALOG, load_catalog
 
 __all__ = ["slo_status", "slo_met", "burn_rate_ok"]
 
@@ -32,7 +33,7 @@ def _series_for(configuration: Configuration | None) -> Series:
 
 
 def _catalog_path(configuration: Configuration | None) -> str:
-    return (configuration or {}).get("edx_slo_catalog", "gamedays/slos.yaml")
+    return (configuration or {}).get("edx_slo_catalog") or str(default_file(DEFAULT_CATALOG))
 
 
 def slo_status(slo: str, window_seconds: int = 30, configuration: Configuration = None,

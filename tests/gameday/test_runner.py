@@ -23,13 +23,14 @@ from junitparser import JUnitXml
 from chaoslib_edx.gameday.lock import EnvironmentLock
 from chaoslib_edx.ledger import Ledger
 from tests.conftest import REPO, one_paragraph, run_cli
+from tests.sandbox.helpers import eventually
 
 REPORT_FILES = ("run.json", "timeline.jsonl", "metrics.jsonl", "index.html", "summary.json",
                 "summary.md", "junit.xml", "postmortem.md")
 
 
 def _gameday(tmp_path: Path, sandbox, timeline: list[tuple[str, float]], *,
-             catalog: str = "gamedays/slos.yaml", abort: list | None = None,
+             catalog: str = str(REPO / "gamedays/slos.yaml"), abort: list | None = None,
              slos: tuple[str, ...] = ("lms-availability", "api-latency")) -> Path:
     spec = {"name": "compressed launch", "description": "two faults, seconds apart",
             "environment": str(sandbox.env_file), "slo_catalog": catalog,
@@ -238,13 +239,14 @@ def test_sigterm_mid_fault_rolls_back_and_still_reports(sandbox, tmp_path) -> No
                              "--out", str(run_dir)], cwd=REPO, env={**os.environ,
                             **_env(tmp_path)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    deadline = time.monotonic() + 90
-    while not (run_dir / "timeline.jsonl").exists() or \
-            "fault_start" not in (run_dir / "timeline.jsonl").read_text():
-        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-        time.sleep(0.1)
-    time.sleep(1)
-    assert sandbox.status()["checks"]["cdn"]["origin"] != 200  # the fault is live
+
+    def fault_live() -> bool:
+        assert proc.poll() is None, proc.communicate()
+        timeline = run_dir / "timeline.jsonl"
+        return timeline.exists() and "fault_start" in timeline.read_text() \
+            and sandbox.status()["checks"]["cdn"]["origin"] != 200
+
+    eventually(fault_live, timeout=90, interval=0.2)  # the origin is down: the fault is live
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 3, err[-3000:]

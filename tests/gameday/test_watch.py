@@ -11,7 +11,7 @@ import yaml
 from chaoslib_edx.gameday.schema import load_gameday
 from chaoslib_edx.gameday.watch import Trip, Watcher
 from chaoslib_edx.load.recorder import ClassStats, new_histogram
-from tests.conftest import REPO
+from tests.conftest import REPO, default_gameday_spec
 from tests.sandbox.helpers import eventually
 
 T0 = 1_800_000_000
@@ -27,7 +27,7 @@ def _append(path: Path, seconds: range, errors: int) -> None:
 
 
 def _watcher(tmp_path: Path, abort: list[dict], max_duration_s: int = 300):
-    spec = yaml.safe_load((REPO / "gamedays/course-launch.yaml").read_text())
+    spec = default_gameday_spec()
     spec.update(abort=abort, max_duration_s=max_duration_s, slos=["lms-availability"])
     path = tmp_path / "gameday.yaml"
     path.write_text(yaml.safe_dump(spec))
