@@ -44,5 +44,8 @@ sandbox-down: install
 sandbox-status: install
 	$(BIN)/edx-gameday sandbox status
 
+SANDBOX_STATE := $(HOME)/.local/state/chaostoolkit-edx/sandbox
+
+# The sandbox's state (databases, ledger) goes too; other environments' ledgers stay.
 clean: sandbox-down
-	rm -rf $(VENV) .sandbox
+	rm -rf $(VENV) $(SANDBOX_STATE)

@@ -10,13 +10,16 @@ AWS_ENDPOINT_URL (botocore >= 1.31) points every client at e.g. a local moto ser
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import boto3
 from chaosaws import get_credentials
 from chaoslib.types import Secrets
 
-from chaoslib_edx.targets import Target
 from chaoslib_edx.waiting import wait_until
+
+if TYPE_CHECKING:  # the ledger's DynamoDB backend uses sessions without targets
+    from chaoslib_edx.targets import Target
 
 SESSION_NAME = "chaostoolkit-edx"
 _REFRESH_S = 300  # re-assume a role this long before its credentials expire
@@ -24,22 +27,34 @@ _assumed: dict[tuple, tuple[boto3.session.Session, float]] = {}
 _assumed_lock = threading.Lock()
 
 
-def chaosaws_configuration(target: Target) -> dict:
+def chaosaws_configuration(target: "Target") -> dict:
     """Region, profile and role as chaosaws' own activities read them."""
-    inventory, config = target.environment.aws, target.configuration or {}
-    settings = {"aws_region": inventory.region,
-                "aws_profile_name": config.get("aws_profile_name") or inventory.profile_name,
+    return settings_of(target.environment.aws, target.configuration)
+
+
+def settings_of(inventory: object, configuration: dict | None = None,
+                region: str | None = None) -> dict:
+    """The inventory's aws section (None: none) with the configuration's profile and role
+    on top, as chaosaws reads them."""
+    config = configuration or {}
+    settings = {"aws_region": region or getattr(inventory, "region", None),
+                "aws_profile_name": config.get("aws_profile_name")
+                or getattr(inventory, "profile_name", None),
                 "aws_assume_role_arn": config.get("aws_assume_role_arn")
-                or inventory.assume_role_arn,
+                or getattr(inventory, "assume_role_arn", None),
                 "aws_assume_role_session_name": config.get("aws_assume_role_session_name")
                 or SESSION_NAME}
     return {key: value for key, value in settings.items() if value}
 
 
-def session(target: Target, secrets: Secrets | None = None) -> boto3.session.Session:
+def session(target: "Target", secrets: Secrets | None = None) -> boto3.session.Session:
     """A session under the target's profile and, if one is named, its assumed role
     (reused until shortly before the role's credentials expire)."""
-    settings = chaosaws_configuration(target)
+    return session_for(chaosaws_configuration(target), secrets)
+
+
+def session_for(settings: dict, secrets: Secrets | None = None) -> boto3.session.Session:
+    """A session for chaosaws-style SETTINGS (aws_region, aws_profile_name, role keys)."""
     region = settings["aws_region"]
     base = boto3.session.Session(profile_name=settings.get("aws_profile_name"),
                                  region_name=region, **get_credentials(secrets))
@@ -62,7 +77,7 @@ def session(target: Target, secrets: Secrets | None = None) -> boto3.session.Ses
         return assumed
 
 
-def client(service: str, target: Target, secrets: Secrets | None = None):
+def client(service: str, target: "Target", secrets: Secrets | None = None):
     return session(target, secrets).client(service)
 
 

@@ -49,7 +49,8 @@ _env_option = click.option(
     help="Environment inventory with a 'sandbox' section (the shipped one when the default "
          "is not in the working directory).")
 _state_option = click.option("--state-dir", type=click.Path(file_okay=False),
-                             help="Override sandbox.state_dir of the environment file.")
+                             help="Override sandbox.state_dir of the environment file (relative "
+                                  "to the working directory, unlike the file's own).")
 _port_option = click.option("--port-base", type=int,
                             help="Override sandbox.port_base (the sandbox uses 20 ports from it).")
 
@@ -84,12 +85,15 @@ def up(env_file: str, state_dir: str | None, port_base: int | None) -> None:
 @_state_option
 @_port_option
 def down(env_file: str, state_dir: str | None, port_base: int | None) -> None:
-    """Stop every process of the sandbox; its data stays for the next `up`."""
+    """Stop every process of the sandbox, and a crashed game day's load against it; its
+    data stays for the next `up`."""
+    from chaoslib_edx.load.launcher import stop_recorded
+    from chaoslib_edx.platforms import platform_of
     from chaoslib_edx.sandbox import control
     from chaoslib_edx.sandbox.layout import layout_for
 
     layout = layout_for(env_file, state_dir, port_base)
-    stopped = control.down(layout)
+    stopped = control.down(layout) + stop_recorded(platform_of(env_file).state_dir())
     click.echo(f"sandbox: down ({len(stopped)} processes stopped)")
 
 
@@ -156,17 +160,29 @@ def check(experiment: str, env_file: str | None, confirm_production: str | None)
 @click.option("--env", "env_file", default=DEFAULT_ENV, show_default=True,
               type=click.Path(dir_okay=False), help="The environment the faults were applied to.")
 @click.option("--ledger", type=click.Path(dir_okay=False),
-              help="Ledger file (default runs/ledger-<environment name>.jsonl).")
+              help="A ledger file named by EDX_LEDGER for the run (default: the "
+                   "environment's own, in its state dir or its state backend).")
 def recover(env_file: str, ledger: str | None) -> None:
     """Run every rollback still pending in the recovery ledger (after a crash or SIGKILL).
 
-    Each fault records its rollback before it acts; this runs what never ran, newest
-    first. Safe to repeat: with nothing pending it does nothing. Refused (exit 2) while
-    a game day runs against the environment. Exit 1 if a rollback failed.
+    Each fault records its rollback before it acts; this stops the load a crashed run
+    left, then runs what never ran, newest first. Works from any directory: the lock,
+    the ledger and the load's pidfile belong to the environment. Safe to repeat: with
+    nothing pending it does nothing. Refused (exit 2) while a game day runs against the
+    environment. Exit 1 if a rollback failed.
+
+    \b
+      edx-gameday recover --env /srv/gamedays/environments/staging.yaml
     """
     from chaoslib_edx.recovery.recover import recover as run_pending
 
-    path, results = run_pending(env_file, ledger)
+    recovery = run_pending(env_file, ledger)
+    path, results = recovery.ledger, recovery.results
+    if recovery.crashed_run:
+        click.echo(f"  the run in {recovery.crashed_run} had crashed: its report now says so")
+    if recovery.load_stopped:
+        click.echo(f"  stopped the load a crashed run left: pids "
+                   f"{', '.join(map(str, recovery.load_stopped))}")
     for result in results:
         state = "ok" if result["ok"] else f"FAILED: {result['error']}"
         click.echo(f"  {result['rollback']:<50} {state}")
@@ -284,7 +300,9 @@ def main() -> None:
         click.echo("aborted", err=True)
         sys.exit(130)
     except UserError as exc:
-        click.echo(textwrap.fill(f"edx-gameday: error: {exc}", width=100), err=True)
+        # Paths stay whole (no break at their hyphens), so they can be copied from the error.
+        click.echo(textwrap.fill(f"edx-gameday: error: {exc}", width=100,
+                                 break_on_hyphens=False, break_long_words=False), err=True)
         sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:  # anything else: one line, traceback with --debug
         if "--debug" in sys.argv:

@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 import yaml
-from pydantic import Field, ValidationError, create_model, field_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from chaoslib_edx import faults
 from chaoslib_edx.errors import UserError
@@ -35,10 +41,14 @@ class SeedSettings(Model):
     learner_password: str = "edx"
 
 
+USER_STATE = "~/.local/state/chaostoolkit-edx"  # per-user state, whatever the directory
+
+
 class SandboxSettings(Model):
     PORT_SPAN: ClassVar[int] = 20  # the sandbox listens on port_base .. port_base+19
 
-    state_dir: str = ".sandbox"
+    state_dir: str = Field(f"{USER_STATE}/sandbox",
+                           description="relative to the inventory file; ~ is expanded")
     port_base: int = Field(18000, description="first of the sandbox's ports")
     lms_replicas: int = Field(3, ge=2, le=8)
     lms_threads: int = Field(8, ge=1, le=64)
@@ -53,6 +63,26 @@ class SandboxSettings(Model):
             raise ValueError(f"must be between 1024 and {65535 - span} "
                              f"(the sandbox uses {span} ports from it)")
         return value
+
+
+class StateSettings(Model):
+    """Where the environment's lock and recovery ledger live, shared by every runner that
+    acts on it. local: files (the sandbox's state dir, else ~/.local/state/chaostoolkit-edx/
+    <name>/, or `dir`); dynamodb: a table every CI job and pod can reach (a lease for the
+    lock, one item per ledger line)."""
+
+    backend: Literal["local", "dynamodb"] = "local"
+    dir: str | None = Field(None, description="local: relative to the inventory file")
+    table: str | None = Field(None, description="dynamodb: the table (key: pk, sk strings)")
+    region: str | None = Field(None, description="dynamodb: default the aws section's")
+    lease_s: int = Field(30, ge=5, le=3600, description="dynamodb: a lock's lease, renewed "
+                                                        "every third of it while held")
+
+    @model_validator(mode="after")
+    def _table(self) -> "StateSettings":
+        if self.backend == "dynamodb" and not self.table:
+            raise ValueError("the dynamodb backend needs a 'table'")
+        return self
 
 
 class Guardrails(Model):
@@ -98,6 +128,7 @@ class Environment(Model):
     kubernetes: KubernetesSettings | None = None  # type: ignore[valid-type]
     endpoints: Endpoints | None = None
     guardrails: Guardrails = Guardrails()
+    state: StateSettings = StateSettings()
 
 
 def parse_memory(value: str) -> int:

@@ -36,6 +36,7 @@ class Fault:
     placements: Mapping[str, Placement]  # platform -> placement, for every PLATFORMS
     health_probe: str             # a probe of <package>.probes: True when the target is well
     contract: type                # the typing.Protocol every driver module satisfies
+    rollbacks: tuple[str, ...]    # actions that undo the fault: all a ledger line may run
     # action -> a function of <package>.actions (target, arguments, secrets) that raises
     # GuardrailRefused before anything acts: the blast-radius check of that action.
     guards: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -56,20 +57,20 @@ FAULTS: tuple[Fault, ...] = (
     Fault("database", "rds", "database",
           {"sandbox": Placement("sandbox", names=("edxapp",)),
            "aws": Placement("aws", "aws.databases", AwsDatabase)},
-          "database_writable", DatabaseDriver),
+          "database_writable", DatabaseDriver, ("restore_database",)),
     Fault("cache", "cache", "cache",
           {"sandbox": Placement("sandbox", names=("sessions",)),
            "aws": Placement("aws", "aws.caches", AwsCache)},
-          "cache_healthy", CacheDriver),
+          "cache_healthy", CacheDriver, ("restore_cache",)),
     Fault("pods", "pods", "deployment",
           {"sandbox": Placement("sandbox", names=("lms",)),
            "aws": Placement("kubernetes", "kubernetes.deployments", KubernetesDeployment)},
-          "lms_replicas_ready", PodsDriver,
+          "lms_replicas_ready", PodsDriver, ("wait_lms_replicas_ready",),
           guards=MappingProxyType({"kill_lms_replicas": "guard_kill"})),
     Fault("cdn", "cdn", "distribution",
           {"sandbox": Placement("sandbox", names=("video",)),
            "aws": Placement("aws", "aws.distributions", AwsDistribution)},
-          "video_origin_serving", CdnDriver),
+          "video_origin_serving", CdnDriver, ("restore_video_origin",)),
 )
 
 _BY_KIND = {fault.kind: fault for fault in FAULTS}

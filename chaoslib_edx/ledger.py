@@ -7,6 +7,7 @@ fault writes it, so it imports no guardrail, runner or report code.
 """
 
 import json
+import logging
 import os
 import time
 import uuid
@@ -17,7 +18,11 @@ from pathlib import Path
 from chaoslib.types import Configuration, Secrets
 
 from chaoslib_edx.configuration import LEDGER_KEY, environment_file, setting
-from chaoslib_edx.environment import load_environment
+from chaoslib_edx.environment import Environment, load_environment
+from chaoslib_edx.faults import FAULTS
+from chaoslib_edx.platforms import Platform, platform
+
+logger = logging.getLogger("chaostoolkit")
 
 
 @dataclass(frozen=True)
@@ -29,25 +34,84 @@ class Entry:
     recorded_at: float
 
 
+def _platform(configuration: Configuration | None) -> Platform:
+    """The configured environment's platform adapter: it knows where state lives."""
+    path = environment_file(configuration)
+    return platform(load_environment(path), path)
+
+
 def ledger_path(configuration: Configuration | None) -> Path:
-    """The configured ledger, else runs/ledger-<environment name>.jsonl."""
+    """The configured ledger file (EDX_LEDGER), else the environment's own
+    (<state dir>/ledger.jsonl: the sandbox's state dir, or the inventory's state.dir)."""
     explicit = setting(configuration, LEDGER_KEY)
     if explicit:
         return Path(explicit)
-    env = load_environment(environment_file(configuration))
-    return Path("runs") / f"ledger-{env.name}.jsonl"
+    return _platform(configuration).state_dir() / "ledger.jsonl"
+
+
+def open_ledger(configuration: Configuration | None) -> "Ledger":
+    """The environment's ledger: a file, or the inventory's DynamoDB table (state.backend);
+    an explicit EDX_LEDGER file wins over both."""
+    if setting(configuration, LEDGER_KEY) is None:
+        target = _platform(configuration)
+        if target.environment.state.backend == "dynamodb":
+            return DynamoLedger.of(target.environment, target.env_file)
+    return Ledger(ledger_path(configuration))
+
+
+def recover_command(env_file: str, ledger_file: str | None = None) -> str:
+    """The command that runs what a run left pending, from any directory."""
+    command = f"edx-gameday recover --env {Path(env_file).absolute()}"
+    return command + (f" --ledger {Path(ledger_file).absolute()}" if ledger_file else "")
+
+
+def registered_rollbacks() -> frozenset[str]:
+    """The rollbacks the fault library declares ("module:function"): the only ones a
+    ledger line may make us import and run."""
+    return frozenset(f"{fault.actions_module}:{name}" for fault in FAULTS
+                     for name in fault.rollbacks)
 
 
 class Ledger:
+    """Pending rollbacks as an append-only log of lines; a file here (fsynced per line),
+    other storage in subclasses that override _append and _lines."""
+
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
 
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
     def _append(self, line: dict) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a") as handle:
-            handle.write(json.dumps(line, sort_keys=True) + "\n")
+        with self.path.open("a+b") as handle:
+            # After a crash cut the last line, start a new one: else this line is lost too.
+            size = handle.seek(0, os.SEEK_END)
+            cut = False
+            if size:
+                handle.seek(size - 1)
+                cut = handle.read(1) != b"\n"
+            handle.write((b"\n" if cut else b"") +
+                         json.dumps(line, sort_keys=True).encode() + b"\n")
             handle.flush()
             os.fsync(handle.fileno())
+
+    def _lines(self) -> list[dict]:
+        """Every complete line. A crash can cut the last one: skipped with a warning, so
+        the complete entries before it still run."""
+        if not self.path.exists():
+            return []
+        lines = []
+        for number, raw in enumerate(self.path.read_text().splitlines(), 1):
+            if not raw.strip():
+                continue
+            try:
+                lines.append(json.loads(raw))
+            except ValueError:
+                logger.warning(f"{self.path}:{number}: skipping a partial or damaged ledger "
+                               f"line ({raw[:60]!r}); the complete entries still run")
+        return lines
 
     def record(self, fault: str, rollback: str, arguments: dict) -> str:
         """Write a rollback down (durably) before its fault acts; returns its id."""
@@ -60,16 +124,11 @@ class Ledger:
         self._append({"id": entry_id, "done": True, "at": time.time()})
 
     def pending(self) -> list[Entry]:
-        if not self.path.exists():
-            return []
         entries: dict[str, Entry] = {}
-        for raw in self.path.read_text().splitlines():
-            if not raw.strip():
-                continue
-            line = json.loads(raw)
+        for line in self._lines():
             if line.get("done"):
-                entries.pop(line["id"], None)
-            else:
+                entries.pop(line.get("id"), None)
+            elif {"id", "fault", "rollback", "arguments", "recorded_at"} <= set(line):
                 entries[line["id"]] = Entry(line["id"], line["fault"], line["rollback"],
                                             line["arguments"], line["recorded_at"])
         return list(entries.values())
@@ -86,11 +145,17 @@ class Ledger:
             if entry.rollback == rollback and entry.arguments == arguments:
                 self.done(entry.id)
 
-    def run_pending(self, configuration: Configuration | None, secrets: Secrets | None
-                    ) -> list[dict]:
-        """Run every pending rollback, newest first; failures stay pending and are reported."""
+    def run_pending(self, configuration: Configuration | None, secrets: Secrets | None,
+                    allowed: frozenset[str] | None = None) -> list[dict]:
+        """Run every pending rollback, newest first; failures stay pending and are reported.
+        Only ALLOWED rollbacks run (default: the fault library's); others stay pending."""
+        allowed = registered_rollbacks() if allowed is None else allowed
         results = []
         for entry in sorted(self.pending(), key=lambda e: e.recorded_at, reverse=True):
+            if entry.rollback not in allowed:
+                results.append({"id": entry.id, "rollback": entry.rollback, "ok": False,
+                                "error": "not a rollback of the fault library: not run"})
+                continue
             module, func = entry.rollback.split(":")
             try:
                 getattr(import_module(module), func)(**entry.arguments,
@@ -105,12 +170,47 @@ class Ledger:
         return results
 
 
+class DynamoLedger(Ledger):
+    """The ledger's lines as items of one partition of the environment's state table
+    (see chaoslib_edx.dynamo): the logic is the file ledger's."""
+
+    def __init__(self, client: object, table: str, environment: str) -> None:
+        self.client, self.table, self.environment = client, table, environment
+        self.path = Path(f"dynamodb-{table}-{environment}")  # a name for messages only
+
+    @classmethod
+    def of(cls, environment: Environment, env_file: str) -> "DynamoLedger":
+        from chaoslib_edx.dynamo import client_for  # boto3, only for this backend
+
+        return cls(client_for(environment, env_file), environment.state.table, environment.name)
+
+    @property
+    def where(self) -> str:
+        return f"dynamodb table {self.table}, environment {self.environment}"
+
+    @property
+    def _pk(self) -> dict:
+        return {"S": f"ledger#{self.environment}"}
+
+    def _append(self, line: dict) -> None:
+        sort_key = f"{time.time_ns():020d}#{uuid.uuid4().hex[:8]}"
+        self.client.put_item(TableName=self.table, Item={
+            "pk": self._pk, "sk": {"S": sort_key}, "line": {"S": json.dumps(line)}})
+
+    def _lines(self) -> list[dict]:
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table, ConsistentRead=True, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": self._pk})
+        return [json.loads(item["line"]["S"]) for page in pages for item in page["Items"]]
+
+
+
 def record_rollback(fault: str, rollback: str, arguments: dict,
                     configuration: Configuration | None) -> str:
     """What a fault calls before it acts."""
-    return Ledger(ledger_path(configuration)).record(fault, rollback, arguments)
+    return open_ledger(configuration).record(fault, rollback, arguments)
 
 
 def settle(rollback: str, arguments: dict, configuration: Configuration | None) -> None:
     """What a rollback calls after it restored its target."""
-    Ledger(ledger_path(configuration)).settle(rollback, arguments)
+    open_ledger(configuration).settle(rollback, arguments)

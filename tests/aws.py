@@ -42,6 +42,19 @@ class MotoEndpoint:
         return requests
 
 
+def dynamodb_table(name: str) -> str:
+    """A state table as the inventory's state.table expects it (pk and sk, strings)."""
+    import boto3
+
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}])
+    return name
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory):
     # The recorder writes where this says (default: a file in the working directory).

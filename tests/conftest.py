@@ -101,6 +101,36 @@ def default_gameday_spec() -> dict:
     return spec
 
 
+def compressed_gameday(tmp_path: Path, sandbox: "Sandbox", timeline: list[tuple[str, float]],
+                       *, catalog: str = str(REPO / "gamedays/slos.yaml"),
+                       abort: list | None = None,
+                       slos: tuple[str, ...] = ("lms-availability", "api-latency")) -> Path:
+    """A game day of seconds against SANDBOX: TIMELINE is (shipped experiment name, or an
+    experiment file's path; offset); every path absolute, so it runs from any directory."""
+    spec = {"name": "compressed launch", "description": "two faults, seconds apart",
+            "environment": str(sandbox.env_file), "slo_catalog": catalog,
+            "roles": {"game_master": "pytest", "on_call": ["ci"]},
+            "load": {"warmup_s": 12, "shape": {"baseline_users": 8, "peak_users": 8,
+                                               "time_scale": 1}},
+            "slos": list(slos), "abort": abort or [], "max_duration_s": 150,
+            "timeline": [{"experiment": name if "/" in name
+                          else str(REPO / "experiments" / f"{name}.yaml"),
+                          "offset_s": offset, "observe_s": 3} for name, offset in timeline]}
+    return write_yaml(tmp_path / "gameday.yaml", spec)
+
+
+def load_processes(metrics_file: Path) -> list:
+    """Live processes (Locust) writing METRICS_FILE: the load of one run."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        if str(metrics_file) in " ".join(proc.info["cmdline"] or []) \
+                and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found
+
+
 def program_pids(layout: Layout, group: str | None = None) -> dict[str, int]:
     """supervisord's programs (of GROUP) and their pids: what a refused fault must not change."""
     from chaoslib_edx.sandbox.supervisor import Supervisor

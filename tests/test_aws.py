@@ -47,7 +47,7 @@ def test_a_role_from_the_inventory_serves_chaosaws_and_recover(aws_env, moto_end
     moto_endpoint.start_recording()
     failover_database("edxapp", configuration=config)      # chaosaws' reboot_db_instance
     # What a crash leaves to `recover`, which has the inventory and nothing else.
-    path, results = recover(config["edx_environment"], config["edx_ledger"])
+    recovery = recover(config["edx_environment"], config["edx_ledger"])
     requests = moto_endpoint.recorded()
     assumed = [r for r in requests if "Action=AssumeRole" in r["body"]]
     assert assumed and all(f"RoleArn={ROLE.replace(':', '%3A').replace('/', '%2F')}"
@@ -57,4 +57,5 @@ def test_a_role_from_the_inventory_serves_chaosaws_and_recover(aws_env, moto_end
     for request in [reboot, *describes]:
         assert _signed_by(request) != "testing", request["body"]  # not the plain chain
         assert "X-Amz-Security-Token" in request["headers"]       # temporary role credentials
-    assert [r["ok"] for r in results] == [True] and Ledger(path).pending() == []
+    assert [r["ok"] for r in recovery.results] == [True]
+    assert Ledger(config["edx_ledger"]).pending() == []

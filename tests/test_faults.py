@@ -93,6 +93,18 @@ def test_guarded(fault: Fault, platform: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fault", KINDS)
+def test_rollbacks_are_exported_actions_that_settle_the_ledger(fault: Fault) -> None:
+    """What recover may run: declared in the registry, exported, and named by the fault's
+    own source as the rollback it records."""
+    actions = import_module(fault.actions_module)
+    source = inspect.getsource(actions)
+    assert fault.rollbacks
+    for rollback in fault.rollbacks:
+        assert rollback in actions.__all__
+        assert f'"{fault.actions_module}:{rollback}"' in source
+
+
+@pytest.mark.parametrize("fault", KINDS)
 def test_guards_are_functions_of_the_actions_they_guard(fault: Fault) -> None:
     actions = import_module(fault.actions_module)
     for action, guard in fault.guards.items():

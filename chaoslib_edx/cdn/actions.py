@@ -2,7 +2,7 @@
 
 from chaoslib.types import Configuration, Secrets
 
-from chaoslib_edx.ledger import Ledger, ledger_path, record_rollback, settle
+from chaoslib_edx.ledger import open_ledger, record_rollback, settle
 from chaoslib_edx.targets import resolve
 
 __all__ = ["break_video_origin", "restore_video_origin"]
@@ -29,7 +29,7 @@ def restore_video_origin(distribution: str = "video", saved: dict = None,
     distribution gives it; with none pending, an origin already back is left alone."""
     target = resolve("cdn", distribution, configuration)
     if saved is None:
-        entry = Ledger(ledger_path(configuration)).newest(_ROLLBACK, distribution=distribution)
+        entry = open_ledger(configuration).newest(_ROLLBACK, distribution=distribution)
         saved = entry.arguments["saved"] if entry is not None else {}
     result = target.drive("restore", secrets, saved=saved)
     settle(_ROLLBACK, {"distribution": distribution, "saved": saved}, configuration)

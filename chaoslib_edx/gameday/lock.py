@@ -9,9 +9,15 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from chaoslib_edx.configuration import environment_file
+from chaoslib_edx.environment import load_environment
 from chaoslib_edx.errors import UserError
-from chaoslib_edx.ledger import ledger_path
+from chaoslib_edx.platforms import platform
+
+if TYPE_CHECKING:
+    from chaoslib_edx.dynamo import DynamoLease
 
 
 class EnvironmentLock:
@@ -41,6 +47,14 @@ class EnvironmentLock:
         self._handle = handle
         return self
 
+    def last_holder(self) -> dict | None:
+        """Who held the lock when it was last taken and never released (a holder that
+        died keeps its note in the file; a clean release empties it)."""
+        try:
+            return json.loads(self.path.read_text() or "null")
+        except (FileNotFoundError, ValueError):
+            return None
+
     def probe(self) -> None:
         """Raise the same UserError as acquire when the lock is held; take nothing."""
         self.acquire("(a dry run's probe)").release()
@@ -52,6 +66,15 @@ class EnvironmentLock:
             self._handle = None
 
 
-def environment_lock(configuration: dict, environment: str) -> EnvironmentLock:
-    """The lock of ENVIRONMENT, next to its recovery ledger (`recover` takes it too)."""
-    return EnvironmentLock(ledger_path(configuration).parent / f"lock-{environment}", environment)
+def environment_lock(configuration: dict) -> "EnvironmentLock | DynamoLease":
+    """The configured environment's one lock, wherever the runner runs: in its state dir
+    (the sandbox's, or the inventory's state.dir), or a lease in its DynamoDB table. An
+    explicit ledger file (EDX_LEDGER) does not move it."""
+    path = environment_file(configuration)
+    target = platform(load_environment(path), path)
+    environment = target.environment
+    if environment.state.backend == "dynamodb":
+        from chaoslib_edx.dynamo import DynamoLease
+
+        return DynamoLease.of(environment, path)
+    return EnvironmentLock(target.state_dir() / "lock", environment.name)

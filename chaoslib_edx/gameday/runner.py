@@ -22,13 +22,14 @@ from pathlib import Path
 from chaoslib.run import RunEventHandler
 
 from chaoslib_edx import platforms
+from chaoslib_edx.configuration import LEDGER_KEY, setting
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.gameday import plan as planning
 from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.gameday.progress import Progress
 from chaoslib_edx.gameday.schema import Loaded
 from chaoslib_edx.gameday.watch import Trip, Watcher
-from chaoslib_edx.ledger import Ledger, ledger_path
+from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.shapes import LaunchCurve
 from chaoslib_edx.recovery import control as safety
@@ -41,6 +42,8 @@ SETTINGS = {"runtime": {"rollbacks": {"strategy": "always"}}}
 VERSIONED = ("chaostoolkit-edx", "chaostoolkit-lib", "chaostoolkit-aws",
              "chaostoolkit-kubernetes", "locust")
 STOP_GRACE_S = 60  # past max_duration_s: the load's own bound beyond the timeline
+# A closed terminal or SSH session (SIGHUP) stops a game day as SIGINT and SIGTERM do.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @dataclass
@@ -64,6 +67,9 @@ class Outcome:
         if self.abort_reason:
             lines.append(f"{'ABORTED' if self.code == EXIT_ABORTED else 'FAILED'}: "
                          f"{self.abort_reason}")
+        if self.summary.get("pending_rollbacks"):
+            lines.append(f"ROLLBACKS STILL PENDING: {', '.join(self.summary['pending_rollbacks'])}"
+                         f"; run: {self.summary['recover_command']}")
         lines.append(f"report: {self.run_dir / 'index.html'}")
         return lines
 
@@ -112,8 +118,12 @@ class _Timeline(RunEventHandler):
         self._mark("rollback_start", f"{self.name}: rolling back")
 
     def rollbacks_completed(self, experiment: dict, journal: dict) -> None:
-        self._mark("fault_end", f"{self.name}: rolled back")
-        self.runner.progress.event(f"{self.name}: rolled back")
+        failed = [run["activity"].get("name", "?") for run in journal.get("rollbacks", [])
+                  if run.get("status") != "succeeded"]
+        self._mark("fault_end", f"{self.name}: rolled back", failed_rollbacks=failed)
+        self.runner.progress.event(
+            f"{self.name}: ROLLBACK FAILED ({', '.join(failed)}); it stays pending in the "
+            f"recovery ledger" if failed else f"{self.name}: rolled back")
 
 
 class GameDayRun:
@@ -139,11 +149,12 @@ class GameDayRun:
         """What a run checks before it starts: guardrails (a refusal raises), no rollback
         pending (raises), the health of every target and of the platform. Read-only."""
         plan = planning.build(self.gameday, self.config)
-        pending = Ledger(ledger_path(self.config)).pending()
+        ledger = open_ledger(self.config)
+        pending = ledger.pending()
         if pending:
             raise UserError(f"{len(pending)} rollbacks of an earlier run are still pending "
                             f"({', '.join(e.rollback for e in pending)})",
-                            file=ledger_path(self.config),
+                            file=ledger.where,
                             fix=f"Run `edx-gameday recover --env {self.gameday.env_file}` first")
         health = planning.health(plan)
         try:
@@ -156,7 +167,7 @@ class GameDayRun:
     def dry_run(self) -> tuple[list[str], bool]:
         """The plan and the preflight as lines, and whether a run would start. Probes the
         environment lock without taking it; refusals raise as they would for a run."""
-        environment_lock(self.config, self.gameday.environment.name).probe()
+        environment_lock(self.config).probe()
         plan, health = self.preflight()
         lines = planning.describe(self.gameday, plan)
         lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
@@ -219,7 +230,7 @@ class GameDayRun:
 
     def execute(self) -> Outcome:
         """Lock the environment, pass preflight, run; the lock goes when the run ends."""
-        lock = environment_lock(self.config, self.gameday.environment.name).acquire(self.out)
+        lock = environment_lock(self.config).acquire(self.out.absolute())
         try:
             plan = self._checked_plan()
             return self.run(plan)
@@ -231,7 +242,7 @@ class GameDayRun:
         self.writer = RunWriter(self.out, self._run_info())
         shutil.copyfile(self.gameday.spec.slo_catalog, self.out / CATALOG_COPY)
         log_handler = configure_logging(self.out)
-        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS}
         # SIGUSR1 interrupts an experiment (see interrupt); between experiments it must not
         # kill the process, its default action.
         previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, signal.SIG_IGN)
@@ -241,7 +252,8 @@ class GameDayRun:
                                   spec.max_duration_s + STOP_GRACE_S, self.out,
                                   workers=spec.load.workers, env=self._load_env(),
                                   metrics_file=self.metrics,
-                                  allow_remote=not self.platform.loopback_only)
+                                  allow_remote=not self.platform.loopback_only,
+                                  state_dir=self.platform.state_dir())
             self.writer.event("load_start", pid=load.master.pid)
             watcher = self.watcher = Watcher(self.gameday, self.metrics, self.config,
                                              self.request_abort)
@@ -259,33 +271,53 @@ class GameDayRun:
                     break
                 self._experiment(item)
                 self._wait(item.step.observe_s)
+        except (SystemExit, KeyboardInterrupt):
+            # A signal that escaped chaoslib (one landing while it unwinds): an abort.
+            name = signal.Signals(safety.last_signal).name if safety.last_signal else "a signal"
+            self.abort = self.abort or Trip(f"interrupted by {name}", -1)
         except Exception as exc:  # the runner broke: roll back and report all the same
             self.abort = self.abort or Trip(f"the runner failed: {exc}", -1)
             self.writer.event("error", reason=str(exc))
             self.failed = True
-        finally:
+        # Our handlers stay until the report is written: a signal from here on only marks
+        # the run aborted (request_abort), it never cuts the clean-up or the report short.
+        try:
             if watcher is not None:
                 watcher.stop()
             self.progress.phase = "stopping load"
             if load is not None:
                 load.stop()
                 self.writer.event("load_end")
-            leftovers = Ledger(ledger_path(self.config)).run_pending(self.config, None)
-            for result in leftovers:
+            ledger = open_ledger(self.config)
+            for result in ledger.run_pending(self.config, None):
                 self.writer.event("ledger_rollback", **result)
+            pending = [e.rollback for e in ledger.pending()]
+            if pending:
+                self.progress.event(f"ROLLBACKS STILL PENDING: {', '.join(pending)}; run "
+                                    f"`{self._recover_command()}`")
+            self.writer.update(status=self._status(), ended=_utc_now(),
+                               abort_reason=self.abort.reason if self.abort else None,
+                               pending_rollbacks=pending,
+                               recover_command=self._recover_command())
+            return self._finish()
+        finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             logging.getLogger("chaostoolkit").removeHandler(log_handler)
-            status = "failed" if self.failed else "aborted" if self.abort else "completed"
-            self.writer.update(status=status, ended=_utc_now(),
-                               abort_reason=self.abort.reason if self.abort else None)
-        return self._finish(status)
+
+    def _recover_command(self) -> str:
+        return recover_command(self.gameday.env_file, setting(self.config, LEDGER_KEY))
+
+    def _status(self) -> str:
+        return "failed" if self.failed else "aborted" if self.abort else "completed"
 
     def _run_info(self) -> dict:
         spec, env = self.gameday.spec, self.gameday.environment
         return {"name": spec.name, "description": spec.description,
                 "gameday": str(self.gameday.path), "status": "running",
                 "environment": f"{env.name} (kind {env.kind}, driver {env.driver})",
+                "env_file": str(Path(self.gameday.env_file).absolute()), "pid": os.getpid(),
+                "ledger_file": setting(self.config, LEDGER_KEY),
                 "started": _utc_now(), "roles": spec.roles.model_dump(), "slos": spec.slos,
                 "slo_catalog": {"source": spec.slo_catalog, "copy": CATALOG_COPY},
                 "timeline": [s.model_dump() for s in spec.timeline],
@@ -319,7 +351,7 @@ class GameDayRun:
         finally:
             self.interruptible = False
             # chaoslib puts back the handlers it found; the safety control's stay.
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in STOP_SIGNALS:
                 signal.signal(sig, self._on_signal)
         if safety.last_signal is not None:
             self.request_abort(Trip(f"interrupted by {signal.Signals(safety.last_signal).name}",
@@ -330,11 +362,15 @@ class GameDayRun:
         self.progress.event(f"{item.name}: {verdict(journal)}")
         self.progress.phase = f"observing after {item.name}"
 
-    def _finish(self, status: str) -> Outcome:
+    def _finish(self) -> Outcome:
         from chaoslib_edx.report.render import render
 
         self.progress.phase = "report"
         summary = render(self.out)
+        status = self._status()
+        if status != self.writer.run.get("status"):  # a signal came once the end was written
+            self.writer.update(status=status, abort_reason=self.abort.reason)
+            summary = render(self.out)
         if self.failed:
             code = EXIT_FAILED
         elif self.abort:

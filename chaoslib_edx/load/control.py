@@ -55,7 +55,7 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     flat = {**{LaunchCurve.ENV[k]: str(v) for k, v in curve.items()},
             **target.load_environment()}
     run = launcher.start(PROFILE, target.lms_url(), seconds, metrics.parent, env=flat,
-                         metrics_file=metrics)
+                         metrics_file=metrics, state_dir=target.state_dir())
     _runs[str(metrics)] = run
     run.wait_warm(settings["warmup"], slack_s=30)
     logger.info(f"load: {users} learners against {target.lms_url()}, metrics in {metrics}")

@@ -3,8 +3,12 @@
 Locust monkey-patches the interpreter with gevent on import, and importing it after
 boto3/chaoslib dies in ssl with a RecursionError: it never runs in the caller's process.
 Every run is bounded: Locust's -t, the plugin's request cap, and a hard kill deadline.
+And it dies with its starter: the kernel SIGKILLs each Locust process when the thread that
+started it dies (prctl PR_SET_PDEATHSIG), and a pidfile in the environment's state dir
+lets `recover` and `sandbox down` stop whatever a crash left behind.
 """
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -19,6 +23,41 @@ from chaoslib_edx.ports import free_block
 from chaoslib_edx.waiting import WaitTimeout, wait_until
 
 GRACE_S = 30  # past -t, before the launcher kills what is left
+PIDFILE = "load.pids"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_libc = ctypes.CDLL(None, use_errno=True)  # loaded before any fork: preexec_fn only calls it
+
+
+def _dies_with(parent: int) -> Callable[[], None]:
+    """A preexec_fn: the child gets SIGKILL when PARENT's starting thread dies; a parent
+    already gone before the prctl took effect is caught by the ppid check."""
+    def arm() -> None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+    return arm
+
+
+def stop_recorded(state_dir: Path) -> list[int]:
+    """SIGKILL the load processes a run recorded in STATE_DIR that are still alive (a crash
+    before their parent-death signal could act, or a run of another machine's user);
+    only processes that are still Locust, so a reused pid is left alone."""
+    import psutil
+
+    pidfile = state_dir / PIDFILE
+    if not pidfile.exists():
+        return []
+    killed = []
+    for pid in (int(p) for p in pidfile.read_text().split() if p.isdigit()):
+        try:
+            proc = psutil.Process(pid)
+            if "locust" in " ".join(proc.cmdline()):
+                proc.kill()
+                killed.append(pid)
+        except psutil.Error:  # gone already, or not ours to touch
+            pass
+    pidfile.unlink(missing_ok=True)
+    return killed
 
 
 @dataclass
@@ -30,6 +69,7 @@ class LoadRun:
     stats_file: Path  # Locust's own final stats (--json-file), written after the last request
     deadline: float
     logs: list[Path] = field(default_factory=list)
+    pidfile: Path | None = None
 
     @property
     def master(self) -> subprocess.Popen:
@@ -76,16 +116,19 @@ class LoadRun:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if self.pidfile is not None:
+            self.pidfile.unlink(missing_ok=True)
 
 
 def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | str, *,
           users: int | None = None, spawn_rate: float | None = None, workers: int = 0,
           max_requests: int = 1_000_000, extra_args: tuple[str, ...] = (),
           env: dict[str, str] | None = None, metrics_file: Path | str | None = None,
-          allow_remote: bool = False) -> LoadRun:
+          allow_remote: bool = False, state_dir: Path | None = None) -> LoadRun:
     """Start a headless, bounded Locust run against HOST; output goes to OUT_DIR (metrics
     to METRICS_FILE, default OUT_DIR/metrics.jsonl). HOST must be on loopback unless
-    ALLOW_REMOTE (a game day against the endpoints of a staging inventory)."""
+    ALLOW_REMOTE (a game day against the endpoints of a staging inventory). The processes
+    die with the calling thread; their pids go to STATE_DIR/load.pids when given."""
     if not allow_remote and not host.startswith(("http://127.", "http://localhost")):
         raise ValueError(f"refusing to send load to {host}: load goes to 127.0.0.1 only")
     out = Path(out_dir)
@@ -108,11 +151,17 @@ def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | st
                         *extra_args] for _ in range(workers)]
     environ = {**os.environ, **(env or {})}
     processes, logs = [], []
+    pidfile = state_dir / PIDFILE if state_dir is not None else None
     for index, cmd in enumerate([master, *worker_cmds]):
         log = out / ("locust-master.log" if index == 0 else f"locust-worker-{index}.log")
         with log.open("w") as handle:
             processes.append(subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT,
-                                              env=environ, start_new_session=True))
+                                              env=environ, start_new_session=True,
+                                              preexec_fn=_dies_with(os.getpid())))
         logs.append(log)
+        if pidfile is not None:
+            pidfile.parent.mkdir(parents=True, exist_ok=True)
+            with pidfile.open("a") as handle:
+                handle.write(f"{processes[-1].pid}\n")
     deadline = time.monotonic() + run_time_s + GRACE_S + (10 if workers else 0)
-    return LoadRun(processes, metrics, out / "locust.json", deadline, logs)
+    return LoadRun(processes, metrics, out / "locust.json", deadline, logs, pidfile)

@@ -8,8 +8,10 @@ sandbox themselves.
 
 from abc import ABC, abstractmethod
 from importlib import import_module
+from pathlib import Path
 
-from chaoslib_edx.environment import Environment
+from chaoslib_edx.configuration import ENV_KEY, environment_file
+from chaoslib_edx.environment import USER_STATE, Environment, load_environment
 from chaoslib_edx.faults import Fault
 
 # environment driver -> "module:class" of its adapter, imported only when used.
@@ -55,8 +57,23 @@ class Platform(ABC):
     def check_ready(self) -> None:
         """Raise UserError when the platform cannot take a game day now."""
 
+    def state_dir(self) -> Path:
+        """Where this environment's local lock, ledger and load pidfile live: the
+        inventory's state.dir (relative to the inventory file), else per user and name."""
+        configured = self.environment.state.dir
+        if configured:
+            path = Path(configured).expanduser()
+            return path if path.is_absolute() else Path(self.env_file).absolute().parent / path
+        return Path(USER_STATE).expanduser() / self.environment.name
+
 
 def platform(environment: Environment, env_file: str) -> Platform:
     """The adapter of ENVIRONMENT's driver."""
     module, cls = ADAPTERS[environment.driver].split(":")
     return getattr(import_module(module), cls)(environment, env_file)
+
+
+def platform_of(env_file: str) -> Platform:
+    """The adapter of the inventory ENV_FILE (the default one falls back to the shipped)."""
+    path = environment_file({ENV_KEY: env_file})
+    return platform(load_environment(path), path)

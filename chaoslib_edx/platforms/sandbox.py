@@ -12,7 +12,7 @@ from chaoslib_edx.sandbox.layout import Layout
 class SandboxPlatform(Platform):
     @property
     def layout(self) -> Layout:
-        return Layout.from_settings(self.environment.sandbox, Path.cwd())
+        return Layout.of_inventory(self.environment.sandbox, self.env_file)
 
     @property
     def loopback_only(self) -> bool:
@@ -31,6 +31,11 @@ class SandboxPlatform(Platform):
         seed = self.environment.sandbox.seed
         return {"EDX_CDN_URL": self.layout.cdn_url, "EDX_LEARNERS": str(seed.learners),
                 "EDX_COURSES": str(seed.courses), "EDX_LEARNER_PASSWORD": seed.learner_password}
+
+    def state_dir(self) -> Path:
+        """The sandbox's own state dir (unless the inventory names another)."""
+        return super().state_dir() if self.environment.state.dir else \
+            self.layout.root / "gameday"
 
     def check_ready(self) -> None:
         if status(self.layout)["state"] != "healthy":

@@ -19,7 +19,7 @@ from types import FrameType
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
 from chaoslib_edx.guardrails import check_experiment
-from chaoslib_edx.ledger import Ledger, ledger_path
+from chaoslib_edx.ledger import open_ledger
 
 logger = logging.getLogger("chaostoolkit")
 last_signal: int | None = None  # what interrupted the last experiment (the runner reads it)
@@ -27,6 +27,10 @@ last_signal: int | None = None  # what interrupted the last experiment (the runn
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
     global last_signal
+    if last_signal is not None:  # a second Ctrl-C must not cut the rollbacks short
+        logger.warning(f"{signal.Signals(signum).name} again: already stopping, the rollbacks "
+                       "are running (SIGKILL, then `edx-gameday recover`, if they hang)")
+        return
     last_signal = signum
     logger.warning(f"{signal.Signals(signum).name}: interrupting the experiment; pending "
                    "rollbacks will run")
@@ -38,9 +42,10 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     # chaoslib's SIGTERM handler raises InterruptExecution, which its python provider
     # turns into an activity failure when it lands inside an activity, and the run goes
     # on. SystemExit is not an Exception: chaoslib marks the run interrupted and still
-    # ends its controls, so the ledger below runs. SIGINT the same way, so it is named.
+    # ends its controls, so the ledger below runs. SIGINT and SIGHUP (a closed terminal)
+    # the same way, so they are named.
     if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, _terminate)
     for name, target in check_experiment(context, configuration, secrets):
         logger.info(f"guardrails: '{name}' may act on {target.kind} '{target.name}' "
@@ -50,7 +55,7 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
 def after_experiment_control(context: Experiment, state: Journal,
                              configuration: Configuration = None, secrets: Secrets = None,
                              **kwargs: object) -> None:
-    ledger = Ledger(ledger_path(configuration))
+    ledger = open_ledger(configuration)
     for result in ledger.run_pending(configuration, secrets):
         if result["ok"]:
             logger.warning(f"recovery ledger: ran pending rollback {result['rollback']}")

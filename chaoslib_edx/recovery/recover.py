@@ -1,25 +1,63 @@
 """`edx-gameday recover`: run what a crash left pending in an environment's ledger."""
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from chaoslib_edx.configuration import ENV_KEY, LEDGER_KEY, environment_file
 from chaoslib_edx.environment import load_environment
 from chaoslib_edx.gameday.lock import environment_lock
-from chaoslib_edx.ledger import Ledger, ledger_path
+from chaoslib_edx.ledger import open_ledger
+from chaoslib_edx.report.rundir import RunWriter
+from chaoslib_edx.load.launcher import stop_recorded
+from chaoslib_edx.platforms import platform
 
 
-def recover(env_file: str, ledger: str | None = None) -> tuple[Path, list[dict]]:
-    """Run every pending rollback of ENV_FILE's environment under its lock, newest first.
+@dataclass
+class Recovery:
+    ledger: str                 # where the ledger is
+    results: list[dict]         # one per pending rollback, newest first
+    load_stopped: list[int]     # pids of a crashed run's load that were still running
+    crashed_run: str | None = None  # the run directory of a runner that died, re-reported
+
+
+def recover(env_file: str, ledger: str | None = None) -> Recovery:
+    """Stop a crashed run's load and run every pending rollback of ENV_FILE's environment
+    under its lock, newest first.
 
     Refused (UserError) while a game day holds the lock: recovering under a live run
-    would undo its faults. Returns the ledger's path and one result per rollback.
+    would undo its faults. Works from any directory: the lock, the ledger and the load's
+    pidfile belong to the environment.
     """
     env_file = environment_file({ENV_KEY: env_file})
-    env = load_environment(env_file)  # a bad file is exit 2 before anything runs
+    environment = load_environment(env_file)  # a bad file is exit 2 before anything runs
     configuration = {ENV_KEY: env_file, **({LEDGER_KEY: ledger} if ledger else {})}
-    book = Ledger(ledger_path(configuration))
-    lock = environment_lock(configuration, env.name).acquire("edx-gameday recover")
+    book = open_ledger(configuration)
+    lock = environment_lock(configuration)
+    dead = lock.last_holder()  # read before acquire overwrites it
+    lock.acquire("edx-gameday recover")
     try:
-        return book.path, book.run_pending(configuration, None)
+        stopped = stop_recorded(platform(environment, env_file).state_dir())
+        results = book.run_pending(configuration, None)
     finally:
         lock.release()
+    return Recovery(book.where, results, stopped, _report_crashed(dead))
+
+
+def _report_crashed(holder: dict | None) -> str | None:
+    """Re-render the report of a run whose runner died holding the lock (SIGKILL, power
+    loss): it could not write its end, so its run.json still says running."""
+    run_dir = Path(str((holder or {}).get("run_dir", "")))
+    run_json = run_dir / "run.json"
+    if not holder or not run_json.is_file():
+        return None
+    info = json.loads(run_json.read_text())
+    if info.get("status") != "running":
+        return None
+    from chaoslib_edx.report.render import render  # matplotlib: only when there is one
+
+    RunWriter(run_dir, info).update(status="crashed", abort_reason=(
+        "the runner died without finishing (SIGKILL or a lost machine); "
+        "`edx-gameday recover` ran what it left pending"))
+    render(run_dir)
+    return str(run_dir)

@@ -77,7 +77,8 @@ def render(run_dir: Path | str, catalog_path: Path | str | None = None) -> dict:
 
 
 def _junit(summary: dict, path: Path) -> None:
-    """One test case per experiment (held or not) and per SLO (met over the run or not)."""
+    """One test case per experiment (held or not), per SLO (met over the run or not), and
+    one for the rollbacks (none left pending)."""
     suite = ET.Element("testsuite", name=f"game day {summary['name']}")
     failures = 0
     for experiment in summary["experiments"]:
@@ -91,6 +92,12 @@ def _junit(summary: dict, path: Path) -> None:
         if not slo["met"]:
             failures += 1
             ET.SubElement(case, "failure", message=f"{slo['title']}: {_value(slo)}")
+    case = ET.SubElement(suite, "testcase", classname="recovery", name="rollbacks")
+    if summary["pending_rollbacks"]:
+        failures += 1
+        ET.SubElement(case, "failure", message=(
+            f"rollbacks still pending: {', '.join(summary['pending_rollbacks'])}; run "
+            f"{summary['recover_command'] or 'edx-gameday recover --env <inventory>'}"))
     suite.set("tests", str(len(suite)))
     suite.set("failures", str(failures))
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

@@ -1,8 +1,11 @@
 """What a game day found: verdicts, SLOs before/during/after each fault, time to detect
 and recover, budget burned, and per-route figures, as plain JSON-ready data."""
 
+import os
 from pathlib import Path
 
+from chaoslib_edx.configuration import ENV_KEY, LEDGER_KEY
+from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load.recorder import ROUTE_CLASSES, percentiles
 from chaoslib_edx.report.rundir import RunDir
 from chaoslib_edx.slo.catalog import Catalog, Slo
@@ -46,6 +49,7 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
     planned = [Path(step["experiment"]).stem for step in run.run.get("timeline", [])]
     for name in planned + [n for n in windows if n not in planned]:
         window = windows.get(name)
+        journal = run.journals.get(name)
         if window is None:  # never reached its fault (or never ran)
             experiments.append({"name": name, "verdict": verdict(run.journals.get(name)),
                                 "fault_start": None, "fault_end": None, "slos": {}})
@@ -67,7 +71,8 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
                               "time_to_recover_s": _recover(slo, run, end, last)
                               if detect is not None else None}
         experiments.append({"name": window.experiment,
-                            "verdict": verdict(run.journals.get(window.experiment)),
+                            "verdict": verdict(journal) if journal is not None else
+                            "interrupted mid-fault (the runner died: no journal)",
                             "fault_start": window.start, "fault_end": window.end,
                             "slos": rows})
     overall = []
@@ -89,9 +94,42 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
                            "server_errors": stats.server_errors, "p50_ms": p[50],
                            "p95_ms": p[95], "p99_ms": p[99]})
     info = run.run
+    status = info.get("status", "crashed")
+    if status == "running" and not _alive(info.get("pid")):
+        status = "crashed"  # SIGKILLed or lost: it never wrote its end
+    pending = _pending(info, status)
     return {"name": info.get("name", run.path.name), "description": info.get("description", ""),
-            "environment": info.get("environment", ""), "status": info.get("status", "crashed"),
+            "environment": info.get("environment", ""), "status": status,
+            "pending_rollbacks": pending,
+            "recover_command": recover_command(info["env_file"], info.get("ledger_file"))
+            if pending and info.get("env_file") else None,
             "abort_reason": info.get("abort_reason"), "started": info.get("started"),
             "ended": info.get("ended"), "duration_s": last - first + 1 if run.series.seconds else 0,
             "roles": info.get("roles", {}), "versions": info.get("versions", {}),
             "experiments": experiments, "slos": overall, "routes": routes}
+
+
+def _alive(pid: object) -> bool:
+    """Whether PID (a run's runner) still runs; a run from before pids were kept counts."""
+    if not isinstance(pid, int):
+        return True
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _pending(info: dict, status: str) -> list[str]:
+    """Rollbacks a run left pending: what it wrote at its end, or for a run that never
+    reached its end (crashed, running) what its environment's ledger holds now."""
+    if status not in ("crashed", "running") or not info.get("env_file"):
+        return list(info.get("pending_rollbacks") or [])
+    configuration = {ENV_KEY: info["env_file"],
+                     **({LEDGER_KEY: info["ledger_file"]} if info.get("ledger_file") else {})}
+    try:
+        return [entry.rollback for entry in open_ledger(configuration).pending()]
+    except Exception as exc:  # the report still renders; it says why it cannot tell
+        return [f"unknown: the ledger could not be read ({exc})"]

@@ -25,10 +25,16 @@ class Layout:
 
     @classmethod
     def from_settings(cls, settings: SandboxSettings, base_dir: Path | None = None) -> "Layout":
-        root = Path(settings.state_dir)
+        """BASE_DIR: the directory of the inventory file naming the state dir (a relative
+        state_dir belongs to the inventory, never to the working directory)."""
+        root = Path(settings.state_dir).expanduser()
         if not root.is_absolute():
             root = (base_dir or Path.cwd()) / root
         return cls(settings, root.resolve())
+
+    @classmethod
+    def of_inventory(cls, settings: SandboxSettings, env_file: Path | str) -> "Layout":
+        return cls.from_settings(settings, Path(env_file).absolute().parent)
 
     @staticmethod
     def of(target: object) -> "Layout":
@@ -124,11 +130,13 @@ def layout_for(env_file: str, state_dir: str | None = None,
         raise UserError(f"the environment '{env.name}' uses the '{env.driver}' driver; the "
                         "sandbox commands need a sandbox environment", file=env_file,
                         field="driver")
-    overrides = {k: v for k, v in (("state_dir", state_dir), ("port_base", port_base))
+    # --state-dir is the command line's: relative to the working directory.
+    cwd_state = str(Path(state_dir).expanduser().absolute()) if state_dir else None
+    overrides = {k: v for k, v in (("state_dir", cwd_state), ("port_base", port_base))
                  if v is not None}
     try:
         settings = SandboxSettings.model_validate({**env.sandbox.model_dump(), **overrides})
     except ValidationError as err:
         flag = "--" + str(err.errors()[0]["loc"][0]).replace("_", "-")
         raise validation_error(f"{env_file} (with {flag})", err) from None
-    return Layout.from_settings(settings)
+    return Layout.of_inventory(settings, env_file)

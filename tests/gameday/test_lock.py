@@ -6,9 +6,9 @@ import sys
 import pytest
 
 from chaoslib_edx.errors import UserError
-from chaoslib_edx.gameday.lock import EnvironmentLock
+from chaoslib_edx.gameday.lock import EnvironmentLock, environment_lock
 from chaoslib_edx.ledger import Ledger
-from tests.conftest import REPO, one_paragraph, run_cli
+from tests.conftest import REPO, one_paragraph, run_cli, write_yaml
 
 pytestmark = pytest.mark.integration
 
@@ -39,15 +39,23 @@ def test_a_held_lock_names_its_holder_and_a_killed_holder_frees_it(tmp_path) -> 
 
 
 def test_recover_refuses_while_a_game_day_holds_the_environment(tmp_path) -> None:
-    ledger = tmp_path / "ledger.jsonl"
-    Ledger(ledger).record("fault", "tests.recovery.rollbacks:record_call", {"name": "x"})
-    lock = EnvironmentLock(tmp_path / "lock-sandbox", "sandbox").acquire("runs/live")
+    """The lock is the environment's (its state dir), whatever ledger file a run names;
+    once free, recover runs the pending rollback (here it fails: no sandbox is up)."""
+    env = write_yaml(tmp_path / "env.yaml", {
+        "name": "t", "kind": "sandbox", "driver": "sandbox",
+        "sandbox": {"state_dir": "state", "port_base": 23000}})  # relative: to env.yaml
+    ledger = tmp_path / "elsewhere" / "ledger.jsonl"
+    Ledger(ledger).record("break_video_origin", "chaoslib_edx.cdn.actions:restore_video_origin",
+                          {"distribution": "video", "saved": {}})
+    lock = environment_lock({"edx_environment": str(env)}).acquire("runs/live")
+    assert lock.path == tmp_path / "state" / "gameday" / "lock"
     try:
-        result = run_cli("recover", "--ledger", str(ledger))
+        result = run_cli("recover", "--env", str(env), "--ledger", str(ledger))
     finally:
         lock.release()
     assert result.returncode == 2, result.stderr
     assert "is in use by another game day" in one_paragraph(result.stderr)
     assert len(Ledger(ledger).pending()) == 1  # nothing ran
-    assert run_cli("recover", "--ledger", str(ledger)).returncode == 0
-    assert Ledger(ledger).pending() == []
+    attempt = run_cli("recover", "--env", str(env), "--ledger", str(ledger))
+    assert attempt.returncode == 1 and "restore_video_origin" in attempt.stdout
+    assert "FAILED" in attempt.stdout and len(Ledger(ledger).pending()) == 1  # kept

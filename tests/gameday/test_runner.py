@@ -20,29 +20,16 @@ import pytest
 import yaml
 from junitparser import JUnitXml
 
-from chaoslib_edx.gameday.lock import EnvironmentLock
+from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.ledger import Ledger
-from tests.conftest import REPO, one_paragraph, run_cli
+from tests.conftest import REPO, compressed_gameday, load_processes, one_paragraph, run_cli
 from tests.sandbox.helpers import eventually
 
 REPORT_FILES = ("run.json", "timeline.jsonl", "metrics.jsonl", "index.html", "summary.json",
                 "summary.md", "junit.xml", "postmortem.md")
 
 
-def _gameday(tmp_path: Path, sandbox, timeline: list[tuple[str, float]], *,
-             catalog: str = str(REPO / "gamedays/slos.yaml"), abort: list | None = None,
-             slos: tuple[str, ...] = ("lms-availability", "api-latency")) -> Path:
-    spec = {"name": "compressed launch", "description": "two faults, seconds apart",
-            "environment": str(sandbox.env_file), "slo_catalog": catalog,
-            "roles": {"game_master": "pytest", "on_call": ["ci"]},
-            "load": {"warmup_s": 12, "shape": {"baseline_users": 8, "peak_users": 8,
-                                               "time_scale": 1}},
-            "slos": list(slos), "abort": abort or [], "max_duration_s": 150,
-            "timeline": [{"experiment": str(REPO / "experiments" / f"{name}.yaml"),
-                          "offset_s": offset, "observe_s": 3} for name, offset in timeline]}
-    path = tmp_path / "gameday.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
+_gameday = compressed_gameday
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -54,11 +41,8 @@ def _events(run_dir: Path) -> list[dict]:
 
 
 def _no_locust_left(run_dir: Path) -> None:
-    import psutil
-
-    left = [p for p in psutil.process_iter(["cmdline"])
-            if str(run_dir / "metrics.jsonl") in " ".join(p.info["cmdline"] or [])]
-    assert left == [], [p.info["cmdline"] for p in left]
+    left = load_processes(run_dir / "metrics.jsonl")
+    assert left == [], [p.cmdline() for p in left]
 
 
 class _Dom(HTMLParser):
@@ -129,7 +113,7 @@ def test_a_compressed_game_day_end_to_end(sandbox, tmp_path) -> None:
     (suite,) = JUnitXml.fromfile(str(run_dir / "junit.xml"))
     assert suite.name == "game day compressed launch"
     assert {case.name for case in suite} == {"rds-failover", "lms-pod-kill",
-                                              "lms-availability", "api-latency"}
+                                              "lms-availability", "api-latency", "rollbacks"}
     assert junit.read_bytes() == (run_dir / "junit.xml").read_bytes()
     assert result.returncode == (1 if suite.failures else 0)
 
@@ -232,7 +216,9 @@ def test_a_probe_abort_condition_trips_when_its_tolerance_fails(sandbox, tmp_pat
     assert Ledger(tmp_path / "ledger.jsonl").pending() == []
 
 
-def test_sigterm_mid_fault_rolls_back_and_still_reports(sandbox, tmp_path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_signal_mid_fault_rolls_back_and_still_reports(sandbox, tmp_path, sig) -> None:
+    """SIGHUP too: a closed terminal or SSH session stops the game day as SIGTERM does."""
     gameday = _gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0)])
     run_dir = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "chaoslib_edx", "run", str(gameday),
@@ -247,12 +233,12 @@ def test_sigterm_mid_fault_rolls_back_and_still_reports(sandbox, tmp_path) -> No
             and sandbox.status()["checks"]["cdn"]["origin"] != 200
 
     eventually(fault_live, timeout=90, interval=0.2)  # the origin is down: the fault is live
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 3, err[-3000:]
     run = json.loads((run_dir / "run.json").read_text())
-    assert run["status"] == "aborted" and run["abort_reason"] == "interrupted by SIGTERM"
-    assert (run_dir / "index.html").exists() and "interrupted by SIGTERM" in \
+    assert run["status"] == "aborted" and run["abort_reason"] == f"interrupted by {sig.name}"
+    assert (run_dir / "index.html").exists() and f"interrupted by {sig.name}" in \
         (run_dir / "index.html").read_text()
     assert sandbox.status()["checks"]["cdn"]["origin"] == 200
     assert Ledger(tmp_path / "ledger.jsonl").pending() == []
@@ -309,7 +295,9 @@ def test_dry_run_prints_the_plan_and_changes_nothing(sandbox, tmp_path) -> None:
 def test_a_second_run_on_a_locked_environment_is_refused(sandbox, tmp_path, flags) -> None:
     """A dry run refuses what the run would: it probes the lock without taking it."""
     gameday = _gameday(tmp_path, sandbox, [("lms-pod-kill", 0)])
-    lock = EnvironmentLock(tmp_path / "lock-test-sandbox", "test-sandbox").acquire("elsewhere")
+    # The environment's own lock, in the sandbox's state dir: the run's EDX_LEDGER elsewhere
+    # does not move it.
+    lock = environment_lock({"edx_environment": str(sandbox.env_file)}).acquire("elsewhere")
     try:
         before = _fingerprint(sandbox)
         result = run_cli("run", str(gameday), "--out", str(tmp_path / "run"), *flags,

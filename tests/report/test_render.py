@@ -2,15 +2,17 @@
 
 import json
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from chaoslib_edx.errors import UserError
+from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.load.recorder import ClassStats, new_histogram
 from chaoslib_edx.report.render import render
-from tests.conftest import REPO
+from tests.conftest import REPO, write_yaml
 
 T0 = 1_800_000_000
 CATALOG = REPO / "gamedays/slos.yaml"
@@ -73,7 +75,7 @@ def test_every_file_with_hand_checked_figures(tmp_path: Path) -> None:
     assert "2027-01-15 08:00:20 | fault_start: lms-pod-kill" in postmortem
     assert "lms-availability breached after 2 s, back 0 s after the fault ended" in postmortem
     suite = ET.parse(run / "junit.xml").getroot()
-    assert suite.get("tests") == "3" and suite.get("failures") == "2"
+    assert suite.get("tests") == "4" and suite.get("failures") == "2"  # rollbacks: none pending
 
 
 def test_html_escapes_input_and_has_table_and_charts(tmp_path: Path) -> None:
@@ -106,8 +108,37 @@ def test_a_run_that_crashed_mid_fault_still_renders(tmp_path: Path) -> None:
     run = _run_dir(tmp_path, crashed=True)
     summary = render(run, CATALOG)
     (experiment,) = summary["experiments"]
-    assert experiment["verdict"] == "not run" and experiment["fault_end"] is None
-    assert summary["status"] == "aborted"
+    assert experiment["verdict"] == "interrupted mid-fault (the runner died: no journal)"
+    assert experiment["fault_end"] is None and summary["status"] == "aborted"
+
+
+def test_a_killed_run_renders_as_crashed_with_its_pending_rollbacks(tmp_path: Path) -> None:
+    """A SIGKILLed runner never wrote its end: run.json still says running, for a pid that
+    is gone. The report says crashed, and every output names what is pending in the
+    environment's ledger and the exact command that rolls it back."""
+    run = _run_dir(tmp_path, crashed=True)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    env = write_yaml(tmp_path / "env.yaml", {
+        "name": "t", "kind": "sandbox", "driver": "sandbox",
+        "sandbox": {"state_dir": str(tmp_path / "state"), "port_base": 23000}})
+    ledger = tmp_path / "ledger.jsonl"
+    Ledger(ledger).record("failover_database", "chaoslib_edx.rds.actions:restore_database",
+                          {"database": "edxapp"})
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info, "status": "running", "pid": dead.pid,
+                                              "env_file": str(env),
+                                              "ledger_file": str(ledger)}))
+    summary = render(run, CATALOG)
+    command = f"edx-gameday recover --env {env} --ledger {ledger}"
+    assert summary["status"] == "crashed"
+    assert summary["pending_rollbacks"] == ["chaoslib_edx.rds.actions:restore_database"]
+    assert summary["recover_command"] == command
+    for name in ("index.html", "summary.md", "postmortem.md", "junit.xml"):
+        assert command in (run / name).read_text(), name
+    suite = ET.parse(run / "junit.xml").getroot()
+    (rollbacks,) = [c for c in suite if c.get("name") == "rollbacks"]
+    assert rollbacks.find("failure") is not None
 
 
 def test_not_a_run_directory(tmp_path: Path) -> None:
