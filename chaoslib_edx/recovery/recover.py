@@ -8,9 +8,9 @@ from chaoslib_edx.configuration import ENV_KEY, LEDGER_KEY, environment_file
 from chaoslib_edx.environment import load_environment
 from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.ledger import open_ledger
-from chaoslib_edx.report.rundir import RunWriter
 from chaoslib_edx.load.launcher import stop_recorded
 from chaoslib_edx.platforms import platform
+from chaoslib_edx.report.rundir import RunWriter
 
 
 @dataclass

@@ -22,7 +22,13 @@ from junitparser import JUnitXml
 
 from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.ledger import Ledger
-from tests.conftest import REPO, compressed_gameday, load_processes, one_paragraph, run_cli
+from tests.conftest import (
+    REPO,
+    compressed_gameday,
+    load_processes,
+    one_paragraph,
+    run_cli,
+)
 from tests.sandbox.helpers import eventually
 
 REPORT_FILES = ("run.json", "timeline.jsonl", "metrics.jsonl", "index.html", "summary.json",

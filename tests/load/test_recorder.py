@@ -47,7 +47,7 @@ def test_failures_and_server_errors_are_counted_apart() -> None:
 
 
 def test_merge_is_additive_like_a_master_over_workers() -> None:
-    a, b, merged = Recorder(clock=lambda: T0), Recorder(clock=lambda: T0), Recorder(clock=lambda: T0)
+    a, b, merged = (Recorder(clock=lambda: T0) for _ in range(3))
     for ms in (1, 2, 3):
         a.record("lms: dashboard", ms, False, 200)
     for ms in (100, 200):
