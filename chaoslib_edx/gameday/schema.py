@@ -12,9 +12,21 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from chaoslib_edx.environment import Environment, load_environment, read_yaml, validation_error
+from chaoslib_edx.environment import (
+    Environment,
+    load_environment,
+    read_yaml,
+    validation_error,
+)
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import SHIPPED, default_file
 from chaoslib_edx.load.shapes import LaunchCurve

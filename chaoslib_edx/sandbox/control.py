@@ -11,7 +11,14 @@ import psutil
 import yaml
 
 from chaoslib_edx.files import replace_text
-from chaoslib_edx.sandbox import assets, configs, credentials, database, health, preflight
+from chaoslib_edx.sandbox import (
+    assets,
+    configs,
+    credentials,
+    database,
+    health,
+    preflight,
+)
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
 
