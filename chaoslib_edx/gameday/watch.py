@@ -8,8 +8,13 @@ reaching back into the steady state before the fault when it must: a window clip
 the few seconds since the fault began would trip on a handful of failed requests. The
 first condition that trips calls `on_abort` once; the runner interrupts the experiment
 and rolls back.
+
+The watcher is the safety net, so it never dies: a damaged metrics line is skipped by
+the series, any other failure is caught, logged and counted, and a watcher that cannot
+evaluate its armed conditions for longer than their longest window aborts (fail safe).
 """
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +29,9 @@ from chaoslib_edx.slo.evaluator import evaluate, scaled
 
 POLL_S = 0.25
 CURRENT_WINDOW_S = 10  # the SLO values shown while the run goes
+MIN_BLIND_S = 5        # the shortest time blind before the watcher aborts to fail safe
+MAX_ERRORS_KEPT = 20   # failures are counted; the first ones are kept for the report
+logger = logging.getLogger("chaostoolkit")
 
 
 @dataclass
@@ -42,7 +50,8 @@ class Watcher(threading.Thread):
         self.series = Series(metrics)
         self.current: dict[str, dict] = {}   # slo name -> value, met, over the last 10 s
         self.rate = 0.0                      # requests/s over the same window
-        self.errors: list[str] = []          # probe conditions that failed to run
+        self.errors: list[str] = []          # what failed (the first MAX_ERRORS_KEPT)
+        self.failures = 0                    # how many times anything in it failed
         self._halt = threading.Event()
         self._armed = False
         self._tripped = False
@@ -56,17 +65,46 @@ class Watcher(threading.Thread):
         self._halt.set()
         self.join(timeout=5)
 
+    def blind_limit_s(self) -> float:
+        """How long the watcher may fail to evaluate before it aborts: its longest window."""
+        windows = [MIN_BLIND_S]
+        for cond in self.gameday.spec.abort:
+            if isinstance(cond, ProbeAbort):
+                windows.append(2 * cond.every_seconds)
+            elif cond.rule is not None:
+                slo = self.gameday.catalog.get(cond.slo)
+                windows.append(scaled(slo, slo.rule(cond.rule),
+                                      self.gameday.spec.max_duration_s)[0])
+            else:
+                windows.append(cond.window_seconds)
+        return max(windows)
+
     def run(self) -> None:
-        seen = None
+        seen, evaluated = None, time.monotonic()
         while not self._halt.wait(POLL_S):
-            last = self.series.refresh().last
-            if last is not None and last != seen:
-                seen = last
-                self._update(last)
+            try:
+                last = self.series.refresh().last
+                if last is not None and last != seen:
+                    seen = last
+                    self._update(last)
+                    if self._armed:
+                        self._check_burn(last)
                 if self._armed:
-                    self._check_burn(last)
-            if self._armed:
-                self._check_probes()
+                    self._check_probes()
+                evaluated = time.monotonic()
+            except Exception as exc:  # the safety net must not die: count it, say it
+                self._failed(f"the abort watcher failed: {type(exc).__name__}: {exc}")
+                blind = time.monotonic() - evaluated
+                if self._armed and blind > self.blind_limit_s():
+                    self._trip(Trip(f"the abort watcher could not evaluate the abort "
+                                    f"conditions for {blind:.0f} s ({type(exc).__name__}: "
+                                    f"{exc}); aborting to fail safe", -1))
+
+    def _failed(self, what: str) -> None:
+        self.failures += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(what[:500])
+            logger.error(what[:500])
 
     def _update(self, last: int) -> None:
         start, end = last - CURRENT_WINDOW_S + 1, last + 1
@@ -118,7 +156,7 @@ class Watcher(threading.Thread):
             try:
                 output = run_activity(activity, self.configuration, {})
             except Exception as exc:  # a probe that cannot run is reported, not fatal
-                self.errors.append(f"abort condition {index}: {exc}")
+                self._failed(f"abort condition {index}: {exc}")
                 continue
             if not within_tolerance(cond.tolerance, output, self.configuration, {}):
                 self._trip(Trip(f"abort condition {index}: probe "

@@ -6,6 +6,7 @@ hour-long run stays a few MiB instead of one decoded histogram per second and cl
 """
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 from hdrh.histogram import HdrHistogram
 
 from chaoslib_edx.load.recorder import new_histogram
+
+logger = logging.getLogger("chaostoolkit")
 
 
 @dataclass
@@ -61,14 +64,16 @@ class Series:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.seconds: dict[int, Second] = {}
+        self.skipped: list[int] = []  # numbers of lines that were not metrics (warned once)
         self._offset = 0
+        self._lines = 0
 
     def refresh(self) -> "Series":
         try:
             with self.path.open("rb") as handle:
                 if os.fstat(handle.fileno()).st_size < self._offset:
                     # Truncated or replaced (a new run into the same file): start over.
-                    self.seconds, self._offset = {}, 0
+                    self.seconds, self._offset, self._lines, self.skipped = {}, 0, 0, []
                 handle.seek(self._offset)
                 chunk = handle.read()
         except FileNotFoundError:
@@ -77,21 +82,36 @@ class Series:
         end = chunk.rfind(b"\n") + 1
         self._offset += end
         for raw in chunk[:end].splitlines():
+            self._lines += 1
             if raw.strip():
-                self._add(json.loads(raw))
+                try:
+                    self._add(json.loads(raw))
+                except (ValueError, KeyError, TypeError, AttributeError, UnicodeError) as exc:
+                    # One damaged line must not take the readers (the abort watcher, the
+                    # report) down with it: skip it, say where, keep every other second.
+                    self.skipped.append(self._lines)
+                    logger.warning(f"{self.path}:{self._lines}: skipping a line that is not "
+                                   f"per-second metrics ({type(exc).__name__}: {exc})")
         return self
 
     def _add(self, line: dict) -> None:
-        second = self.seconds.setdefault(line["t"], Second(line["t"]))
+        """Merge one line; raises (and changes nothing) when it is not a metrics line."""
+        t = line["t"]
+        if not isinstance(t, int) or isinstance(t, bool):
+            raise TypeError(f"'t' is {t!r}, not a whole second")
+        cells = {cls: (int(data["n"]), int(data["fail"]), int(data["5xx"]),
+                       data["hist"].encode("ascii") if data["hist"] else None)
+                 for cls, data in line["classes"].items()}
+        second = self.seconds.setdefault(t, Second(t))
         if line.get("users") is not None:
             second.users = line["users"]
-        for cls, data in line["classes"].items():
+        for cls, (count, failures, server_errors, encoded) in cells.items():
             cell = second.classes.setdefault(cls, Cell())
-            cell.count += data["n"]
-            cell.failures += data["fail"]
-            cell.server_errors += data["5xx"]
-            if data["hist"]:
-                cell.encoded.append(data["hist"].encode("ascii"))
+            cell.count += count
+            cell.failures += failures
+            cell.server_errors += server_errors
+            if encoded:
+                cell.encoded.append(encoded)
 
     @property
     def first(self) -> int | None:

@@ -1,15 +1,18 @@
 """Read a run directory: what ran, when faults were live, the metrics, the journals."""
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import replace_text
 from chaoslib_edx.load.series import Series
 
+logger = logging.getLogger("chaostoolkit")
 CATALOG_COPY = "slos.yaml"  # the SLO catalog a run used, kept in its run directory
 
 
@@ -39,14 +42,27 @@ class RunDir:
             raise UserError(f"run.json is not valid JSON ({exc})", file=path / "run.json") from None
         timeline = []
         if (path / "timeline.jsonl").exists():
-            for raw in (path / "timeline.jsonl").read_text().splitlines():
+            lines = (path / "timeline.jsonl").read_text(errors="replace").splitlines()
+            for number, raw in enumerate(lines, 1):
                 try:
-                    timeline.append(json.loads(raw))
+                    event = json.loads(raw)
+                    if isinstance(event, dict) and isinstance(event.get("event"), str) \
+                            and isinstance(event.get("t"), (int, float)):
+                        timeline.append(event)
+                        continue
                 except ValueError:
-                    break  # a crash can leave the last line half-written
-        journals = {p.stem: json.loads(p.read_text())
-                    for p in sorted((path / "journals").glob("*.json"))}
-        return cls(path, run, Series(path / "metrics.jsonl").refresh(), timeline, journals)
+                    pass  # a crash can cut the last line; a damaged one is skipped alike
+                logger.warning(f"{path / 'timeline.jsonl'}:{number}: skipping a line that is "
+                               f"not a timeline event ({raw[:60]!r})")
+        journals = {}
+        for journal in sorted((path / "journals").glob("*.json")):
+            try:
+                journals[journal.stem] = json.loads(journal.read_text(errors="replace"))
+            except ValueError as exc:
+                logger.warning(f"{journal}: skipping a journal that is not JSON ({exc})")
+        series = Series(path / "metrics.jsonl").refresh()
+        _bound(series, run, timeline)
+        return cls(path, run, series, timeline, journals)
 
     def fault_windows(self) -> list[FaultWindow]:
         windows: dict[str, FaultWindow] = {}
@@ -57,6 +73,32 @@ class RunDir:
             elif event["event"] == "fault_end" and name in windows:
                 windows[name].end = event["t"]
         return list(windows.values())
+
+
+SPAN_SLACK_S = 120  # metrics may start before the run's first event and end after its last
+
+
+def _bound(series: Series, run: dict, timeline: list[dict]) -> None:
+    """Drop metrics seconds outside the run's own span (from its start to its end or last
+    event): a damaged `t` years away would make every window and chart walk the gap."""
+    def epoch(text: object) -> float | None:
+        try:
+            return datetime.fromisoformat(str(text)).timestamp()
+        except ValueError:
+            return None
+
+    times = [e["t"] for e in timeline]
+    start = epoch(run.get("started")) or (min(times) if times else None)
+    end = epoch(run.get("ended")) or (max(times) if times else None) or time.time()
+    if start is None:
+        start = end - 7 * 86400
+    outside = [t for t in series.seconds
+               if not start - SPAN_SLACK_S <= t <= max(end, start) + SPAN_SLACK_S]
+    for t in outside:
+        del series.seconds[t]
+    if outside:
+        logger.warning(f"{series.path}: {len(outside)} seconds of metrics lie outside the "
+                       f"run's span and were left out (e.g. t={outside[0]})")
 
 
 class RunWriter:

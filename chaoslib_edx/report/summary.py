@@ -101,6 +101,8 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
     return {"name": info.get("name", run.path.name), "description": info.get("description", ""),
             "environment": info.get("environment", ""), "status": status,
             "pending_rollbacks": pending,
+            "watcher_failures": info.get("watcher_failures", 0),
+            "watcher_errors": info.get("watcher_errors", []),
             "recover_command": recover_command(info["env_file"], info.get("ledger_file"))
             if pending and info.get("env_file") else None,
             "abort_reason": info.get("abort_reason"), "started": info.get("started"),

@@ -68,3 +68,50 @@ def test_a_page_rule_needs_both_scaled_windows(tmp_path, monkeypatch) -> None:
     # The watcher reads the ten bad seconds at once: 50 bad of 2,500 requests in the
     # 25-s window is 2% over a 0.1% budget.
     assert (trip.details["total"], trip.details["burn_rate"]) == (2500, pytest.approx(20))
+
+
+def test_a_damaged_metrics_line_does_not_blind_the_watcher(tmp_path, monkeypatch) -> None:
+    """A line that is not metrics (cut, or garbage) is skipped; the seconds after it still
+    trip the condition they must."""
+    monkeypatch.chdir(REPO)
+    watcher, metrics, trips, tripped = _watcher(
+        tmp_path, [{"slo": "lms-availability", "window_seconds": 5, "burn_rate_above": 10,
+                    "min_requests": 20}])
+    watcher.start()
+    try:
+        watcher.arm()
+        _append(metrics, range(0, 20), errors=0)
+        with metrics.open("a") as out:
+            out.write('{"t": 1800000020, "classes": {"lms": {"n": "many"\n')  # damaged
+            out.write('not json at all\n')
+        _append(metrics, range(21, 30), errors=50)  # half the requests fail
+        assert tripped.wait(5), f"no trip; watcher errors: {watcher.errors}"
+    finally:
+        watcher.stop()
+    assert watcher.is_alive() is False and watcher.series.skipped == [21, 22]
+    (trip,) = trips
+    assert "lms-availability burned its error budget" in trip.reason
+
+
+def test_a_watcher_that_cannot_read_aborts_to_fail_safe(tmp_path, monkeypatch) -> None:
+    """The metrics file becomes unreadable (here: a directory in its place): the watcher
+    keeps running, counts the failures, and past its blind limit aborts the experiment."""
+    monkeypatch.chdir(REPO)
+    watcher, metrics, trips, tripped = _watcher(
+        tmp_path, [{"slo": "lms-availability", "window_seconds": 3, "burn_rate_above": 10}])
+    assert watcher.blind_limit_s() == 5  # the floor: its only window is shorter
+    watcher.start()
+    try:
+        watcher.arm()
+        _append(metrics, range(0, 5), errors=0)
+        eventually(lambda: watcher.current.get("lms-availability"))
+        metrics.unlink()
+        metrics.mkdir()
+        assert tripped.wait(10), "the blind watcher never aborted"
+        assert watcher.is_alive()  # it did not die on the way
+    finally:
+        watcher.stop()
+    (trip,) = trips
+    assert "could not evaluate the abort conditions" in trip.reason
+    assert "fail safe" in trip.reason and watcher.failures >= 5 * 4  # ~4 polls a second
+    assert watcher.errors and "IsADirectoryError" in watcher.errors[0]

@@ -53,3 +53,34 @@ def test_cli_empty_or_malformed_exits_2(tmp_path: Path, text: str) -> None:
     assert result.returncode == 2
     assert str(log) in result.stderr and "line 1" in result.stderr
     assert not (tmp_path / "c.csv").exists()
+
+
+def test_an_impossible_date_is_named_by_its_line(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(NGINX.format(s=1) + NGINX.format(s=2).replace("24/Nov", "31/Feb"))
+    with pytest.raises(UserError) as err:
+        import_access_log(log)
+    assert err.value.field == "line 2" and "impossible date" in str(err.value)
+
+
+def test_a_span_beyond_the_limit_is_refused_naming_its_lines(tmp_path: Path) -> None:
+    """Two lines a year apart: refused at once, naming both, instead of a curve of 3*10^7
+    empty seconds (memory grew with the span, not with the lines)."""
+    log = tmp_path / "access.log"
+    log.write_text(NGINX.format(s=1) + NGINX.format(s=2).replace("2026", "2027"))
+    with pytest.raises(UserError) as err:
+        import_access_log(log)
+    assert err.value.field == "line 2"
+    assert "from line 1 to line 2" in str(err.value) and "--per minute" in str(err.value)
+    per_minute = import_access_log(log, bucket_s=60)  # the same span fits per minute
+    assert per_minute[0] == (0, 1 / 60) and per_minute[-1][1] == 1 / 60
+
+
+@pytest.mark.integration
+def test_cli_refuses_an_output_in_a_missing_directory_before_reading(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(NGINX.format(s=1))
+    out = tmp_path / "nowhere" / "curve.csv"
+    result = run_cli("load", "import-access-log", str(log), "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    assert f"{out}: field '--out': its directory does not exist" in " ".join(result.stderr.split())

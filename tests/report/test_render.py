@@ -1,8 +1,10 @@
 """Reports from a crafted run directory: hand-checkable numbers, escaping, every file."""
 
 import json
+import logging
 import re
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -156,3 +158,31 @@ def test_cli_renders_and_bad_dir_is_exit_2(tmp_path: Path) -> None:
     assert (run / "index.html").exists() and "index.html" in result.stdout
     missing = run_cli("report", str(tmp_path / "nope"), "--slos", str(CATALOG))
     assert missing.returncode == 2 and "no run.json" in missing.stderr
+
+
+def test_damaged_run_files_are_skipped_line_by_line_and_never_hang(tmp_path: Path,
+                                                                  caplog) -> None:
+    """Garbage mid-timeline, a cut metrics line, a second years away, a journal that is
+    not JSON: each is skipped with a warning naming file and line; the rest still counts,
+    and the report renders at once instead of walking the gap."""
+    run = _run_dir(tmp_path)
+    lines = (run / "timeline.jsonl").read_text().splitlines()
+    (run / "timeline.jsonl").write_text("\n".join([lines[0], "garbage", *lines[1:]]) + "\n")
+    with (run / "metrics.jsonl").open("a") as out:
+        out.write(json.dumps({"t": 10**12, "classes": {}}) + "\n")  # years after the run
+        out.write('{"t": 1800000061, "classes": {"lms": \n')           # cut mid-line
+    (run / "journals" / "extra.json").write_text("{not json")
+    began = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="chaostoolkit"):
+        summary = render(run, CATALOG)
+    assert time.monotonic() - began < 30
+    (experiment,) = [e for e in summary["experiments"] if e["name"] == "lms-pod-kill"]
+    assert experiment["fault_end"] == T0 + 30      # the event after the garbage still counts
+    assert summary["duration_s"] == 60
+    assert f"{run / 'timeline.jsonl'}:2: skipping a line that is not a timeline event" \
+        in caplog.text
+    assert f"{run / 'metrics.jsonl'}:62: skipping a line that is not per-second metrics" \
+        in caplog.text
+    assert "1 seconds of metrics lie outside the run's span" in caplog.text
+    assert f"{run / 'journals' / 'extra.json'}: skipping a journal that is not JSON" \
+        in caplog.text
