@@ -1,6 +1,7 @@
 """The `edx-gameday` command line: parses arguments and dispatches; the work is elsewhere."""
 
 import json
+import os
 import sys
 import textwrap
 import traceback
@@ -227,9 +228,10 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
     """
     import shutil
 
-    from chaoslib_edx.gameday.runner import GameDayRun, run_directory
+    from chaoslib_edx.gameday.runner import GameDayRun, junit_destination, run_directory
     from chaoslib_edx.gameday.schema import find_gameday, load_gameday
 
+    junit_file = junit_destination(junit) if junit else None
     path = find_gameday(gameday)
     loaded = load_gameday(path, env_file)
     runner = GameDayRun(loaded, run_directory(path, out), confirm_production)
@@ -238,8 +240,8 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
         click.echo("\n".join(lines))
         sys.exit(0 if ready else EXIT_BAD_INPUT)
     outcome = runner.execute()
-    if junit:
-        shutil.copyfile(outcome.run_dir / "junit.xml", junit)
+    if junit_file is not None:
+        shutil.copyfile(outcome.run_dir / "junit.xml", junit_file)
     click.echo("\n".join(outcome.lines()))
     sys.exit(outcome.code)
 
@@ -277,20 +279,31 @@ def import_access_log(log: str, out: str, per: str) -> None:
       edx-gameday load import-access-log /var/log/nginx/access.log --out peak.csv --per minute
       locust -f loadprofiles/enrollment_peak.py --curve peak.csv --scale 2.5 ...
     """
+    from chaoslib_edx.files import output_file
     from chaoslib_edx.load.accesslog import import_access_log as parse
     from chaoslib_edx.load.accesslog import write_curve
 
+    destination = output_file(out, "--out")  # before the log is read, not after
     rows = parse(log, 60 if per == "minute" else 1)
-    write_curve(rows, out)
+    write_curve(rows, destination)
     peak = max(rate for _, rate in rows)
     click.echo(f"load: wrote {out}: {len(rows)} buckets of one {per}, "
                f"{rows[-1][0] + (60 if per == 'minute' else 1)}s, peak {peak:g} requests/s")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Console-script entry: user errors as one paragraph with exit 2."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        cli.main(standalone_mode=False)
+        try:
+            cli.main(args=argv, prog_name="edx-gameday", standalone_mode=False)
+            sys.stdout.flush()  # a reader that went away (`| head -1`) shows here, not at exit
+        except SystemExit as exc:
+            # Click meets a gone reader (EPIPE) itself: it wraps stdout and exits 1, which
+            # reads as a failure. It is not one: exit as a pipeline's writer does.
+            if exc.code == 1 and type(sys.stdout).__name__ == "_PacifyFlushWrapper":
+                raise BrokenPipeError from None
+            raise
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -304,8 +317,12 @@ def main() -> None:
         click.echo(textwrap.fill(f"edx-gameday: error: {exc}", width=100,
                                  break_on_hyphens=False, break_long_words=False), err=True)
         sys.exit(EXIT_BAD_INPUT)
+    except BrokenPipeError:
+        # The reader is gone: end quietly, as a pipeline's writer does (128 + SIGPIPE).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     except Exception as exc:  # anything else: one line, traceback with --debug
-        if "--debug" in sys.argv:
+        if "--debug" in argv:
             traceback.print_exc()
         click.echo(f"edx-gameday: failed: {exc} (run with --debug for the traceback)", err=True)
         sys.exit(1)

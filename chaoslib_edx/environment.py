@@ -6,7 +6,6 @@ Validated at the edge with pydantic; an error names the file and the dotted fiel
 from pathlib import Path
 from typing import ClassVar, Literal
 
-import yaml
 from pydantic import (
     Field,
     ValidationError,
@@ -17,7 +16,8 @@ from pydantic import (
 
 from chaoslib_edx import faults
 from chaoslib_edx.errors import UserError
-from chaoslib_edx.model import Model
+from chaoslib_edx.files import parse_yaml, read_text
+from chaoslib_edx.model import Model, validation_error
 
 MEMORY_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
 REDIS_POLICIES = ("allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru",
@@ -28,11 +28,14 @@ class RedisSettings(Model):
     maxmemory: str = "64mb"
     maxmemory_policy: Literal[REDIS_POLICIES] = "allkeys-lru"  # type: ignore[valid-type]
 
-    @field_validator("maxmemory")
+    @field_validator("maxmemory", mode="before")
     @classmethod
-    def _memory(cls, value: str) -> str:
-        parse_memory(value)
-        return value
+    def _memory(cls, value: object) -> str:
+        """A Redis size: "64mb", "1gb", or a byte count, written as a number or a string."""
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValueError(f"{value!r} is not a size like 64mb, 1gb or a byte count")
+        parse_memory(str(value))
+        return str(value)
 
 
 class SeedSettings(Model):
@@ -142,41 +145,9 @@ def parse_memory(value: str) -> int:
     raise ValueError(f"'{value}' is not a size like 64mb, 1gb or a byte count")
 
 
-def _union_tag(part: object) -> bool:
-    """Pydantic's name for a member of a union in an error's location ('BurnRateAbort',
-    'function-after[_check(), Slo]'): not a field of the file, so not in the field path."""
-    text = str(part)
-    return "[" in text or (text[:1].isupper() and text.isidentifier() and "_" not in text
-                           and not text.isupper())
-
-
-def validation_error(path: Path | str, err: ValidationError) -> UserError:
-    """Turn pydantic's first error into a one-paragraph UserError naming the dotted field."""
-    first = err.errors()[0]
-    field = ".".join(str(p) for p in first["loc"] if not _union_tag(p)) or "(top level)"
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
-        message = "unknown field (check its spelling and indentation)"
-    elif first["type"] == "missing":
-        message = "required field is missing"
-    elif first["type"] == "value_error":
-        message = message.removeprefix("Value error, ")
-    return UserError(message, file=path, field=field,
-                     fix="Fix the file and run the command again; nothing was changed")
-
-
-def read_yaml(path: Path) -> dict:
+def read_yaml(path: Path, hint: str = "Pass an existing file") -> dict:
     """Read a YAML mapping, or raise a UserError naming the file."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise UserError("file not found", file=path,
-                        fix="Pass an existing file or one of gamedays/environments/") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise UserError(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}",
-                        file=path) from None
+    data = parse_yaml(read_text(path, hint), path)
     if not isinstance(data, dict):
         raise UserError("expected a mapping at the top level", file=path)
     return data
@@ -186,7 +157,8 @@ def load_environment(path: str | Path) -> Environment:
     """Load and validate an environment inventory file."""
     path = Path(path)
     try:
-        env = Environment.model_validate(read_yaml(path))
+        env = Environment.model_validate(read_yaml(
+            path, "Pass an existing inventory, such as gamedays/environments/sandbox.yaml"))
     except ValidationError as err:
         raise validation_error(path, err) from None
     if env.driver == "sandbox" and env.sandbox is None:

@@ -15,6 +15,7 @@ class UserError(Exception):
         self.file = str(file) if file is not None else None
         self.field = field
         self.fix = fix
+        self.message = message.rstrip(".")
         parts = []
         if self.file:
             parts.append(f"{self.file}:")

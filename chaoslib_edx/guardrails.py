@@ -14,7 +14,7 @@ from chaoslib.types import Activity, Configuration, Experiment, Secrets
 from chaoslib_edx import faults
 from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY, environment_file
 from chaoslib_edx.environment import load_environment
-from chaoslib_edx.errors import UserError
+from chaoslib_edx.files import load_experiment_file
 from chaoslib_edx.targets import GuardrailRefused, Target, resolve
 
 
@@ -81,13 +81,8 @@ def check_experiment_file(path: str, env_file: str | None = None,
                           confirm_production: str | None = None) -> list[tuple[str, Target]]:
     """`edx-gameday check`: load an experiment file and check it (UserError when refused)."""
     from chaoslib.configuration import load_configuration
-    from chaoslib.exceptions import ChaosException
-    from chaoslib.loader import load_experiment
 
-    try:
-        loaded = load_experiment(path)
-    except ChaosException as exc:
-        raise UserError(f"not a Chaos Toolkit experiment: {exc}", file=path) from None
+    loaded = load_experiment_file(path)  # what `chaos run` would refuse, refused here
     configuration = load_configuration(loaded.get("configuration", {}))
     if env_file:
         configuration[ENV_KEY] = env_file

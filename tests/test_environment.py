@@ -1,8 +1,10 @@
 """Environment files: bad input is one paragraph naming the file and the field, exit 2."""
 
+import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from chaoslib_edx.environment import load_environment, parse_memory
 from chaoslib_edx.errors import UserError
@@ -64,3 +66,47 @@ def test_parse_memory(text: str, expected: int) -> None:
 def test_parse_memory_rejects_nonsense() -> None:
     with pytest.raises(ValueError):
         parse_memory("64 megs")
+
+
+def test_maxmemory_as_a_yaml_number(tmp_path: Path) -> None:
+    """`maxmemory: 0` (no limit) and `maxmemory: 1048576` are numbers in YAML."""
+    def env(value: object) -> Path:
+        path = tmp_path / "env.yaml"
+        path.write_text(yaml.safe_dump({"name": "t", "kind": "sandbox", "driver": "sandbox",
+                                        "sandbox": {"redis": {"maxmemory": value}}}))
+        return path
+
+    assert load_environment(env(0)).sandbox.redis.maxmemory == "0"
+    assert parse_memory(load_environment(env(1048576)).sandbox.redis.maxmemory) == 1048576
+    with pytest.raises(UserError) as refused:
+        load_environment(env(True))
+    assert refused.value.field == "sandbox.redis.maxmemory"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("args, hint, not_hint", [
+    (["run", "no-such-gameday.yaml", "--dry-run"], "a shipped one's name (course-launch)",
+     "environments"),
+    (["sandbox", "status", "--env", "no-such-env.yaml"], "such as gamedays/environments/",
+     "course-launch"),
+], ids=["gameday", "environment"])
+def test_a_missing_file_gets_the_hint_of_its_kind(args, hint, not_hint) -> None:
+    result = run_cli(*args)
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 2 and "file not found" in message
+    assert hint in message and not_hint not in message, message
+
+
+@pytest.mark.integration
+def test_a_reader_that_went_away_ends_the_command_quietly() -> None:
+    """`edx-gameday ... | head -1`: the pipe's reader is gone before anything is written."""
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    proc = subprocess.run([sys.executable, "-m", "chaoslib_edx", "--help"], stdout=write,
+                          stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(write)
+    assert proc.returncode == 141, proc.stderr
+    assert proc.stderr == ""  # no "failed: [Errno 32] Broken pipe", no traceback

@@ -104,7 +104,8 @@ def test_actions_outside_the_fault_library_are_refused(tmp_path, activity, name)
 
 def test_probes_outside_the_fault_library_stay_free(tmp_path) -> None:
     probe = {"type": "probe", "name": "pods", "provider": {
-        "type": "python", "module": "chaosk8s.pod.probes", "func": "pods_in_phase"}}
+        "type": "python", "module": "chaosk8s.pod.probes", "func": "pods_in_phase",
+        "arguments": {"label_selector": "app=lms"}}}
     experiment, env = _foreign(tmp_path, probe)
     assert check_experiment_file(experiment, env) == []
 
@@ -120,3 +121,15 @@ def test_check_refuses_a_direct_chaosk8s_kill_until_allowed(tmp_path) -> None:
                                allow=["chaosk8s.pod.actions:terminate_pods"])
     allowed = run_cli("check", experiment, "--env", env)
     assert allowed.returncode == 0, allowed.stderr
+
+
+@pytest.mark.integration
+def test_check_refuses_what_chaos_toolkit_refuses(tmp_path) -> None:
+    """An experiment chaoslib's own validation rejects (a probe missing its required
+    argument) is refused by check too: exit 2, naming the file."""
+    experiment, env = _foreign(tmp_path, {"type": "probe", "name": "pods", "provider": {
+        "type": "python", "module": "chaosk8s.pod.probes", "func": "pods_in_phase"}})
+    result = run_cli("check", experiment, "--env", env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    message = one_paragraph(result.stderr)
+    assert experiment in message and "required argument 'label_selector'" in message

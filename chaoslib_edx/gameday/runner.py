@@ -24,6 +24,7 @@ from chaoslib.run import RunEventHandler
 from chaoslib_edx import platforms
 from chaoslib_edx.configuration import LEDGER_KEY, setting
 from chaoslib_edx.errors import UserError
+from chaoslib_edx.files import output_dir, output_file
 from chaoslib_edx.gameday import plan as planning
 from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.gameday.progress import Progress
@@ -41,7 +42,6 @@ EXIT_OK, EXIT_FAILED, EXIT_ABORTED = 0, 1, 3
 SETTINGS = {"runtime": {"rollbacks": {"strategy": "always"}}}
 VERSIONED = ("chaostoolkit-edx", "chaostoolkit-lib", "chaostoolkit-aws",
              "chaostoolkit-kubernetes", "locust")
-STOP_GRACE_S = 60  # past max_duration_s: the load's own bound beyond the timeline
 # A closed terminal or SSH session (SIGHUP) stops a game day as SIGINT and SIGTERM do.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -74,10 +74,30 @@ class Outcome:
         return lines
 
 
+def junit_destination(path: str) -> Path:
+    """Where --junit will write, checked before the game day: its directory exists, and it
+    replaces no file but an earlier game day's JUnit report."""
+    import xml.etree.ElementTree as ET
+
+    target = output_file(path, "--junit")
+    if target.exists():
+        try:
+            root = ET.parse(target).getroot()
+        except (ET.ParseError, OSError, UnicodeError):
+            root = None
+        if root is None or root.tag != "testsuite" \
+                or not str(root.get("name", "")).startswith("game day "):
+            raise UserError("exists and is not a game day's JUnit report: the run would "
+                            "overwrite it", file=target, field="--junit",
+                            fix="Remove it or pick another path")
+    return target
+
+
 def run_directory(gameday: Path | str, out: Path | str | None) -> Path:
     """OUT, else reports/<game day>-<UTC time>; refused when it holds files already."""
     name = "".join(c if c.isalnum() else "-" for c in Path(gameday).stem.lower())
-    run_dir = Path(out or f"reports/{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+    run_dir = output_dir(
+        out or f"reports/{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}", "--out")
     if run_dir.exists() and any(run_dir.iterdir()):
         raise UserError("the run directory exists and is not empty", file=run_dir,
                         fix="Pick another --out (runs never overwrite one another)")
@@ -155,7 +175,7 @@ class GameDayRun:
             raise UserError(f"{len(pending)} rollbacks of an earlier run are still pending "
                             f"({', '.join(e.rollback for e in pending)})",
                             file=ledger.where,
-                            fix=f"Run `edx-gameday recover --env {self.gameday.env_file}` first")
+                            fix=f"Run `{self._recover_command()}` first")
         health = planning.health(plan)
         try:
             self.platform.check_ready()
@@ -246,28 +266,29 @@ class GameDayRun:
         # SIGUSR1 interrupts an experiment (see interrupt); between experiments it must not
         # kill the process, its default action.
         previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, signal.SIG_IGN)
-        load = watcher = None
+        load = watcher = bound = None
         try:
             load = launcher.start(spec.load.profile, self.platform.lms_url(),
-                                  spec.max_duration_s + STOP_GRACE_S, self.out,
+                                  spec.max_duration_s, self.out,
                                   workers=spec.load.workers, env=self._load_env(),
                                   metrics_file=self.metrics,
                                   allow_remote=not self.platform.loopback_only,
                                   state_dir=self.platform.state_dir())
             self.writer.event("load_start", pid=load.master.pid)
+            # The hard bound, from the load's start: the load stops by its own -t then, and
+            # this interrupts whatever runs (its rollbacks and the report still run).
+            bound = threading.Timer(spec.max_duration_s, self.request_abort, args=(Trip(
+                f"the game day reached its max_duration_s ({spec.max_duration_s} s)", -1),))
+            bound.daemon = True
+            bound.start()
             watcher = self.watcher = Watcher(self.gameday, self.metrics, self.config,
                                              self.request_abort)
             watcher.start()
             self._status_thread(watcher)
             self._warm_up(load)
             started = time.monotonic()
-            deadline = started + spec.max_duration_s
             for item in plan:
                 if not self._wait(started + item.step.offset_s - time.monotonic()):
-                    break
-                if time.monotonic() > deadline:
-                    self.request_abort(Trip(f"the game day ran past its max_duration_s "
-                                            f"({spec.max_duration_s} s)", -1))
                     break
                 self._experiment(item)
                 self._wait(item.step.observe_s)
@@ -282,8 +303,13 @@ class GameDayRun:
         # Our handlers stay until the report is written: a signal from here on only marks
         # the run aborted (request_abort), it never cuts the clean-up or the report short.
         try:
+            if bound is not None:
+                bound.cancel()
             if watcher is not None:
                 watcher.stop()
+                if watcher.failures:
+                    self.writer.update(watcher_failures=watcher.failures,
+                                       watcher_errors=watcher.errors)
             self.progress.phase = "stopping load"
             if load is not None:
                 load.stop()

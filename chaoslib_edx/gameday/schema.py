@@ -12,39 +12,28 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from chaoslib_edx.environment import (
     Environment,
     load_environment,
     read_yaml,
-    validation_error,
 )
 from chaoslib_edx.errors import UserError
-from chaoslib_edx.files import SHIPPED, default_file
+from chaoslib_edx.files import SHIPPED, default_file, load_experiment_file
 from chaoslib_edx.load.shapes import LaunchCurve
+from chaoslib_edx.model import Model, validation_error
 from chaoslib_edx.slo.catalog import Catalog, load_catalog
 from chaoslib_edx.slo.evaluator import DEFAULT_BURN_THRESHOLD
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Roles(_Model):
+class Roles(Model):
     game_master: str
     on_call: list[str] = Field(min_length=1)
     observers: list[str] = []
 
 
-class Shape(_Model):
+class Shape(Model):
     """The course-launch curve (loadprofiles/course_launch.py), in platform time."""
 
     baseline_users: int = Field(10, ge=0, le=500)
@@ -56,14 +45,14 @@ class Shape(_Model):
     time_scale: float = Field(1.0, gt=0, le=1000)
 
 
-class Load(_Model):
+class Load(Model):
     profile: str | None = Field(None, description="default: the course-launch profile")
     shape: Shape = Shape()
     workers: int = Field(0, ge=0, le=8, description="0: one Locust process; N: master + N")
     warmup_s: int = Field(15, ge=3, le=300, description="load before the first experiment")
 
 
-class BurnRateAbort(_Model):
+class BurnRateAbort(Model):
     """Abort when SLO burns its error budget too fast, checked once the first fault is
     live: faster than BURN_RATE_ABOVE over the last WINDOW_SECONDS, or, naming RULE, by
     that multi-window rule of the SLO catalog with its windows scaled to max_duration_s."""
@@ -82,7 +71,7 @@ class BurnRateAbort(_Model):
         return self
 
 
-class ProbeAbort(_Model):
+class ProbeAbort(Model):
     """Abort when a Chaos Toolkit probe, run every EVERY_SECONDS, leaves its tolerance."""
 
     probe: dict[str, Any]
@@ -90,13 +79,13 @@ class ProbeAbort(_Model):
     every_seconds: float = Field(5, ge=0.5, le=600)
 
 
-class Step(_Model):
+class Step(Model):
     experiment: str
     offset_s: float = Field(ge=0, description="start, seconds after the load's warm-up")
     observe_s: float = Field(20, ge=0, le=3600, description="watch after it ends")
 
 
-class GameDay(_Model):
+class GameDay(Model):
     name: str = Field(min_length=1)
     description: str = ""
     environment: str | None = Field(None, description="default: the sandbox inventory")
@@ -107,7 +96,8 @@ class GameDay(_Model):
     abort: list[BurnRateAbort | ProbeAbort] = []
     timeline: list[Step] = Field(min_length=1)
     max_duration_s: int = Field(900, ge=30, le=4 * 3600,
-                                description="hard bound: the load's run time, then abort")
+                                description="hard bound from the load's start (warm-up "
+                                            "included): the load stops, the timeline aborts")
 
     @field_validator("timeline")
     @classmethod
@@ -163,7 +153,9 @@ def load_gameday(path: Path | str, env_override: str | None = None) -> Loaded:
     """Read and validate a game day and everything it names; UserError (exit 2) on any fault."""
     path = Path(path)
     try:
-        spec = _resolved(GameDay.model_validate(read_yaml(path)), path.parent)
+        spec = _resolved(GameDay.model_validate(read_yaml(
+            path, "Pass an existing game-day file, or a shipped one's name (course-launch)")),
+            path.parent)
     except ValidationError as err:
         raise validation_error(path, err) from None
     catalog = load_catalog(spec.slo_catalog)
@@ -175,6 +167,7 @@ def load_gameday(path: Path | str, env_override: str | None = None) -> Loaded:
         if name not in names:
             raise UserError(f"no SLO named '{name}' in {spec.slo_catalog} (known: "
                             f"{', '.join(sorted(names))})", file=path, field=field)
+    _check_timeline(path, spec)
     for i, cond in enumerate(spec.abort):
         if isinstance(cond, BurnRateAbort) and cond.rule is not None:
             slo = catalog.get(cond.slo)
@@ -199,21 +192,35 @@ def load_gameday(path: Path | str, env_override: str | None = None) -> Loaded:
     return Loaded(path, spec, env_file, environment, catalog, experiments)
 
 
-def _experiment(path: Path, index: int, step: Step) -> dict:
-    from chaoslib.exceptions import ChaosException
-    from chaoslib.experiment import ensure_experiment_is_valid
-    from chaoslib.loader import load_experiment
+def _check_timeline(path: Path, spec: GameDay) -> None:
+    """Refuse a step the run could never reach, and an experiment twice (a run files its
+    journal and fault window by experiment name: the second would overwrite the first)."""
+    seen: dict[str, int] = {}
+    for i, step in enumerate(spec.timeline):
+        if spec.load.warmup_s + step.offset_s >= spec.max_duration_s:
+            raise UserError(
+                f"starts {spec.load.warmup_s} s (warm-up) + {step.offset_s:g} s after the load, "
+                f"at or past max_duration_s ({spec.max_duration_s} s): it would never run",
+                file=path, field=f"timeline.{i}.offset_s",
+                fix="Move it earlier or raise max_duration_s")
+        name = experiment_name(step)
+        if name in seen:
+            raise UserError(f"'{name}' is already in the timeline (timeline.{seen[name]}): a "
+                            f"run files each experiment's journal and fault window by its "
+                            f"name", file=path, field=f"timeline.{i}.experiment",
+                            fix="Copy the experiment to a file of another name to run it "
+                                "twice")
+        seen[name] = i
 
+
+def _experiment(path: Path, index: int, step: Step) -> dict:
     field = f"timeline.{index}.experiment"
-    if not Path(step.experiment).is_file():
+    if not os.path.lexists(step.experiment):  # a symlink loop exists, and says so below
         raise UserError(f"no experiment file at '{step.experiment}'", file=path, field=field)
     try:
-        experiment = load_experiment(step.experiment)
-        ensure_experiment_is_valid(experiment)
-    except ChaosException as exc:
-        raise UserError(f"'{step.experiment}' is not a valid Chaos Toolkit experiment: {exc}",
-                        file=path, field=field) from None
-    return experiment
+        return load_experiment_file(step.experiment)
+    except UserError as exc:  # name the game day's field, then what is wrong with the file
+        raise UserError(f"'{step.experiment}' {exc.message}", file=path, field=field) from None
 
 
 def _probe(path: Path, index: int, abort: ProbeAbort) -> None:

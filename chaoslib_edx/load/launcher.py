@@ -105,10 +105,11 @@ class LoadRun:
     def stop(self, timeout: float = 15) -> None:
         """Ask Locust to stop now, then kill. SIGINT, not SIGTERM: a headless run with a
         shape installs its SIGTERM handler only once the shape has ended, so SIGTERM kills
-        it before its last metrics and summary are written; SIGINT quits it cleanly."""
-        for proc in self.processes:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
+        it before its last metrics and summary are written; SIGINT quits it cleanly.
+        Only the master gets it: it tells its workers to quit, and they end cleanly (a
+        SIGINT of their own would print a KeyboardInterrupt traceback each)."""
+        if self.master.poll() is None:
+            self.master.send_signal(signal.SIGINT)
         end = time.monotonic() + timeout
         for proc in self.processes:
             try:

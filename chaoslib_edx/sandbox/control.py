@@ -61,6 +61,10 @@ def up(layout: Layout, env_file: Path | str, timeout: float = 90) -> UpResult:
         state["bootstrapped"] = True
         _write_state(layout, state)
     health.wait_healthy(layout, timeout)
+    if not state.get("binlogs_clean"):  # a sandbox from before the users left the binlog
+        database.purge_binlogs(layout)
+        state["binlogs_clean"] = True
+        _write_state(layout, state)
     inventory = write_inventory(layout, sup)
     return UpResult(False, inventory["programs"], time.monotonic() - began)
 

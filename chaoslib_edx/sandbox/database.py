@@ -94,16 +94,19 @@ def bootstrap(layout: Layout, secrets: dict[str, str]) -> None:
     primary, replica = DB_NODES
     for node in DB_NODES:
         wait_ready(layout, node)
-    with admin_connect(layout, primary) as conn, conn.cursor() as cur:
-        # Everything below goes to the primary's binlog; the replica replays it all.
-        for user, password, grant in (
-            ("repl", secrets["DB_REPL_PASSWORD"], "REPLICATION SLAVE, REPLICATION CLIENT ON *.*"),
-            ("edxapp", secrets["DB_PASSWORD"], "SELECT, INSERT, UPDATE, DELETE ON edxapp.*"),
-            ("edx_admin", secrets["DB_ADMIN_PASSWORD"], "ALL PRIVILEGES ON *.*"),
-        ):
-            cur.execute(f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY %s",
-                        (password,))
-            cur.execute(f"GRANT {grant} TO '{user}'@'127.0.0.1'")
+        # The users on each node, out of the binary log: `CREATE USER ... IDENTIFIED BY`
+        # would write the generated passwords there in plain text.
+        with admin_connect(layout, node) as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            for user, password, grant in (
+                ("repl", secrets["DB_REPL_PASSWORD"],
+                 "REPLICATION SLAVE, REPLICATION CLIENT ON *.*"),
+                ("edxapp", secrets["DB_PASSWORD"], "SELECT, INSERT, UPDATE, DELETE ON edxapp.*"),
+                ("edx_admin", secrets["DB_ADMIN_PASSWORD"], "ALL PRIVILEGES ON *.*"),
+            ):
+                cur.execute(f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY %s",
+                            (password,))
+                cur.execute(f"GRANT {grant} TO '{user}'@'127.0.0.1'")
     with admin_connect(layout, replica) as conn, conn.cursor() as cur:
         cur.execute("STOP SLAVE")
         cur.execute("RESET SLAVE ALL")
@@ -117,6 +120,25 @@ def bootstrap(layout: Layout, secrets: dict[str, str]) -> None:
         for statement in filter(None, (s.strip() for s in SCHEMA.split(";"))):
             cur.execute(statement)
         _seed(cur, layout)
+
+
+def purge_binlogs(layout: Layout, timeout: float = 30) -> None:
+    """Drop every binary log but the current one on both nodes, once the replica holds all
+    the primary wrote: what sandboxes made before the users left the binlog had the
+    passwords there. Replication goes on from the current logs."""
+    primary = endpoint_target(layout)
+    with admin_connect(layout, primary) as conn, conn.cursor() as cur:
+        cur.execute("SELECT @@gtid_binlog_pos")
+        (position,), = cur.fetchall()
+    for node in DB_NODES:
+        if node != primary and position:
+            with admin_connect(layout, node) as conn, conn.cursor() as cur:
+                cur.execute("SELECT MASTER_GTID_WAIT(%s, %s)", (position, timeout))
+        with admin_connect(layout, node) as conn, conn.cursor() as cur:
+            cur.execute("FLUSH BINARY LOGS")
+            cur.execute("SHOW MASTER STATUS")
+            current = cur.fetchone()[0]
+            cur.execute("PURGE BINARY LOGS TO %s", (current,))
 
 
 def _seed(cur: pymysql.cursors.Cursor, layout: Layout) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from chaoslib_edx.configuration import ENV_KEY, environment_file
-from chaoslib_edx.environment import SandboxSettings, load_environment, validation_error
+from chaoslib_edx.environment import SandboxSettings, load_environment
 from chaoslib_edx.errors import UserError
+from chaoslib_edx.model import validation_error
 
 PORT_SPAN = SandboxSettings.PORT_SPAN  # base+0 .. base+19
 _OFFSETS = {"lb": 0, "cdn": 1, "origin": 2, "db_endpoint": 3, "db_primary": 4,

@@ -3,19 +3,18 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from chaoslib_edx.environment import read_yaml, validation_error
+from chaoslib_edx.environment import read_yaml
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import default_file
 from chaoslib_edx.load.recorder import ROUTE_CLASSES
+from chaoslib_edx.model import Model, validation_error
 
 DEFAULT_CATALOG = "gamedays/slos.yaml"  # from the working directory, else the shipped one
 
 
-class Indicator(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Indicator(Model):
     type: Literal["availability", "latency"]
     route_classes: tuple[str, ...] = Field(min_length=1)
     # availability: which requests are bad
@@ -34,12 +33,10 @@ class Indicator(BaseModel):
         return self
 
 
-class AlertRule(BaseModel):
+class AlertRule(Model):
     """A multi-window burn-rate alert (SRE workbook): it fires when the burn rate over both
     the long and the short window exceeds burn_rate. Windows are in platform seconds; a
     game day shorter than the slowest rule compresses them (see slo.evaluator.scaled)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     long_s: int = Field(gt=0)
@@ -59,9 +56,7 @@ DEFAULT_ALERTING = (AlertRule(name="page", long_s=3600, short_s=300, burn_rate=1
                     AlertRule(name="ticket", long_s=6 * 3600, short_s=1800, burn_rate=6.0))
 
 
-class Slo(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Slo(Model):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
     objective: float = Field(gt=0, lt=1, description="target share of good events")
@@ -89,9 +84,7 @@ class Slo(BaseModel):
         return next((rule for rule in self.alerting if rule.name == name), None)
 
 
-class Catalog(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Catalog(Model):
     slos: tuple[Slo, ...] = Field(min_length=1)
 
     def get(self, name: str, source: Path | str = DEFAULT_CATALOG) -> Slo:
@@ -107,7 +100,8 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
     """Load and validate a catalog (default: gamedays/slos.yaml, or the shipped one)."""
     path = path or default_file(DEFAULT_CATALOG)
     try:
-        catalog = Catalog.model_validate(read_yaml(Path(path)))
+        catalog = Catalog.model_validate(read_yaml(
+            Path(path), "Pass an existing SLO catalog, such as gamedays/slos.yaml"))
     except ValidationError as err:
         raise validation_error(path, err) from None
     names = [s.name for s in catalog.slos]

@@ -171,3 +171,52 @@ def test_sigterm_while_the_report_renders_ends_aborted_with_a_report(sandbox, tm
     assert run["status"] == "aborted" and run["abort_reason"] == "interrupted by SIGTERM"
     assert "interrupted by SIGTERM" in (run_dir / "index.html").read_text()
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "aborted"
+
+
+def test_a_damaged_metrics_line_mid_run_still_lets_the_abort_trip(sandbox, tmp_path) -> None:
+    """A garbage line lands in metrics.jsonl during the warm-up (a disk hiccup, a stray
+    writer): the watcher skips it, the abort condition that must trip (an impossible p99)
+    still trips once the fault is live, exit 3 and a report."""
+    catalog = yaml.safe_load((REPO / "gamedays/slos.yaml").read_text())
+    for slo in catalog["slos"]:
+        if slo["name"] == "api-latency":
+            slo["indicator"]["threshold_ms"] = 0.001
+    (tmp_path / "slos.yaml").write_text(yaml.safe_dump(catalog))
+    gameday = compressed_gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0)],
+                                 catalog=str(tmp_path / "slos.yaml"),
+                                 abort=[{"slo": "api-latency", "window_seconds": 5,
+                                         "burn_rate_above": 50, "min_requests": 3}])
+    run_dir = tmp_path / "run"
+    runner = _start(gameday, run_dir, tmp_path, EDX_LEDGER=str(tmp_path / "ledger.jsonl"))
+    metrics = run_dir / "metrics.jsonl"
+    eventually(lambda: metrics.exists() and metrics.read_text().count("\n") >= 3, timeout=60)
+    with metrics.open("a") as out:  # O_APPEND: lands between Locust's whole lines
+        out.write('{"t": "soon", "classes": 7}\n')
+    out, err = runner.communicate(timeout=240)
+    assert runner.returncode == 3, err[-3000:]
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "aborted" and "api-latency burned" in run["abort_reason"]
+    assert "skipping a line that is not per-second metrics" in \
+        (run_dir / "chaostoolkit.log").read_text()
+    assert (run_dir / "index.html").exists()
+    assert sandbox.status()["checks"]["cdn"]["origin"] == 200
+
+
+def test_max_duration_is_a_hard_bound_even_mid_experiment(sandbox, tmp_path) -> None:
+    """A 60-s failover in a 30-s game day: interrupted when the bound is reached, rolled
+    back, exit 3; the load's own -t ends it at the same bound."""
+    gameday = compressed_gameday(tmp_path, sandbox, [(_slow_failover(tmp_path), 0)])
+    spec = yaml.safe_load(gameday.read_text())
+    gameday.write_text(yaml.safe_dump({**spec, "max_duration_s": 30}))
+    run_dir = tmp_path / "run"
+    runner = _start(gameday, run_dir, tmp_path, EDX_LEDGER=str(tmp_path / "ledger.jsonl"))
+    out, err = runner.communicate(timeout=180)
+    assert runner.returncode == 3, err[-3000:]
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["abort_reason"] == "the game day reached its max_duration_s (30 s)"
+    events = [json.loads(line) for line in (run_dir / "timeline.jsonl").read_text().splitlines()]
+    start = next(e["t"] for e in events if e["event"] == "load_start")
+    abort = next(e["t"] for e in events if e["event"] == "abort")
+    assert 29 <= abort - start <= 33
+    assert Ledger(tmp_path / "ledger.jsonl").pending() == []
+    _healthy_on_db_a(sandbox)

@@ -49,6 +49,11 @@ def test_the_default_game_day_is_valid_and_runs_all_four_faults(monkeypatch) -> 
     ({"load__shape__peak_users": 0}, "load.shape.peak_users", "greater than or equal to 1"),
     ({"max_duration_s": 10}, "max_duration_s", "greater than or equal to 30"),
     ({"timeline": []}, "timeline", "at least 1 item"),
+    ({"timeline__0__offset_s": float("inf")}, "timeline.0.offset_s", "finite number"),
+    ({"timeline__3__offset_s": 470}, "timeline.3.offset_s", "it would never run"),
+    ({"timeline__1__experiment": str(REPO / "experiments/rds-failover.yaml")},
+     "timeline.1.experiment", "'rds-failover' is already in the timeline (timeline.0)"),
+    ({"load__shape__time_scale": float("nan")}, "load.shape.time_scale", "finite number"),
 ])
 @pytest.mark.integration
 def test_bad_game_day_exit_2_naming_file_and_field(tmp_path, changes, field, words) -> None:
@@ -117,3 +122,98 @@ def test_an_abort_rule_must_be_the_slos_own(tmp_path, monkeypatch, abort, field,
     assert refused.value.field == field and words in str(refused.value)
     if field.endswith("rule"):
         assert "(known: page, ticket)" in str(refused.value)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("existing, words", [
+    (None, "its directory does not exist"),
+    ("<notes>mine</notes>", "exists and is not a game day's JUnit report"),
+], ids=["missing-directory", "unrelated-file"])
+def test_junit_destination_is_checked_before_anything(tmp_path, existing, words) -> None:
+    target = tmp_path / ("nowhere/junit.xml" if existing is None else "junit.xml")
+    if existing is not None:
+        target.write_text(existing)
+    result = run_cli("run", "course-launch", "--dry-run", "--junit", str(target))
+    assert result.returncode == 2, result.stderr
+    message = one_paragraph(result.stderr)
+    assert f"{target}: field '--junit':" in message and words in message
+    assert (target.read_text() == existing) if existing is not None else not target.exists()
+
+
+def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Files a user may hand over by mistake, and the words their refusal must carry."""
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\x7fELF\x02\x01\x00\x00" * 8)
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(tmp_path / "loop.yaml")
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- title: not a mapping\n")
+    bad_json = tmp_path / "broken.json"
+    bad_json.write_text('{"title": "t", "method": [,]}')
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text('version: 1.0.0\ntitle: t\ndescription: d\na: &a ["x","x","x","x"]\n'
+                    'b: &b [*a,*a,*a,*a]\nc: [*b,*b,*b,*b]\nmethod: []\n')
+    return {"binary": (binary, "is a binary file"), "latin1": (latin1, "is not UTF-8 text"),
+            "directory": (folder, "is a directory"), "symlink-loop": (loop, "cannot be read"),
+            "yaml-list": (listed, "a list at the top level"),
+            "bad-json": (bad_json, "not valid YAML at line 1"),
+            "alias-bomb": (bomb, "uses a YAML alias (*a)")}
+
+
+BAD = ["binary", "latin1", "directory", "symlink-loop", "yaml-list", "bad-json", "alias-bomb"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", BAD)
+def test_a_bad_experiment_file_is_exit_2_naming_the_field(tmp_path, kind) -> None:
+    bad, words = _bad_inputs(tmp_path)[kind]
+    path = _gameday(tmp_path, timeline__0__experiment=str(bad))
+    result = run_cli("run", str(path), "--dry-run")
+    message = one_paragraph(result.stderr)
+    assert result.returncode == 2, result.stderr
+    assert f"{path}: field 'timeline.0.experiment':" in message and words in message, message
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", ["binary", "latin1", "directory", "symlink-loop",
+                                  "alias-bomb"])
+@pytest.mark.parametrize("role", ["gameday", "environment", "catalog", "check"])
+def test_a_bad_file_in_any_role_is_exit_2_naming_it(tmp_path, kind, role) -> None:
+    bad, words = _bad_inputs(tmp_path)[kind]
+    args = {"gameday": ["run", str(bad), "--dry-run"],
+            "environment": ["run", str(_gameday(tmp_path)), "--env", str(bad), "--dry-run"],
+            "catalog": ["run", str(_gameday(tmp_path, slo_catalog=str(bad))), "--dry-run"],
+            "check": ["check", str(bad)]}[role]
+    result = run_cli(*args)
+    message = one_paragraph(result.stderr)
+    assert result.returncode == 2, result.stderr
+    assert str(bad) in message and words in message, message
+    assert "Traceback" not in result.stderr
+
+
+def test_aliases_in_a_free_form_field_are_refused_before_they_expand(tmp_path) -> None:
+    """A tolerance is free-form (Any): without the check it would validate, then expand."""
+    from chaoslib_edx.errors import UserError
+
+    path = _gameday(tmp_path)
+    text = path.read_text().replace("abort:\n", "bomb: &x [1, 2]\nabort:\n", 1)
+    text += "\nextra: [*x, *x]\n"
+    path.write_text(text)
+    with pytest.raises(UserError, match=r"uses a YAML alias \(\*x\) at line"):
+        load_gameday(path)
+
+
+@pytest.mark.integration
+def test_an_output_under_a_file_is_refused_before_anything(tmp_path) -> None:
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine")
+    result = run_cli("run", "course-launch", "--dry-run", "--out", str(afile / "run"))
+    assert result.returncode == 2, result.stderr
+    message = one_paragraph(result.stderr)
+    assert f"field '--out': is under {afile}, which is a file" in message
+    assert afile.read_text() == "mine"

@@ -103,6 +103,20 @@ def test_distributed_master_merges_every_worker_request(sandbox, tmp_path) -> No
         assert "Traceback" not in log.read_text()
 
 
+def test_stopping_a_distributed_run_ends_every_worker_cleanly(sandbox, tmp_path) -> None:
+    """Stopped early, as a game day stops its load: the master tells its workers to quit;
+    none prints a KeyboardInterrupt traceback, none is left."""
+    run = launcher.start(COURSE_LAUNCH, sandbox.layout.lb_url, 60, tmp_path, users=10,
+                         spawn_rate=10, workers=2, env=_env(sandbox))
+    series = Series(run.metrics_file)
+    eventually(lambda: len(series.refresh().seconds) >= 3, timeout=30)
+    run.stop()
+    assert all(proc.poll() is not None for proc in run.processes)
+    for log in run.logs[1:]:
+        text = log.read_text()
+        assert "Traceback" not in text and "KeyboardInterrupt" not in text, text[-2000:]
+
+
 def test_launcher_refuses_hosts_off_loopback(tmp_path) -> None:
     with pytest.raises(ValueError, match="127.0.0.1 only"):
         launcher.start(COURSE_LAUNCH, "http://10.0.0.5", 5, tmp_path)

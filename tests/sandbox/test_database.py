@@ -40,3 +40,16 @@ def test_app_user_reaches_the_primary_through_the_endpoint(sandbox) -> None:
                          password=password, database="edxapp") as conn, conn.cursor() as cur:
         cur.execute("SELECT @@port, @@read_only")
         assert cur.fetchone() == (layout.db_port("db-a"), 0)
+
+
+def test_no_generated_password_is_in_a_binary_log(sandbox) -> None:
+    """The users are created out of the binary log on each node: their passwords never
+    reach the binlogs (which replicas and backups copy), and replication still runs."""
+    secrets = [v.encode() for v in credentials.read(sandbox.layout.secrets_file).values()]
+    binlogs = [p for node in database.DB_NODES
+               for p in sandbox.layout.db_datadir(node).glob(f"{node}-bin.*")]
+    assert binlogs
+    for path in binlogs:
+        data = path.read_bytes()
+        assert not [s for s in secrets if s in data], path
+    assert database.replication_status(sandbox.layout, "db-b")["replicating"]
