@@ -35,7 +35,7 @@ class SandboxPlatform(Platform):
     def state_dir(self) -> Path:
         """The sandbox's own state dir (unless the inventory names another)."""
         return super().state_dir() if self.environment.state.dir else \
-            self.layout.root / "gameday"
+            self.layout.gameday_dir
 
     def check_ready(self) -> None:
         if status(self.layout)["state"] != "healthy":

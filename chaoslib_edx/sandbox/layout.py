@@ -83,6 +83,12 @@ class Layout:
         return self.root / "assets"
 
     @property
+    def gameday_dir(self) -> Path:
+        """The environment's lock, recovery ledger and load pidfile (they may exist before
+        the sandbox was ever up: a dry run or a recover takes the lock)."""
+        return self.root / "gameday"
+
+    @property
     def state_file(self) -> Path:
         return self.root / "state.json"
 

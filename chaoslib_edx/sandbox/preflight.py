@@ -69,8 +69,8 @@ def read_state(layout: Layout, env_file: Path | str) -> dict | None:
     if root.exists() and not root.is_dir():
         raise UserError(f"the state dir {root} exists but is not a directory",
                         file=env_file, field="sandbox.state_dir", fix=fix)
-    if not root.exists() or not any(root.iterdir()):
-        return None
+    if not root.exists() or not [p for p in root.iterdir() if p != layout.gameday_dir]:
+        return None  # new, or holding only the environment's lock and ledger
     if not layout.state_file.exists():
         raise UserError(f"the state dir {root} is not empty and has no state.json, so it is "
                         "not a sandbox's (or it is corrupt)", file=env_file,

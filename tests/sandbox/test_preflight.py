@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from chaoslib_edx.errors import UserError
 from tests.conftest import free_port_base, one_paragraph, run_cli, write_env
 
 pytestmark = pytest.mark.integration
@@ -70,3 +71,21 @@ def test_state_dir_of_another_port_base(tmp_path: Path) -> None:
                                                   "bootstrapped": True}))
     result = run_cli("sandbox", "up", "--env", str(env))
     _assert_refused(result, f"port_base {base + 100}", "sandbox.port_base")
+
+
+def test_a_state_dir_holding_only_the_lock_and_ledger_is_new(tmp_path: Path) -> None:
+    """A dry run or a recover before the first `up` takes the environment's lock in the
+    state dir: that does not make it a foreign directory."""
+    from chaoslib_edx.environment import load_environment
+    from chaoslib_edx.gameday.lock import environment_lock
+    from chaoslib_edx.sandbox.layout import Layout
+    from chaoslib_edx.sandbox.preflight import read_state
+
+    env = write_env(tmp_path, free_port_base())
+    environment_lock({"edx_environment": str(env)}).acquire("a dry run").release()
+    layout = Layout.of_inventory(load_environment(env).sandbox, env)
+    assert [p.name for p in layout.root.iterdir()] == ["gameday"]
+    assert read_state(layout, env) is None
+    (layout.root / "stray.txt").write_text("mine")
+    with pytest.raises(UserError, match="not empty and has no state.json"):
+        read_state(layout, env)
