@@ -119,6 +119,20 @@ def compressed_gameday(tmp_path: Path, sandbox: "Sandbox", timeline: list[tuple[
     return write_yaml(tmp_path / "gameday.yaml", spec)
 
 
+def tripping_gameday(tmp_path: Path, sandbox: "Sandbox") -> Path:
+    """A compressed game day whose abort condition must trip once the fault is live: an
+    impossible API p99 (under 1 microsecond) that every request breaches."""
+    catalog = yaml.safe_load((REPO / "gamedays/slos.yaml").read_text())
+    for slo in catalog["slos"]:
+        if slo["name"] == "api-latency":
+            slo["indicator"]["threshold_ms"] = 0.001
+    write_yaml(tmp_path / "slos.yaml", catalog)
+    return compressed_gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0)],
+                              catalog=str(tmp_path / "slos.yaml"),
+                              abort=[{"slo": "api-latency", "window_seconds": 5,
+                                      "burn_rate_above": 50, "min_requests": 3}])
+
+
 def load_processes(metrics_file: Path) -> list:
     """Live processes (Locust) writing METRICS_FILE: the load of one run."""
     import psutil

@@ -13,7 +13,7 @@ import yaml
 
 from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.sandbox.supervisor import Supervisor
-from tests.conftest import REPO, compressed_gameday, load_processes, one_paragraph
+from tests.conftest import REPO, compressed_gameday, load_processes, one_paragraph, tripping_gameday
 from tests.sandbox.helpers import eventually
 
 LOAD_GONE_S = 5  # the promise: no load process of a dead runner after this
@@ -177,15 +177,7 @@ def test_a_damaged_metrics_line_mid_run_still_lets_the_abort_trip(sandbox, tmp_p
     """A garbage line lands in metrics.jsonl during the warm-up (a disk hiccup, a stray
     writer): the watcher skips it, the abort condition that must trip (an impossible p99)
     still trips once the fault is live, exit 3 and a report."""
-    catalog = yaml.safe_load((REPO / "gamedays/slos.yaml").read_text())
-    for slo in catalog["slos"]:
-        if slo["name"] == "api-latency":
-            slo["indicator"]["threshold_ms"] = 0.001
-    (tmp_path / "slos.yaml").write_text(yaml.safe_dump(catalog))
-    gameday = compressed_gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0)],
-                                 catalog=str(tmp_path / "slos.yaml"),
-                                 abort=[{"slo": "api-latency", "window_seconds": 5,
-                                         "burn_rate_above": 50, "min_requests": 3}])
+    gameday = tripping_gameday(tmp_path, sandbox)
     run_dir = tmp_path / "run"
     runner = _start(gameday, run_dir, tmp_path, EDX_LEDGER=str(tmp_path / "ledger.jsonl"))
     metrics = run_dir / "metrics.jsonl"

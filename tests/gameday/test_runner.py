@@ -28,6 +28,7 @@ from tests.conftest import (
     load_processes,
     one_paragraph,
     run_cli,
+    tripping_gameday,
 )
 from tests.sandbox.helpers import eventually
 
@@ -151,16 +152,7 @@ def test_a_compressed_game_day_end_to_end(sandbox, tmp_path) -> None:
 
 
 def test_an_abort_condition_trips_within_2s_and_rolls_back(sandbox, tmp_path) -> None:
-    # An impossible p99 (under 1 microsecond): every request breaches it.
-    catalog = yaml.safe_load((REPO / "gamedays/slos.yaml").read_text())
-    for slo in catalog["slos"]:
-        if slo["name"] == "api-latency":
-            slo["indicator"]["threshold_ms"] = 0.001
-    (tmp_path / "slos.yaml").write_text(yaml.safe_dump(catalog))
-    gameday = _gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0)],
-                       catalog=str(tmp_path / "slos.yaml"),
-                       abort=[{"slo": "api-latency", "window_seconds": 5,
-                               "burn_rate_above": 50, "min_requests": 3}])
+    gameday = tripping_gameday(tmp_path, sandbox)
     run_dir = tmp_path / "run"
     seen: dict[int, float] = {}  # metrics second -> when its line appeared on disk
     done = threading.Event()
