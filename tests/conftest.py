@@ -12,7 +12,6 @@ A test's tier comes from its fixtures (sandbox, moto, fake Kubernetes) or its ow
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -51,26 +50,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(tier)
 
 
-@pytest.fixture(autouse=True)
-def _unit_tier_starts_nothing(request: pytest.FixtureRequest, monkeypatch) -> None:
-    """Unit tests may not serve or start Python processes (our CLI, `chaos`, Locust): a
-    test that does belongs to another tier. Short system commands (`uname`) stay allowed."""
-    if request.node.get_closest_marker("unit") is None:
+_unit_test: list[str] = []  # the node id of the unit test running now, if one is
+
+
+def _refuse_servers_in_unit_tests(event: str, args: tuple) -> None:
+    """An audit hook (PEP 578), so nothing is patched: in a unit test, binding a socket (a
+    server) or starting a Python process (our CLI, `chaos`, Locust) fails the test; short
+    system commands (`uname`) stay allowed."""
+    if not _unit_test:
         return
-    popen = subprocess.Popen.__init__
+    if event == "subprocess.Popen":
+        executable, argv = args[0], args[1]
+        command = [argv] if isinstance(argv, (str, bytes, os.PathLike)) else list(argv or [])
+        program = str(executable or (command[0] if command else ""))
+        if not Path(program).name.startswith(("python", "locust", "chaos")):
+            return
+    elif event != "socket.bind":
+        return
+    raise AssertionError(f"{_unit_test[0]} is in the unit tier but starts a server or a "
+                         "Python process: mark it @pytest.mark.integration")
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"{request.node.nodeid} is in the unit tier but starts a server "
-                             "or a Python process: mark it @pytest.mark.integration")
 
-    def checked_popen(self: subprocess.Popen, args: object, *rest: object, **kw: object) -> None:
-        command = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
-        if command and Path(str(command[0])).name.startswith(("python", "locust", "chaos")):
-            refuse()
-        popen(self, args, *rest, **kw)
+sys.addaudithook(_refuse_servers_in_unit_tests)
 
-    monkeypatch.setattr(socket.socket, "listen", refuse)
-    monkeypatch.setattr(subprocess.Popen, "__init__", checked_popen)
+
+@pytest.fixture(autouse=True)
+def _unit_tier_starts_nothing(request: pytest.FixtureRequest):
+    """Arms the audit hook above for the length of each unit test."""
+    if request.node.get_closest_marker("unit") is not None:
+        _unit_test.append(request.node.nodeid)
+    yield
+    _unit_test.clear()
 
 
 def one_paragraph(stderr: str) -> str:
