@@ -35,7 +35,7 @@ def test_generic_layers_never_import_the_sandbox(module: str) -> None:
 
 def test_only_driver_modules_and_the_adapter_import_the_sandbox() -> None:
     importers = {m for s in _modules(SANDBOX) for m in GRAPH.find_modules_that_directly_import(s)}
-    allowed = {"chaoslib_edx.platforms.sandbox", "chaoslib_edx.cli",
+    allowed = {"chaoslib_edx.platforms.sandbox", "chaoslib_edx.cli.sandbox",
                *(f"chaoslib_edx.{fault.package}.sandbox" for fault in FAULTS)}
     assert {m for m in importers if not m.startswith(SANDBOX)} <= allowed
 

@@ -1,7 +1,7 @@
 """What a game day will do, checked before it does anything: each experiment's faults with
 their targets (through the guardrails), its rollbacks, and the health of every target.
 
-`--dry-run` prints this and stops; a real run passes the same checks first.
+`--dry-run` prints this and stops; a real run passes the same preflight first.
 """
 
 from dataclasses import dataclass
@@ -10,9 +10,13 @@ from pathlib import Path
 
 from chaoslib.types import Configuration
 
-from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY
+from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY, LEDGER_KEY, setting
+from chaoslib_edx.errors import UserError
+from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.gameday.schema import Loaded, Step, experiment_name
 from chaoslib_edx.guardrails import check_activity
+from chaoslib_edx.ledger import open_ledger, recover_command
+from chaoslib_edx.platforms import Platform
 from chaoslib_edx.targets import Target
 
 
@@ -123,3 +127,48 @@ def health(plan: list[PlannedStep]) -> list[tuple[str, bool, str]]:
             except Exception as exc:  # unreachable is unhealthy, with the reason
                 results.append((label, False, f"{func}: {exc}"))
     return results
+
+
+def preflight(gameday: Loaded, config: Configuration, target: Platform
+              ) -> tuple[list[PlannedStep], list[tuple[str, bool, str]]]:
+    """What a run checks before it starts: guardrails (a refusal raises), no rollback
+    pending (raises), the health of every target and of the platform. Read-only."""
+    plan = build(gameday, config)
+    ledger = open_ledger(config)
+    pending = ledger.pending()
+    if pending:
+        command = recover_command(gameday.env_file, setting(config, LEDGER_KEY))
+        raise UserError(f"{len(pending)} rollbacks of an earlier run are still pending "
+                        f"({', '.join(e.rollback for e in pending)})", file=ledger.where,
+                        fix=f"Run `{command}` first")
+    checks = health(plan)
+    try:
+        target.check_ready()
+        checks.append((f"platform {target.name}", True, "ready"))
+    except UserError as exc:
+        checks.append((f"platform {target.name}", False, str(exc)))
+    return plan, checks
+
+
+def dry_run(gameday: Loaded, config: Configuration, target: Platform) -> tuple[list[str], bool]:
+    """The plan and the preflight as lines, and whether a run would start. Probes the
+    environment lock without taking it; refusals raise as they would for a run."""
+    environment_lock(config).probe()
+    plan, checks = preflight(gameday, config, target)
+    lines = describe(gameday, plan)
+    lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
+              for label, ok, detail in checks]
+    lines.append(f"dry run: nothing was started or changed; load would go to "
+                 f"{target.lms_url()}")
+    return lines, all(ok for _, ok, _ in checks)
+
+
+def checked(gameday: Loaded, config: Configuration, target: Platform) -> list[PlannedStep]:
+    """The plan of a run about to start: the preflight, every target healthy, or UserError."""
+    plan, checks = preflight(gameday, config, target)
+    unhealthy = [f"{label} ({detail})" for label, ok, detail in checks if not ok]
+    if unhealthy:
+        raise UserError(f"targets are not healthy before the game day: "
+                        f"{'; '.join(unhealthy)}", file=gameday.env_file,
+                        fix="Bring them back first (sandbox: `edx-gameday sandbox up`)")
+    return plan

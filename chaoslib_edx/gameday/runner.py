@@ -14,21 +14,18 @@ import shutil
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
 
-from chaoslib.run import RunEventHandler
-
 from chaoslib_edx import platforms
 from chaoslib_edx.configuration import LEDGER_KEY, setting
-from chaoslib_edx.errors import UserError
-from chaoslib_edx.files import output_dir, output_file
 from chaoslib_edx.gameday import plan as planning
 from chaoslib_edx.gameday.lock import environment_lock
+from chaoslib_edx.gameday.outputs import Outcome
 from chaoslib_edx.gameday.progress import Progress
 from chaoslib_edx.gameday.schema import Loaded
+from chaoslib_edx.gameday.timeline import Timeline
 from chaoslib_edx.gameday.watch import Trip, Watcher
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load import launcher
@@ -37,113 +34,12 @@ from chaoslib_edx.recovery import control as safety
 from chaoslib_edx.report.rundir import CATALOG_COPY, RunWriter
 from chaoslib_edx.report.summary import verdict
 
-EXIT_OK, EXIT_FAILED, EXIT_ABORTED = 0, 1, 3
 # Rollbacks run on every path, hypothesis deviated or run interrupted (not chaoslib's default).
 SETTINGS = {"runtime": {"rollbacks": {"strategy": "always"}}}
 VERSIONED = ("chaostoolkit-edx", "chaostoolkit-lib", "chaostoolkit-aws",
              "chaostoolkit-kubernetes", "locust")
 # A closed terminal or SSH session (SIGHUP) stops a game day as SIGINT and SIGTERM do.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-@dataclass
-class Outcome:
-    code: int
-    run_dir: Path
-    status: str
-    abort_reason: str | None = None
-    summary: dict = field(default_factory=dict)
-
-    def lines(self) -> list[str]:
-        """What the command line prints when the game day is over."""
-        experiments, slos = self.summary["experiments"], self.summary["slos"]
-        held = [e["name"] for e in experiments if e["verdict"] == "held"]
-        missed = [s["name"] for s in slos if not s["met"]]
-        lines = [f"game day {self.status}: {len(held)} of {len(experiments)} experiments held"
-                 + "".join(f"; {e['name']}: {e['verdict']}" for e in experiments
-                           if e["verdict"] != "held"),
-                 f"SLOs over the run: {len(slos) - len(missed)} of {len(slos)} met"
-                 + (f"; missed: {', '.join(missed)}" if missed else "")]
-        if self.abort_reason:
-            lines.append(f"{'ABORTED' if self.code == EXIT_ABORTED else 'FAILED'}: "
-                         f"{self.abort_reason}")
-        if self.summary.get("pending_rollbacks"):
-            lines.append(f"ROLLBACKS STILL PENDING: {', '.join(self.summary['pending_rollbacks'])}"
-                         f"; run: {self.summary['recover_command']}")
-        lines.append(f"report: {self.run_dir / 'index.html'}")
-        return lines
-
-
-def junit_destination(path: str) -> Path:
-    """Where --junit will write, checked before the game day: its directory exists, and it
-    replaces no file but an earlier game day's JUnit report."""
-    import xml.etree.ElementTree as ET
-
-    target = output_file(path, "--junit")
-    if target.exists():
-        try:
-            root = ET.parse(target).getroot()
-        except (ET.ParseError, OSError, UnicodeError):
-            root = None
-        if root is None or root.tag != "testsuite" \
-                or not str(root.get("name", "")).startswith("game day "):
-            raise UserError("exists and is not a game day's JUnit report: the run would "
-                            "overwrite it", file=target, field="--junit",
-                            fix="Remove it or pick another path")
-    return target
-
-
-def run_directory(gameday: Path | str, out: Path | str | None) -> Path:
-    """OUT, else reports/<game day>-<UTC time>; refused when it holds files already."""
-    name = "".join(c if c.isalnum() else "-" for c in Path(gameday).stem.lower())
-    run_dir = output_dir(
-        out or f"reports/{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}", "--out")
-    if run_dir.exists() and any(run_dir.iterdir()):
-        raise UserError("the run directory exists and is not empty", file=run_dir,
-                        fix="Pick another --out (runs never overwrite one another)")
-    return run_dir
-
-
-class _Timeline(RunEventHandler):
-    """chaoslib run events into the timeline: the fault is live from the method's start
-    to the end of the rollbacks."""
-
-    def __init__(self, runner: "GameDayRun", name: str) -> None:
-        self.runner, self.name = runner, name
-
-    def _mark(self, event: str, phase: str, **fields: object) -> None:
-        self.runner.writer.event(event, experiment=self.name, **fields)
-        self.runner.progress.phase = phase
-
-    def started(self, experiment: dict, journal: dict) -> None:
-        # Inside chaoslib's exit_signals, which restores our handler when the run ends.
-        signal.signal(signal.SIGUSR1, self.runner.interrupt)
-
-    def start_hypothesis_before(self, experiment: dict) -> None:
-        self.runner.arm_interrupt()
-        self._mark("hypothesis_before", f"{self.name}: steady state before")
-
-    def hypothesis_before_completed(self, experiment: dict, state: dict, journal: dict) -> None:
-        held = bool(state and state.get("steady_state_met"))
-        self.runner.writer.event("hypothesis_before_done", experiment=self.name, met=held)
-
-    def start_method(self, experiment: dict) -> None:
-        self.runner.arm_interrupt()
-        self.runner.watcher.arm()
-        self._mark("fault_start", f"{self.name}: FAULT LIVE")
-        self.runner.progress.event(f"{self.name}: fault live")
-
-    def start_rollbacks(self, experiment: dict) -> None:
-        self.runner.interruptible = False  # an abort from now on lets the rollbacks finish
-        self._mark("rollback_start", f"{self.name}: rolling back")
-
-    def rollbacks_completed(self, experiment: dict, journal: dict) -> None:
-        failed = [run["activity"].get("name", "?") for run in journal.get("rollbacks", [])
-                  if run.get("status") != "succeeded"]
-        self._mark("fault_end", f"{self.name}: rolled back", failed_rollbacks=failed)
-        self.runner.progress.event(
-            f"{self.name}: ROLLBACK FAILED ({', '.join(failed)}); it stays pending in the "
-            f"recovery ledger" if failed else f"{self.name}: rolled back")
 
 
 class GameDayRun:
@@ -165,47 +61,9 @@ class GameDayRun:
 
     # -- preflight -------------------------------------------------------------------
 
-    def preflight(self) -> tuple[list[planning.PlannedStep], list[tuple[str, bool, str]]]:
-        """What a run checks before it starts: guardrails (a refusal raises), no rollback
-        pending (raises), the health of every target and of the platform. Read-only."""
-        plan = planning.build(self.gameday, self.config)
-        ledger = open_ledger(self.config)
-        pending = ledger.pending()
-        if pending:
-            raise UserError(f"{len(pending)} rollbacks of an earlier run are still pending "
-                            f"({', '.join(e.rollback for e in pending)})",
-                            file=ledger.where,
-                            fix=f"Run `{self._recover_command()}` first")
-        health = planning.health(plan)
-        try:
-            self.platform.check_ready()
-            health.append((f"platform {self.platform.name}", True, "ready"))
-        except UserError as exc:
-            health.append((f"platform {self.platform.name}", False, str(exc)))
-        return plan, health
-
     def dry_run(self) -> tuple[list[str], bool]:
-        """The plan and the preflight as lines, and whether a run would start. Probes the
-        environment lock without taking it; refusals raise as they would for a run."""
-        environment_lock(self.config).probe()
-        plan, health = self.preflight()
-        lines = planning.describe(self.gameday, plan)
-        lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
-                  for label, ok, detail in health]
-        lines.append(f"dry run: nothing was started or changed; load would go to "
-                     f"{self.platform.lms_url()}")
-        return lines, all(ok for _, ok, _ in health)
-
-    def _checked_plan(self) -> list[planning.PlannedStep]:
-        plan, health = self.preflight()
-        unhealthy = [f"{label} ({detail})" for label, ok, detail in health if not ok]
-        if unhealthy:
-            raise UserError(f"targets are not healthy before the game day: "
-                            f"{'; '.join(unhealthy)}", file=self.gameday.env_file,
-                            fix="Bring them back first (sandbox: `edx-gameday sandbox up`)")
-        self.progress.event(f"preflight: {len(plan)} experiments pass the guardrails, targets "
-                            f"healthy, load to {self.platform.lms_url()}")
-        return plan
+        """The plan and the preflight as lines, and whether a run would start."""
+        return planning.dry_run(self.gameday, self.config, self.platform)
 
     def _load_env(self) -> dict[str, str]:
         shape = self.gameday.spec.load.shape.model_dump()
@@ -252,7 +110,9 @@ class GameDayRun:
         """Lock the environment, pass preflight, run; the lock goes when the run ends."""
         lock = environment_lock(self.config).acquire(self.out.absolute())
         try:
-            plan = self._checked_plan()
+            plan = planning.checked(self.gameday, self.config, self.platform)
+            self.progress.event(f"preflight: {len(plan)} experiments pass the guardrails, "
+                                f"targets healthy, load to {self.platform.lms_url()}")
             return self.run(plan)
         finally:
             lock.release()
@@ -373,7 +233,7 @@ class GameDayRun:
         safety.last_signal = None
         try:
             journal = run_experiment(item.experiment, settings=SETTINGS,
-                                     event_handlers=[_Timeline(self, item.name)])
+                                     event_handlers=[Timeline(self, item.name)])
         finally:
             self.interruptible = False
             # chaoslib puts back the handlers it found; the safety control's stay.
@@ -397,16 +257,7 @@ class GameDayRun:
         if status != self.writer.run.get("status"):  # a signal came once the end was written
             self.writer.update(status=status, abort_reason=self.abort.reason)
             summary = render(self.out)
-        if self.failed:
-            code = EXIT_FAILED
-        elif self.abort:
-            code = EXIT_ABORTED
-        elif any(e["verdict"] != "held" for e in summary["experiments"]) \
-                or not all(s["met"] for s in summary["slos"]):
-            code = EXIT_FAILED
-        else:
-            code = EXIT_OK
-        return Outcome(code, self.out, status, self.abort.reason if self.abort else None, summary)
+        return Outcome.of(self.out, status, self.abort.reason if self.abort else None, summary)
 
 
 def _utc_now() -> str:

@@ -1,0 +1,139 @@
+"""`edx-gameday check|recover|run|report`: experiments and game days."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from chaoslib_edx.configuration import DEFAULT_ENVIRONMENT as DEFAULT_ENV
+from chaoslib_edx.errors import EXIT_BAD_INPUT
+
+
+@click.command()
+@click.argument("experiment", type=click.Path(dir_okay=False))
+@click.option("--env", "env_file", type=click.Path(dir_okay=False),
+              help="Environment inventory (default: the experiment's edx_environment).")
+@click.option("--confirm-production", metavar="NAME",
+              help="Confirm a run against the production environment NAME.")
+def check(experiment: str, env_file: str | None, confirm_production: str | None) -> None:
+    """Check an experiment's faults against the inventory and guardrails; act on nothing.
+
+    Prints which fault would act on which target through which driver. Exit 2 when one
+    is refused (a target not in the inventory, a pod kill over the blast radius, a
+    production environment without --confirm-production).
+
+    \b
+      edx-gameday check experiments/lms-pod-kill.yaml --env gamedays/environments/sandbox.yaml
+    """
+    from chaoslib_edx.guardrails import check_experiment_file
+
+    planned = check_experiment_file(experiment, env_file, confirm_production)
+    for name, target in planned:
+        click.echo(f"  {name:<32} {target.kind} '{target.name}' via {target.driver} "
+                   f"({target.environment.kind} environment '{target.environment.name}')")
+    click.echo(f"check: {len(planned)} fault activities pass the guardrails; nothing was run")
+
+
+@click.command()
+@click.option("--env", "env_file", default=DEFAULT_ENV, show_default=True,
+              type=click.Path(dir_okay=False), help="The environment the faults were applied to.")
+@click.option("--ledger", type=click.Path(dir_okay=False),
+              help="A ledger file named by EDX_LEDGER for the run (default: the "
+                   "environment's own, in its state dir or its state backend).")
+def recover(env_file: str, ledger: str | None) -> None:
+    """Run every rollback still pending in the recovery ledger (after a crash or SIGKILL).
+
+    Each fault records its rollback before it acts; this stops the load a crashed run
+    left, then runs what never ran, newest first. Works from any directory: the lock,
+    the ledger and the load's pidfile belong to the environment. Safe to repeat: with
+    nothing pending it does nothing. Refused (exit 2) while a game day runs against the
+    environment. Exit 1 if a rollback failed.
+
+    \b
+      edx-gameday recover --env /srv/gamedays/environments/staging.yaml
+    """
+    from chaoslib_edx.recovery.recover import recover as run_pending
+
+    recovery = run_pending(env_file, ledger)
+    path, results = recovery.ledger, recovery.results
+    if recovery.crashed_run:
+        click.echo(f"  the run in {recovery.crashed_run} had crashed: its report now says so")
+    if recovery.load_stopped:
+        click.echo(f"  stopped the load a crashed run left: pids "
+                   f"{', '.join(map(str, recovery.load_stopped))}")
+    for result in results:
+        state = "ok" if result["ok"] else f"FAILED: {result['error']}"
+        click.echo(f"  {result['rollback']:<50} {state}")
+    failed = [r for r in results if not r["ok"]]
+    click.echo(f"recover: {len(results) - len(failed)} rollbacks ran, {len(failed)} failed, "
+               f"ledger {path}" if results else f"recover: nothing pending in {path}")
+    sys.exit(1 if failed else 0)
+
+
+@click.command()
+@click.argument("gameday")
+@click.option("--env", "env_file", type=click.Path(dir_okay=False),
+              help="Environment inventory (default: the game day's 'environment').")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Run directory (default reports/<game day>-<UTC time>).")
+@click.option("--dry-run", is_flag=True,
+              help="Validate, check guardrails and health, print the plan; change nothing.")
+@click.option("--junit", type=click.Path(dir_okay=False),
+              help="Also write the JUnit XML here (one test case per experiment and SLO).")
+@click.option("--confirm-production", metavar="NAME",
+              help="Confirm a game day against the production environment NAME.")
+def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, junit: str | None,
+        confirm_production: str | None) -> None:
+    """Run a game day: one load, a timeline of experiments, SLOs watched, a report.
+
+    GAMEDAY is a game-day file, or the name of one shipped with the package
+    (course-launch). Paths inside it are relative to its own directory.
+
+    Everything is validated first (game day, environment, SLO catalog, experiments):
+    errors name the file and field, exit 2, nothing changed. Then preflight: an
+    environment lock, guardrails, no rollback pending, healthy targets. The load runs
+    in its own process; each experiment runs through chaoslib at its offset while the
+    SLOs are evaluated every second; an abort condition stops the game day and rolls
+    back. SIGINT/SIGTERM roll back too. The report is written in every case.
+
+    \b
+      edx-gameday run gamedays/course-launch.yaml --dry-run
+      edx-gameday run gamedays/course-launch.yaml --junit junit.xml
+
+    Exit codes: 0 every hypothesis held and every SLO met, 1 a hypothesis deviated or an
+    SLO was missed, 2 bad input or preflight refused, 3 aborted (rollbacks ran).
+    """
+    import shutil
+
+    from chaoslib_edx.gameday.outputs import junit_destination, run_directory
+    from chaoslib_edx.gameday.runner import GameDayRun
+    from chaoslib_edx.gameday.schema import find_gameday, load_gameday
+
+    junit_file = junit_destination(junit) if junit else None
+    path = find_gameday(gameday)
+    loaded = load_gameday(path, env_file)
+    runner = GameDayRun(loaded, run_directory(path, out), confirm_production)
+    if dry_run:
+        lines, ready = runner.dry_run()
+        click.echo("\n".join(lines))
+        sys.exit(0 if ready else EXIT_BAD_INPUT)
+    outcome = runner.execute()
+    if junit_file is not None:
+        shutil.copyfile(outcome.run_dir / "junit.xml", junit_file)
+    click.echo("\n".join(outcome.lines()))
+    sys.exit(outcome.code)
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--slos", "catalog", type=click.Path(dir_okay=False),
+              help="SLO catalog to use instead of the copy the run kept (<run_dir>/slos.yaml).")
+def report(run_dir: str, catalog: str) -> None:
+    """Render a run directory's report (index.html, summary.json/.md, junit.xml) from its
+    files alone, the SLO catalog the run used included; works on a run that crashed
+    half-way."""
+    from chaoslib_edx.report.render import render
+
+    summary = render(run_dir, catalog)
+    click.echo(f"report: {Path(run_dir) / 'index.html'} ({summary['status']}, "
+               f"{len(summary['experiments'])} experiments)")

@@ -1,0 +1,84 @@
+"""What a game day writes and answers: its run directory and JUnit file (checked before
+it starts), and at its end the exit code and the lines the command line prints."""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chaoslib_edx.errors import UserError
+from chaoslib_edx.files import output_dir, output_file
+
+EXIT_OK, EXIT_FAILED, EXIT_ABORTED = 0, 1, 3
+
+
+@dataclass
+class Outcome:
+    code: int
+    run_dir: Path
+    status: str
+    abort_reason: str | None = None
+    summary: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, run_dir: Path, status: str, abort_reason: str | None,
+           summary: dict) -> "Outcome":
+        """The exit code of a run that ended with STATUS and its report's SUMMARY."""
+        if status == "failed":
+            code = EXIT_FAILED
+        elif status == "aborted":
+            code = EXIT_ABORTED
+        elif any(e["verdict"] != "held" for e in summary["experiments"]) \
+                or not all(s["met"] for s in summary["slos"]):
+            code = EXIT_FAILED
+        else:
+            code = EXIT_OK
+        return cls(code, run_dir, status, abort_reason, summary)
+
+    def lines(self) -> list[str]:
+        """What the command line prints when the game day is over."""
+        experiments, slos = self.summary["experiments"], self.summary["slos"]
+        held = [e["name"] for e in experiments if e["verdict"] == "held"]
+        missed = [s["name"] for s in slos if not s["met"]]
+        lines = [f"game day {self.status}: {len(held)} of {len(experiments)} experiments held"
+                 + "".join(f"; {e['name']}: {e['verdict']}" for e in experiments
+                           if e["verdict"] != "held"),
+                 f"SLOs over the run: {len(slos) - len(missed)} of {len(slos)} met"
+                 + (f"; missed: {', '.join(missed)}" if missed else "")]
+        if self.abort_reason:
+            lines.append(f"{'ABORTED' if self.code == EXIT_ABORTED else 'FAILED'}: "
+                         f"{self.abort_reason}")
+        if self.summary.get("pending_rollbacks"):
+            lines.append(f"ROLLBACKS STILL PENDING: {', '.join(self.summary['pending_rollbacks'])}"
+                         f"; run: {self.summary['recover_command']}")
+        lines.append(f"report: {self.run_dir / 'index.html'}")
+        return lines
+
+
+def junit_destination(path: str) -> Path:
+    """Where --junit will write, checked before the game day: its directory exists, and it
+    replaces no file but an earlier game day's JUnit report."""
+    import xml.etree.ElementTree as ET
+
+    target = output_file(path, "--junit")
+    if target.exists():
+        try:
+            root = ET.parse(target).getroot()
+        except (ET.ParseError, OSError, UnicodeError):
+            root = None
+        if root is None or root.tag != "testsuite" \
+                or not str(root.get("name", "")).startswith("game day "):
+            raise UserError("exists and is not a game day's JUnit report: the run would "
+                            "overwrite it", file=target, field="--junit",
+                            fix="Remove it or pick another path")
+    return target
+
+
+def run_directory(gameday: Path | str, out: Path | str | None) -> Path:
+    """OUT, else reports/<game day>-<UTC time>; refused when it holds files already."""
+    name = "".join(c if c.isalnum() else "-" for c in Path(gameday).stem.lower())
+    run_dir = output_dir(
+        out or f"reports/{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}", "--out")
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise UserError("the run directory exists and is not empty", file=run_dir,
+                        fix="Pick another --out (runs never overwrite one another)")
+    return run_dir
