@@ -1,8 +1,9 @@
 """What a game day found: verdicts, SLOs before/during/after each fault, time to detect
 and recover, budget burned, and per-route figures, as plain JSON-ready data."""
 
-import os
 from pathlib import Path
+
+import psutil
 
 from chaoslib_edx.configuration import ENV_KEY, LEDGER_KEY
 from chaoslib_edx.ledger import open_ledger, recover_command
@@ -95,7 +96,8 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
                            "p95_ms": p[95], "p99_ms": p[99]})
     info = run.run
     status = info.get("status", "crashed")
-    if status == "running" and not _alive(info.get("pid")):
+    pid = info.get("pid")  # runs from before pids were kept cannot be told crashed
+    if status == "running" and isinstance(pid, int) and not psutil.pid_exists(pid):
         status = "crashed"  # SIGKILLed or lost: it never wrote its end
     pending = _pending(info, status)
     return {"name": info.get("name", run.path.name), "description": info.get("description", ""),
@@ -109,19 +111,6 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
             "ended": info.get("ended"), "duration_s": last - first + 1 if run.series.seconds else 0,
             "roles": info.get("roles", {}), "versions": info.get("versions", {}),
             "experiments": experiments, "slos": overall, "routes": routes}
-
-
-def _alive(pid: object) -> bool:
-    """Whether PID (a run's runner) still runs; a run from before pids were kept counts."""
-    if not isinstance(pid, int):
-        return True
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
 
 
 def _pending(info: dict, status: str) -> list[str]:

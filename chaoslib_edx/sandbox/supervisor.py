@@ -8,6 +8,7 @@ import xmlrpc.client
 from pathlib import Path
 from typing import Any
 
+import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
 from chaoslib_edx.sandbox.layout import Layout
@@ -100,17 +101,9 @@ class Supervisor:
         return f"lms:{name}" if name.startswith("lms-") else name
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-
-
 def _wait_gone(pid: int, timeout: float) -> None:
     try:
-        wait_until(lambda: not _alive(pid), timeout=timeout, what=f"pid {pid} gone",
+        wait_until(lambda: not psutil.pid_exists(pid), timeout=timeout, what=f"pid {pid} gone",
                    interval=0.05)
     except WaitTimeout:
         os.kill(pid, signal.SIGKILL)
