@@ -113,5 +113,5 @@ def test_a_watcher_that_cannot_read_aborts_to_fail_safe(tmp_path, monkeypatch) -
         watcher.stop()
     (trip,) = trips
     assert "could not evaluate the abort conditions" in trip.reason
-    assert "fail safe" in trip.reason and watcher.failures >= 5 * 4  # ~4 polls a second
+    assert "fail safe" in trip.reason and watcher.failures >= 5  # kept failing, kept polling
     assert watcher.errors and "IsADirectoryError" in watcher.errors[0]
