@@ -26,7 +26,7 @@ def render_all(layout: Layout, binaries: dict[str, str]) -> None:
                               stream_module=binaries["stream_module"],
                               worker_user=pwd.getpwuid(0).pw_name if os.geteuid() == 0 else None),
         "redis.conf": _render("redis.conf.j2", layout=layout),
-        "lms.json": json.dumps({"db_port": layout.port("db_endpoint"),
+        "lms.json": json.dumps({"db_port": layout.port("db_path"),
                                 "redis_port": layout.port("redis"),
                                 "threads": layout.settings.lms_threads}, indent=2) + "\n",
     }

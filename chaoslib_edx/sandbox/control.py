@@ -143,6 +143,8 @@ def write_inventory(layout: Layout, sup: Supervisor) -> dict:
         "cdn": {"url": layout.cdn_url, "origin_url": f"http://127.0.0.1:{layout.port('origin')}",
                 "origin_program": "origin"},
         "database": {"endpoint": {"host": "127.0.0.1", "port": layout.port("db_endpoint")},
+                     "path": {"port": layout.port("db_path"), "program": "db-path",
+                              "control_socket": str(layout.db_path_socket)},
                      "name": "edxapp", "user": "edxapp",
                      "nodes": {node: {"port": layout.db_port(node), "program": node}
                                for node in DB_NODES}},

@@ -8,7 +8,7 @@ from http.cookiejar import CookieJar
 import pymysql
 import redis
 
-from chaoslib_edx.sandbox import database
+from chaoslib_edx.sandbox import database, netpath
 from chaoslib_edx.sandbox.assets import HEALTH_FILE
 from chaoslib_edx.sandbox.clients import redis_client
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
@@ -90,7 +90,15 @@ def _db(layout: Layout) -> dict:
     ok = (not nodes[primary].get("error") and not nodes[primary].get("read_only")
           and all(nodes[r].get("replicating") for r in replicas))
     return {"ok": ok, "endpoint": layout.port("db_endpoint"), "primary": primary,
-            "nodes": nodes}
+            "nodes": nodes, "path": _db_path(layout)}
+
+
+def _db_path(layout: Layout) -> dict:
+    """The LMS's way to the endpoint, and the delay a fault has set on it."""
+    try:
+        return {"port": layout.port("db_path"), **netpath.control(layout.db_path_socket, {})}
+    except (OSError, ValueError) as exc:
+        return {"port": layout.port("db_path"), "error": str(exc)}
 
 
 def _cache(layout: Layout) -> dict:
@@ -162,8 +170,14 @@ def describe(report: dict) -> list[str]:
     lines.append(f"  {'lb':<12} {_ok(lb)}  {lb['url']}/heartbeat -> {lb['heartbeat']}")
     lines.append(f"  {'cdn':<12} {_ok(cdn)}  edge {cdn['edge']}, origin {cdn['origin']}")
     nodes = ", ".join(f"{n}: {_node(s)}" for n, s in db["nodes"].items())
+    path = db["path"]
     lines.append(f"  {'db':<12} {_ok(db)}  endpoint :{db['endpoint']} -> {db['primary']}; "
                  f"{nodes}")
+    lines.append(f"  {'db path':<12} {'unreachable' if 'error' in path else 'ok':<8}  "
+                 f"LMS -> :{path['port']} -> endpoint"
+                 + (f", {path['error']}" if "error" in path else
+                    f", delay {path['latency_ms']} +/- {path['jitter_ms']} ms, "
+                    f"{path['connections']} connections"))
     if cache.get("error"):
         lines.append(f"  {'cache':<12} {_ok(cache)}  {cache['error']}")
     else:

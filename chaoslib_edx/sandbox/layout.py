@@ -12,7 +12,7 @@ from chaoslib_edx.model import validation_error
 
 PORT_SPAN = SandboxSettings.PORT_SPAN  # base+0 .. base+19
 _OFFSETS = {"lb": 0, "cdn": 1, "origin": 2, "db_endpoint": 3, "db_primary": 4,
-            "db_replica": 5, "redis": 6}
+            "db_replica": 5, "redis": 6, "db_path": 7}
 LMS_OFFSET = 10
 DB_NODES = ("db-a", "db-b")  # db-a starts as primary, db-b as its replica
 
@@ -111,6 +111,11 @@ class Layout:
     @property
     def db_endpoint_conf(self) -> Path:
         return self.conf / "db-endpoint.conf"
+
+    @property
+    def db_path_socket(self) -> Path:
+        """The control socket of the network path from the LMS to the DB endpoint."""
+        return self.run / "db-path.sock"
 
     def db_socket(self, node: str) -> Path:
         return self.run / f"{node}.sock"

@@ -10,8 +10,18 @@ def test_status_is_healthy_and_exit_0(sandbox) -> None:
     result = sandbox.cli("sandbox", "status")
     assert result.returncode == 0, result.stdout
     assert "sandbox: healthy" in result.stdout
-    for component in ("db-a", "db-b", "redis", "nginx", "origin", "lms-1", "lms-3"):
+    for component in ("db-a", "db-b", "db-path", "redis", "nginx", "origin", "lms-1", "lms-3"):
         assert component in result.stdout
+    assert "delay 0 +/- 0 ms" in result.stdout
+
+
+def test_the_lms_reaches_the_database_through_the_path(sandbox) -> None:
+    """Heartbeats through the load balancer hold database connections open on the path
+    (the endpoint behind it is nginx's; only the path can count them)."""
+    for _ in range(6):
+        assert requests.get(f"{sandbox.layout.lb_url}/heartbeat", timeout=5).status_code == 200
+    path = sandbox.status()["checks"]["db"]["path"]
+    assert path["latency_ms"] == 0 and path["connections"] >= 1
 
 
 def test_heartbeat_names_the_cache_when_redis_is_down(sandbox) -> None:
