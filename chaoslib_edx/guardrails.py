@@ -19,9 +19,10 @@ from chaoslib_edx.targets import GuardrailRefused, Target, resolve
 
 
 def check_activity(activity: Activity, configuration: Configuration | None,
-                   secrets: Secrets | None) -> Target | None:
+                   secrets: Secrets | None, source: str | None = None) -> Target | None:
     """The target of one of our fault activities, or GuardrailRefused; None for an
-    activity that cannot act, or one the inventory allows by name."""
+    activity that cannot act, or one the inventory allows by name. SOURCE: the
+    experiment's file, named when a guard refuses one of the activity's arguments."""
     provider = activity.get("provider", {})
     module = str(provider.get("module", ""))
     entry = faults.of_module(module)
@@ -35,7 +36,17 @@ def check_activity(activity: Activity, configuration: Configuration | None,
     target = resolve(entry.kind, bound.arguments[entry.argument], configuration)
     guard = entry.guards.get(provider["func"])
     if guard is not None:
-        getattr(import_module(entry.actions_module), guard)(target, bound.arguments, secrets)
+        try:
+            getattr(import_module(entry.actions_module), guard)(target, bound.arguments,
+                                                                secrets)
+        except GuardrailRefused as refused:
+            if refused.file is not None:
+                raise
+            # A refusal without a file is of an argument's value: the experiment's to fix.
+            raise GuardrailRefused(
+                refused.message, file=source or "the experiment", fix=refused.fix,
+                field=f"activity '{activity.get('name', '?')}' provider.arguments."
+                      f"{refused.field}") from None
     return target
 
 
@@ -67,11 +78,12 @@ def _refuse_foreign_action(activity: Activity, configuration: Configuration | No
 
 
 def check_experiment(experiment: Experiment, configuration: Configuration | None,
-                     secrets: Secrets | None) -> list[tuple[str, Target]]:
+                     secrets: Secrets | None, source: str | None = None
+                     ) -> list[tuple[str, Target]]:
     """Every fault activity of the method and rollbacks with its target, or a refusal."""
     planned = []
     for activity in [*experiment.get("method", []), *experiment.get("rollbacks", [])]:
-        target = check_activity(activity, configuration, secrets)
+        target = check_activity(activity, configuration, secrets, source)
         if target is not None:
             planned.append((activity.get("name", "?"), target))
     return planned
@@ -88,4 +100,4 @@ def check_experiment_file(path: str, env_file: str | None = None,
         configuration[ENV_KEY] = env_file
     if confirm_production:
         configuration[CONFIRM_KEY] = confirm_production
-    return check_experiment(loaded, configuration, None)
+    return check_experiment(loaded, configuration, None, str(path))

@@ -65,11 +65,11 @@ def build(gameday: Loaded, config_overrides: dict) -> list[PlannedStep]:
         configuration = load_configuration(experiment["configuration"])
         actions = []
         for activity in experiment.get("method", []):
-            target = check_activity(activity, configuration, None)
+            target = check_activity(activity, configuration, None, str(step.experiment))
             if target is not None and activity.get("type") == "action":
                 actions.append(Action(activity.get("name", "?"), _function(activity), target))
         for activity in experiment.get("rollbacks", []):
-            check_activity(activity, configuration, None)
+            check_activity(activity, configuration, None, str(step.experiment))
         rollbacks = [f"{a.get('name', '?')} ({_function(a)})"
                      for a in experiment.get("rollbacks", [])]
         planned.append(PlannedStep(step, experiment_name(step), experiment["title"], experiment,
