@@ -69,10 +69,17 @@ def parse_yaml(text: str, path: Path | str) -> object:
                         file=path) from None
 
 
+class _Activity(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = None   # chaoslib's validator lets a list through; we print names
+    provider: dict[str, Any] | None = None
+
+
 class _Hypothesis(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    probes: list[dict[str, Any]] = []
+    probes: list[_Activity] = []
 
 
 class _ExperimentShape(BaseModel):
@@ -84,8 +91,8 @@ class _ExperimentShape(BaseModel):
     configuration: dict[str, Any] = {}
     secrets: dict[str, Any] = {}
     controls: list[dict[str, Any]] = []
-    method: list[dict[str, Any]] = []
-    rollbacks: list[dict[str, Any]] = []
+    method: list[_Activity] = []
+    rollbacks: list[_Activity] = []
     steady_state_hypothesis: _Hypothesis | None = Field(None,
                                                         alias="steady-state-hypothesis")
 
