@@ -22,7 +22,7 @@ browser:
 
 DEMO_OUT ?= reports/course-launch-$(shell date -u +%Y%m%dT%H%M%SZ)
 
-# The default game day (about 4 minutes). Exit 1 means the game day found SLO misses:
+# The default game day (about 5 minutes). Exit 1 means the game day found SLO misses:
 # that is its finding, written in the report, so the demo still succeeds; bad input (2)
 # or an abort (3) fail it.
 demo: install servers

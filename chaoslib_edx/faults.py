@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from chaoslib_edx.cache.contract import AwsCache, CacheDriver
 from chaoslib_edx.cdn.contract import AwsDistribution, CdnDriver
+from chaoslib_edx.dblatency.contract import AwsDatabaseLatency, LatencyDriver
 from chaoslib_edx.model import Model
 from chaoslib_edx.pods.contract import KubernetesDeployment, PodsDriver
 from chaoslib_edx.rds.contract import AwsDatabase, DatabaseDriver
@@ -71,6 +72,11 @@ FAULTS: tuple[Fault, ...] = (
           {"sandbox": Placement("sandbox", names=("video",)),
            "aws": Placement("aws", "aws.distributions", AwsDistribution)},
           "video_origin_serving", CdnDriver, ("restore_video_origin",)),
+    Fault("database_latency", "dblatency", "database",
+          {"sandbox": Placement("sandbox", names=("edxapp",)),
+           "aws": Placement("aws", "aws.database_latency", AwsDatabaseLatency)},
+          "database_at_full_speed", LatencyDriver, ("restore_database_speed",),
+          guards=MappingProxyType({"slow_database": "guard_slow"})),
 )
 
 _BY_KIND = {fault.kind: fault for fault in FAULTS}

@@ -27,11 +27,12 @@ def _gameday(tmp_path: Path, **changes: object) -> Path:
     return path
 
 
-def test_the_default_game_day_is_valid_and_runs_all_four_faults(monkeypatch) -> None:
+def test_the_default_game_day_is_valid_and_runs_all_five_faults(monkeypatch) -> None:
     monkeypatch.chdir(REPO)  # paths in game days are relative to the repository root
     loaded = load_gameday(DEFAULT)
     assert [Path(s.experiment).stem for s in loaded.spec.timeline] == [
-        "rds-failover", "redis-eviction", "lms-pod-kill", "cloudfront-origin-loss"]
+        "rds-failover", "redis-eviction", "lms-pod-kill", "cloudfront-origin-loss",
+        "database-degradation"]
     assert loaded.spec.slos == ["lms-availability", "api-latency", "video-delivery",
                                 "authentication"]
 
@@ -50,7 +51,7 @@ def test_the_default_game_day_is_valid_and_runs_all_four_faults(monkeypatch) -> 
     ({"max_duration_s": 10}, "max_duration_s", "greater than or equal to 30"),
     ({"timeline": []}, "timeline", "at least 1 item"),
     ({"timeline__0__offset_s": float("inf")}, "timeline.0.offset_s", "finite number"),
-    ({"timeline__3__offset_s": 470}, "timeline.3.offset_s", "it would never run"),
+    ({"timeline__4__offset_s": 470}, "timeline.4.offset_s", "it would never run"),
     ({"timeline__1__experiment": str(REPO / "experiments/rds-failover.yaml")},
      "timeline.1.experiment", "'rds-failover' is already in the timeline (timeline.0)"),
     ({"load__shape__time_scale": float("nan")}, "load.shape.time_scale", "finite number"),

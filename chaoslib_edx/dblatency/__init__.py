@@ -1,0 +1,1 @@
+"""Database latency: the network path from the LMS to its database slowed, not broken."""
