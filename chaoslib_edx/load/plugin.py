@@ -42,8 +42,11 @@ class MetricsPlugin:
 
     def on_request(self, request_type: str, name: str, response_time: float,
                    response_length: int, response: object = None, exception: object = None,
-                   **_kwargs: object) -> None:
+                   context: dict | None = None, **_kwargs: object) -> None:
         failed = exception is not None
+        session = (context or {}).get("edx_session")
+        if session is not None:  # a signed-in learner's request: did the session hold?
+            self.recorder.tally("session", session["lost"])
         # status_code is a property on FastResponse: read it only when it is needed.
         status = (getattr(response, "status_code", 0) or 0) if failed else 200
         self.recorder.record(name, response_time or 0.0, failed, status)

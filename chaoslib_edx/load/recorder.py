@@ -16,7 +16,11 @@ from hdrh.histogram import HdrHistogram
 
 # Latency in microseconds, 1 us .. 120 s, 3 significant digits (<= 0.1% error).
 HIST_LOWEST_US, HIST_HIGHEST_US, HIST_DIGITS = 1, 120_000_000, 3
-ROUTE_CLASSES = ("auth", "lms", "api", "video")
+# Request classes, by name prefix ("api: enrollment").
+ROUTE_CLASSES = ("auth", "lms", "api", "tracking", "video")
+# Classes of events that are not requests: "session" is the verdict on each request made
+# as a signed-in learner (did the session hold?). Request totals leave them out.
+EVENT_CLASSES = ("session",)
 
 
 def new_histogram() -> HdrHistogram:
@@ -105,6 +109,14 @@ class Recorder:
         if response_time_ms >= _HIGHEST_MS:
             response_time_ms = _HIGHEST_MS
         stats.hist.record_value(int(response_time_ms * 1000) or HIST_LOWEST_US)
+
+    def tally(self, cls: str, failed: bool) -> None:
+        """Count an event without a latency of its own in CLS (a session kept or lost)."""
+        second = int(self._clock())
+        stats = self.buckets.setdefault(second, {}).setdefault(cls, ClassStats())
+        stats.count += 1
+        if failed:
+            stats.failures += 1
 
     def merge(self, buckets: dict[int, dict[str, ClassStats]]) -> None:
         """Add buckets from elsewhere (a worker's report) into ours."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
 
-from chaoslib_edx.load.recorder import new_histogram
+from chaoslib_edx.load.recorder import EVENT_CLASSES, new_histogram
 
 logger = logging.getLogger("chaostoolkit")
 
@@ -123,7 +123,7 @@ class Series:
 
     def window(self, start: float, end: float, classes: tuple[str, ...] | None = None
                ) -> WindowStats:
-        """All requests of CLASSES (every class when None) in seconds [start, end)."""
+        """All events of CLASSES (every request class when None) in seconds [start, end)."""
         total = WindowStats()
         if not self.seconds:
             return total
@@ -132,14 +132,15 @@ class Series:
             if second is None:
                 continue
             for cls, cell in second.classes.items():
-                if classes is None or cls in classes:
+                if cls in classes if classes is not None else cls not in EVENT_CLASSES:
                     total.add(cell)
         return total
 
     def totals(self) -> dict[str, int]:
-        """Request count per route class over the whole run."""
+        """Request count per route class over the whole run (events are not requests)."""
         counts: dict[str, int] = {}
         for second in self.seconds.values():
             for cls, cell in second.classes.items():
-                counts[cls] = counts.get(cls, 0) + cell.count
+                if cls not in EVENT_CLASSES:
+                    counts[cls] = counts.get(cls, 0) + cell.count
         return counts

@@ -8,7 +8,7 @@ from pydantic import Field, ValidationError, model_validator
 from chaoslib_edx.environment import read_yaml
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import default_file
-from chaoslib_edx.load.recorder import ROUTE_CLASSES
+from chaoslib_edx.load.recorder import EVENT_CLASSES, ROUTE_CLASSES
 from chaoslib_edx.model import Model, validation_error
 
 DEFAULT_CATALOG = "gamedays/slos.yaml"  # from the working directory, else the shipped one
@@ -25,9 +25,10 @@ class Indicator(Model):
 
     @model_validator(mode="after")
     def _check(self) -> "Indicator":
-        unknown = set(self.route_classes) - set(ROUTE_CLASSES)
+        known = ROUTE_CLASSES + EVENT_CLASSES
+        unknown = set(self.route_classes) - set(known)
         if unknown:
-            raise ValueError(f"unknown route class {sorted(unknown)}; known: {ROUTE_CLASSES}")
+            raise ValueError(f"unknown route class {sorted(unknown)}; known: {known}")
         if self.type == "latency" and (self.threshold_ms is None or self.percentile is None):
             raise ValueError("a latency indicator needs threshold_ms and percentile")
         return self
@@ -61,6 +62,9 @@ class Slo(Model):
     title: str
     objective: float = Field(gt=0, lt=1, description="target share of good events")
     indicator: Indicator
+    measured: Literal["server", "client"] = Field(
+        "server", description="server: the LMS's or CDN's own access logs show it too; "
+                              "client: only what learners see does (the load measures it)")
     budget_period_days: float = Field(30, gt=0, le=366,
                                       description="the period the error budget covers")
     alerting: tuple[AlertRule, ...] = Field(DEFAULT_ALERTING, min_length=1)

@@ -10,6 +10,7 @@ from chaoslib_edx.load.recorder import (
     route_class,
     write_lines,
 )
+from chaoslib_edx.load.series import Series
 
 T0 = 1_800_000_000.5  # a fixed clock: a test's requests never straddle two seconds
 
@@ -91,3 +92,23 @@ def test_percentiles_match_hdrh_exactly() -> None:
         hist.record_value(int(rng.lognormvariate(10, 1.2)))
     wanted = (0, 1, 50, 90, 95, 99, 99.9, 100)
     assert percentiles(hist, wanted) == {q: hist.get_value_at_percentile(q) for q in wanted}
+
+
+def test_session_verdicts_are_events_not_requests(tmp_path) -> None:
+    """A signed-in request's verdict goes to the session class, without a latency, and
+    request totals and rates leave it out."""
+    recorder = Recorder(clock=lambda: 1000.0)
+    recorder.record("api: enrollment", 12.0, False, 200)
+    recorder.tally("session", failed=False)
+    recorder.record("lms: unit", 8.0, True, 401)
+    recorder.tally("session", failed=True)
+    path = tmp_path / "metrics.jsonl"
+    with path.open("w") as out:
+        write_lines(out, recorder.take(), {})
+    series = Series(path).refresh()
+    requests = series.window(1000, 1001)
+    assert (requests.count, requests.failures) == (2, 1)
+    session = series.window(1000, 1001, ("session",))
+    assert (session.count, session.failures, session.server_errors) == (2, 1, 0)
+    assert session.hist.get_total_count() == 0  # no latency of its own
+    assert series.totals() == {"api": 1, "lms": 1}
