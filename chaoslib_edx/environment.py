@@ -57,6 +57,9 @@ class SandboxSettings(Model):
     lms_threads: int = Field(8, ge=1, le=64)
     redis: RedisSettings = RedisSettings()
     seed: SeedSettings = SeedSettings()
+    login_rate_limit: bool = Field(
+        False, description="enforce Open edX's login limits (100 per 5 min per IP, 30 per "
+                           "account); off, so a load from one address is not throttled")
 
     @field_validator("port_base")
     @classmethod
@@ -117,6 +120,9 @@ class Endpoints(Model):
 
     lms_url: str = Field(pattern=r"^https?://")
     cdn_url: str = Field(pattern=r"^https?://")
+    login_limit_per_5min: int | None = Field(
+        100, ge=1, description="logins the LMS allows per 5 minutes from one address (Open "
+                               "edX's LOGISTRATION_RATELIMIT_RATE; null: none)")
 
 
 class Environment(Model):

@@ -4,18 +4,26 @@ their targets (through the guardrails), its rollbacks, and the health of every t
 `--dry-run` prints this and stops; a real run passes the same preflight first.
 """
 
+import os
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
 from chaoslib.types import Configuration
 
+from chaoslib_edx import learner
 from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY, LEDGER_KEY, setting
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.gameday.schema import Loaded, Step, experiment_name
 from chaoslib_edx.guardrails import check_activity
 from chaoslib_edx.ledger import open_ledger, recover_command
+from chaoslib_edx.load.learners import (
+    ARRIVALS_PER_USER_S,
+    Learner,
+    learners_from_env,
+    read_learners,
+)
 from chaoslib_edx.platforms import Platform
 from chaoslib_edx.targets import Target
 
@@ -156,11 +164,43 @@ def dry_run(gameday: Loaded, config: Configuration, target: Platform) -> tuple[l
     environment_lock(config).probe()
     plan, checks = preflight(gameday, config, target)
     lines = describe(gameday, plan)
+    checks.append(_login_check(gameday, target))
     lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
               for label, ok, detail in checks]
+    lines += _login_rate(gameday, target)
     lines.append(f"dry run: nothing was started or changed; load would go to "
                  f"{target.lms_url()}")
     return lines, all(ok for _, ok, _ in checks)
+
+
+def _learners(gameday: Loaded, target: Platform) -> list[Learner]:
+    learners = gameday.spec.load.learners
+    return read_learners(learners) if learners else \
+        learners_from_env({**os.environ, **target.load_environment()})
+
+
+def _login_check(gameday: Loaded, target: Platform) -> tuple[str, bool, str]:
+    """One learner of the load signs in on the target, as the load will."""
+    first = _learners(gameday, target)[0]
+    try:
+        learner.login(target.lms_url(), first.username, first.password)
+        return (f"login as {first.username}", True, "signed in")
+    except learner.LoginFailed as exc:
+        return (f"login as {first.username}", False, str(exc))
+
+
+def _login_rate(gameday: Loaded, target: Platform) -> list[str]:
+    """A warning when the load's sign-ins would pass the LMS's login limit: every learner
+    signs in as it starts, and seats change hands all through the run."""
+    limit = target.login_limit()
+    peak = gameday.spec.load.shape.peak_users
+    planned = round(peak * (1 + ARRIVALS_PER_USER_S * learner.LOGIN_WINDOW_S))
+    if limit is None or planned <= limit:
+        return []
+    return [f"warning: about {planned} logins in the busiest 5 minutes ({peak} learners "
+            f"signing in, then new ones taking their seats) exceed the {limit} per 5 minutes "
+            f"the LMS allows from one address ({gameday.env_file}): expect 429s, or lower "
+            f"load.shape.peak_users"]
 
 
 def checked(gameday: Loaded, config: Configuration, target: Platform) -> list[PlannedStep]:

@@ -66,9 +66,10 @@ class GameDayRun:
         return planning.dry_run(self.gameday, self.config, self.platform)
 
     def _load_env(self) -> dict[str, str]:
-        shape = self.gameday.spec.load.shape.model_dump()
-        return {**{LaunchCurve.ENV[k]: str(v) for k, v in shape.items()},
-                **self.platform.load_environment()}
+        load = self.gameday.spec.load
+        learners = {"EDX_LEARNERS_FILE": load.learners} if load.learners else {}
+        return {**{LaunchCurve.ENV[k]: str(v) for k, v in load.shape.model_dump().items()},
+                **self.platform.load_environment(), **learners}
 
     # -- aborting --------------------------------------------------------------------
 

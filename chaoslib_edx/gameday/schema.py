@@ -21,6 +21,7 @@ from chaoslib_edx.environment import (
 )
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import SHIPPED, default_file, load_experiment_file
+from chaoslib_edx.load.learners import read_learners
 from chaoslib_edx.load.shapes import LaunchCurve
 from chaoslib_edx.model import Model, validation_error
 from chaoslib_edx.slo.catalog import Catalog, load_catalog
@@ -50,6 +51,8 @@ class Load(Model):
     shape: Shape = Shape()
     workers: int = Field(0, ge=0, le=8, description="0: one Locust process; N: master + N")
     warmup_s: int = Field(15, ge=3, le=300, description="load before the first experiment")
+    learners: str | None = Field(None, description="CSV of username,password the load signs "
+                                                   "in as (default: the sandbox's learners)")
 
 
 class BurnRateAbort(Model):
@@ -144,7 +147,8 @@ def _resolved(spec: GameDay, base: Path) -> GameDay:
         "environment": at(spec.environment, "gamedays/environments/sandbox.yaml"),
         "slo_catalog": at(spec.slo_catalog, "gamedays/slos.yaml"),
         "load": spec.load.model_copy(update={
-            "profile": at(spec.load.profile, "loadprofiles/course_launch.py")}),
+            "profile": at(spec.load.profile, "loadprofiles/course_launch.py"),
+            "learners": at(spec.load.learners, "") if spec.load.learners else None}),
         "timeline": [step.model_copy(update={"experiment": at(step.experiment, "")})
                      for step in spec.timeline]})
 
@@ -180,6 +184,13 @@ def load_gameday(path: Path | str, env_override: str | None = None) -> Loaded:
         raise UserError(f"no load profile at '{spec.load.profile}'", file=path,
                         field="load.profile")
     LaunchCurve(**spec.load.shape.model_dump())  # the profile's own checks, early
+    if spec.load.learners:
+        try:
+            read_learners(spec.load.learners)
+        except UserError as exc:  # the game day's field, then the file's line
+            where = f" {exc.field}:" if exc.field else ""
+            raise UserError(f"'{spec.load.learners}'{where} {exc.message}", file=path,
+                            field="load.learners", fix=exc.fix) from None
     env_file = env_override or spec.environment
     environment = load_environment(env_file)
     if environment.driver != "sandbox" and environment.endpoints is None:

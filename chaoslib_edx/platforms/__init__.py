@@ -54,6 +54,10 @@ class Platform(ABC):
     def load_environment(self) -> dict[str, str]:
         """The EDX_* variables the load profiles read (CDN URL, seed sizes, password)."""
 
+    @abstractmethod
+    def login_limit(self) -> int | None:
+        """Logins per 5 minutes from one address the LMS allows (None: not limited)."""
+
     def check_ready(self) -> None:
         """Raise UserError when the platform cannot take a game day now."""
 

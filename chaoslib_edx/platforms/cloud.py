@@ -23,6 +23,9 @@ class CloudPlatform(Platform):
     def load_environment(self) -> dict[str, str]:
         return {"EDX_CDN_URL": self._endpoints().cdn_url}
 
+    def login_limit(self) -> int | None:
+        return self._endpoints().login_limit_per_5min
+
     def _endpoints(self):
         if self.environment.endpoints is None:
             raise UserError("load against a non-sandbox environment needs 'endpoints' "

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import Fault
+from chaoslib_edx.learner import OPENEDX_LOGINS_PER_IP
 from chaoslib_edx.platforms import Platform, UnknownTarget
 from chaoslib_edx.sandbox.health import status
 from chaoslib_edx.sandbox.layout import Layout
@@ -31,6 +32,9 @@ class SandboxPlatform(Platform):
         seed = self.environment.sandbox.seed
         return {"EDX_CDN_URL": self.layout.cdn_url, "EDX_LEARNERS": str(seed.learners),
                 "EDX_COURSES": str(seed.courses), "EDX_LEARNER_PASSWORD": seed.learner_password}
+
+    def login_limit(self) -> int | None:
+        return OPENEDX_LOGINS_PER_IP if self.environment.sandbox.login_rate_limit else None
 
     def state_dir(self) -> Path:
         """The sandbox's own state dir (unless the inventory names another)."""

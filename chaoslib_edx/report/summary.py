@@ -80,7 +80,7 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
     for slo in slos:
         result = evaluate(slo, run.series, first, last + 1)
         overall.append({"name": slo.name, "title": slo.title, "objective": slo.objective,
-                        "type": slo.indicator.type,
+                        "type": slo.indicator.type, "measured": slo.measured,
                         "threshold_ms": slo.indicator.threshold_ms,
                         "value": result.value, "met": result.met, "good": result.good,
                         "total": result.total, "burn_rate": result.burn_rate,

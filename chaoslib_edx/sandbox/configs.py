@@ -28,7 +28,9 @@ def render_all(layout: Layout, binaries: dict[str, str]) -> None:
         "redis.conf": _render("redis.conf.j2", layout=layout),
         "lms.json": json.dumps({"db_port": layout.port("db_path"),
                                 "redis_port": layout.port("redis"),
-                                "threads": layout.settings.lms_threads}, indent=2) + "\n",
+                                "threads": layout.settings.lms_threads,
+                                "login_rate_limit": layout.settings.login_rate_limit},
+                               indent=2) + "\n",
     }
     for index, node in enumerate(DB_NODES):
         files[f"{node}.cnf"] = _render("mariadb.cnf.j2", layout=layout, node=node,

@@ -6,6 +6,7 @@ import subprocess
 
 import pymysql
 
+from chaoslib_edx.courses import ORG, course_key, structure
 from chaoslib_edx.files import replace_text
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 from chaoslib_edx.waiting import wait_until
@@ -18,12 +19,12 @@ CREATE TABLE IF NOT EXISTS courses (
     name VARCHAR(255) NOT NULL,
     org VARCHAR(64) NOT NULL,
     start_date DATE NOT NULL,
-    sections JSON NOT NULL
+    structure JSON NOT NULL
 );
 CREATE TABLE IF NOT EXISTS learners (
     id INT PRIMARY KEY,
     username VARCHAR(64) NOT NULL UNIQUE,
-    email VARCHAR(128) NOT NULL,
+    email VARCHAR(128) NOT NULL UNIQUE,
     salt CHAR(16) NOT NULL,
     password_hash CHAR(64) NOT NULL
 );
@@ -39,14 +40,26 @@ CREATE TABLE IF NOT EXISTS write_probe (
     id INT PRIMARY KEY,
     written DATETIME(3) NOT NULL
 );
-CREATE TABLE IF NOT EXISTS grades (
-    learner_id INT NOT NULL,
+CREATE TABLE IF NOT EXISTS courseware_studentmodule (
+    student_id INT NOT NULL,
     course_id VARCHAR(128) NOT NULL,
-    problem INT NOT NULL,
-    correct BOOL NOT NULL,
-    attempts INT NOT NULL DEFAULT 1,
+    module_state_key VARCHAR(255) NOT NULL,
+    module_type VARCHAR(32) NOT NULL,
+    state JSON NOT NULL,
+    grade DOUBLE,
+    max_grade DOUBLE,
+    created DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     modified DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-    PRIMARY KEY (learner_id, course_id, problem)
+    PRIMARY KEY (student_id, module_state_key)
+);
+CREATE TABLE IF NOT EXISTS completion_blockcompletion (
+    user_id INT NOT NULL,
+    context_key VARCHAR(128) NOT NULL,
+    block_key VARCHAR(255) NOT NULL,
+    block_type VARCHAR(32) NOT NULL,
+    completion DOUBLE NOT NULL,
+    modified DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    PRIMARY KEY (user_id, block_key)
 );
 """
 
@@ -60,8 +73,9 @@ def password_hash(salt: str, password: str) -> str:
     return hashlib.sha256(f"{salt}:{password}".encode()).hexdigest()
 
 
-def course_id(index: int) -> str:
-    return f"course-v1:edX+C{index:03d}+2026"
+def learner_email(username: str) -> str:
+    """The seeded learners' addresses (the v1 login API signs in by email)."""
+    return f"{username}@example.org"
 
 
 def admin_connect(layout: Layout, node: str, **kwargs) -> pymysql.Connection:
@@ -145,16 +159,14 @@ def _seed(cur: pymysql.cursors.Cursor, layout: Layout) -> None:
     seed = layout.settings.seed
     courses = []
     for i in range(1, seed.courses + 1):
-        sections = [{"id": f"section-{s}", "title": f"Week {s}",
-                     "videos": [f"/video/{course_id(i)}/week{s}-{v}.mp4" for v in range(1, 4)],
-                     "problems": list(range(1, 6))} for s in range(1, 5)]
-        courses.append((course_id(i), COURSE_NAMES[(i - 1) % len(COURSE_NAMES)], "edX",
-                        f"2026-0{1 + i % 9}-01", json.dumps(sections)))
+        key = course_key(i)
+        courses.append((key, COURSE_NAMES[(i - 1) % len(COURSE_NAMES)], ORG,
+                        f"2026-0{1 + i % 9}-01", json.dumps(structure(key))))
     cur.executemany("INSERT IGNORE INTO courses VALUES (%s, %s, %s, %s, %s)", courses)
     learners = []
     for i in range(1, seed.learners + 1):
         salt = hashlib.md5(str(i).encode()).hexdigest()[:16]
-        learners.append((i, f"learner{i}", f"learner{i}@example.org", salt,
+        learners.append((i, f"learner{i}", learner_email(f"learner{i}"), salt,
                          password_hash(salt, seed.learner_password)))
     cur.executemany("INSERT IGNORE INTO learners VALUES (%s, %s, %s, %s, %s)", learners)
 

@@ -3,11 +3,13 @@
 import time
 import urllib.error
 import urllib.request
-from http.cookiejar import CookieJar
 
 import pymysql
 import redis
+import requests
 
+from chaoslib_edx import learner
+from chaoslib_edx.courses import course_key, structure
 from chaoslib_edx.sandbox import database, netpath
 from chaoslib_edx.sandbox.assets import HEALTH_FILE
 from chaoslib_edx.sandbox.clients import redis_client
@@ -64,7 +66,7 @@ def status(layout: Layout) -> dict:
 
 
 def _lb(layout: Layout) -> dict:
-    code, body, _ = http_get(f"{layout.lb_url}/heartbeat")
+    code, body, _ = http_get(f"{layout.lb_url}/heartbeat?extended")  # all of the LMS's deps
     return {"ok": code == 200, "url": layout.lb_url, "heartbeat": code,
             "detail": body[:300].decode(errors="replace")}
 
@@ -117,41 +119,48 @@ def _cache(layout: Layout) -> dict:
 
 
 def smoke(layout: Layout) -> list[dict]:
-    """One learner's journey through the load balancer and the CDN; a row per step."""
-    jar = CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    course = database.course_id(1)
-    password = layout.settings.seed.learner_password
+    """One learner's journey through the load balancer and the CDN, on Open edX's API as
+    the MFEs call it; a row per step."""
+    base, course = layout.lb_url, course_key(1)
+    unit = structure(course)["chapters"][0]["sequences"][0]["units"][0]
+    problem = unit["blocks"][1]
+    began = time.perf_counter()
+    try:
+        session = learner.login(base, "learner1", layout.settings.seed.learner_password)
+        code = 200
+    except learner.LoginFailed:
+        session, code = requests.Session(), 0
+    rows = [_row("login", code, began)]
     steps = [
-        ("login", "POST", "/login", f"username=learner1&password={password}".encode()),
-        ("dashboard", "GET", "/dashboard", None),
-        ("catalog", "GET", "/api/courses/v1/courses/", None),
+        ("learner home", "GET", "/api/learner_home/init", {}),
+        ("catalog", "GET", "/api/courses/v1/courses/", {}),
         ("enroll", "POST", "/api/enrollment/v1/enrollment",
-         f'{{"course_details": {{"course_id": "{course}"}}}}'.encode()),
-        ("courseware", "GET", f"/courses/{course}/courseware", None),
-        ("problem check", "POST", f"/courses/{course}/problem/1/check", b"answer=42"),
+         {"json": {"course_details": {"course_id": course}}}),
+        ("course outline", "GET", f"/api/course_home/outline/{course}", {}),
+        ("unit", "GET", f"/xblock/{unit['id']}", {}),
+        ("problem check", "POST",
+         f"/courses/{course}/xblock/{problem}/handler/xmodule_handler/problem_check",
+         {"data": {f"input_{problem}_2_1": "42"}}),
+        ("tracking event", "POST", "/event", {"data": {"event_type": "play_video"}}),
     ]
-    rows = []
-    for name, method, path, data in steps:
-        request = urllib.request.Request(layout.lb_url + path, data=data, method=method)
-        if data is not None and data.startswith(b"{"):
-            request.add_header("Content-Type", "application/json")
-        rows.append(_timed(name, lambda: opener.open(request, timeout=5)))
-    video = f"{layout.cdn_url}/video/{course}/week1-1.mp4"
-    rows.append(_timed("video (CDN)", lambda: urllib.request.urlopen(video, timeout=5)))
+    for name, method, path, kwargs in steps:
+        rows.append(_timed(name, lambda: session.request(method, base + path, timeout=5,
+                                                         allow_redirects=False, **kwargs)))
+    video = layout.cdn_url + unit["video"]
+    rows.append(_timed("video (CDN)", lambda: requests.get(video, timeout=5)))
     return rows
 
 
 def _timed(name: str, call) -> dict:
     began = time.perf_counter()
     try:
-        with call() as resp:
-            resp.read()
-            code = resp.status
-    except urllib.error.HTTPError as err:
-        code = err.code
-    except (urllib.error.URLError, OSError):
+        code = call().status_code
+    except requests.RequestException:
         code = 0
+    return _row(name, code, began)
+
+
+def _row(name: str, code: int, began: float) -> dict:
     return {"step": name, "status": code, "ms": round((time.perf_counter() - began) * 1000, 1),
             "ok": 200 <= code < 300}
 
@@ -167,7 +176,7 @@ def describe(report: dict) -> list[str]:
         lines.append(f"  {name:<12} {prog['state']:<10} {prog['description']}")
     checks = report["checks"]
     lb, cdn, db, cache = checks["lb"], checks["cdn"], checks["db"], checks["cache"]
-    lines.append(f"  {'lb':<12} {_ok(lb)}  {lb['url']}/heartbeat -> {lb['heartbeat']}")
+    lines.append(f"  {'lb':<12} {_ok(lb)}  {lb['url']}/heartbeat?extended -> {lb['heartbeat']}")
     lines.append(f"  {'cdn':<12} {_ok(cdn)}  edge {cdn['edge']}, origin {cdn['origin']}")
     nodes = ", ".join(f"{n}: {_node(s)}" for n, s in db["nodes"].items())
     path = db["path"]

@@ -13,7 +13,7 @@ from chaoslib_edx.errors import UserError
 from chaoslib_edx.ports import listening
 from chaoslib_edx.sandbox.layout import Layout
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: Open edX schema (courseware_studentmodule, course structure)
 STREAM_MODULE = Path("/usr/lib/nginx/modules/ngx_stream_module.so")
 _BINARIES = {"mariadbd": "mariadb-server", "mariadb-install-db": "mariadb-server",
              "redis-server": "redis-server", "nginx": "nginx-light"}

@@ -6,6 +6,7 @@ run directory; timelines are compressed (seconds, not minutes).
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -29,6 +30,7 @@ from tests.conftest import (
     one_paragraph,
     run_cli,
     tripping_gameday,
+    write_yaml,
 )
 from tests.sandbox.helpers import eventually
 
@@ -285,8 +287,28 @@ def test_dry_run_prints_the_plan_and_changes_nothing(sandbox, tmp_path) -> None:
     assert "rollback restore-the-database (chaoslib_edx.rds.actions.restore_database)" in out
     assert "kill-a-third-of-the-lms -> chaoslib_edx.pods.actions.kill_lms_replicas" in out
     assert "dry run: nothing was started or changed" in out
+    assert re.search(r"health: login as learner1 +ok \(signed in\)", out), out
+    assert "warning:" not in out  # the sandbox does not limit logins by default
     assert _fingerprint(sandbox) == before
     assert not (tmp_path / "run").exists() and not (tmp_path / "ledger.jsonl").exists()
+
+
+def test_dry_run_checks_a_login_and_warns_of_the_login_limit(sandbox, tmp_path) -> None:
+    """The inventory says the LMS limits logins and has another password than the
+    learners': the dry run says both, and would not start."""
+    env = yaml.safe_load(sandbox.env_file.read_text())
+    env["sandbox"]["login_rate_limit"] = True
+    env["sandbox"]["seed"]["learner_password"] = "not-the-password"
+    env_file = write_yaml(tmp_path / "limited.yaml", env)
+    gameday = yaml.safe_load(_gameday(tmp_path, sandbox, [("lms-pod-kill", 0)]).read_text())
+    gameday["load"]["shape"]["peak_users"] = 40
+    path = write_yaml(tmp_path / "busy.yaml", gameday)
+    result = run_cli("run", str(path), "--env", str(env_file), "--dry-run", env=_env(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert re.search(r"health: login as learner1 +NOT HEALTHY \(.*HTTP 400", result.stdout)
+    assert "not-the-password" not in result.stdout + result.stderr
+    assert "warning: about 135 logins in the busiest 5 minutes (40 learners" in result.stdout
+    assert "exceed the 100 per 5 minutes" in result.stdout
 
 
 @pytest.mark.parametrize("flags", [(), ("--dry-run",)], ids=["run", "dry-run"])

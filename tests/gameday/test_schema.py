@@ -34,7 +34,7 @@ def test_the_default_game_day_is_valid_and_runs_all_five_faults(monkeypatch) -> 
         "rds-failover", "redis-eviction", "lms-pod-kill", "cloudfront-origin-loss",
         "database-degradation"]
     assert loaded.spec.slos == ["lms-availability", "api-latency", "video-delivery",
-                                "authentication"]
+                                "authentication", "session-continuity"]
 
 
 @pytest.mark.parametrize("changes, field, words", [
@@ -218,3 +218,22 @@ def test_an_output_under_a_file_is_refused_before_anything(tmp_path) -> None:
     message = one_paragraph(result.stderr)
     assert f"field '--out': is under {afile}, which is a file" in message
     assert afile.read_text() == "mine"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("content, says", [
+    (None, "file not found"),
+    ("username,pass\nana,x\n", "line 1: the header has no 'password' column"),
+    ("username,password\nana,x\nbo\n", "line 3: needs a username and a password"),
+])
+def test_a_bad_learners_file_is_refused_before_anything(tmp_path, content, says) -> None:
+    """Relative to the game-day file; the game day's field, then the file's line."""
+    if content is not None:
+        (tmp_path / "learners.csv").write_text(content)
+    path = _gameday(tmp_path, load__learners="learners.csv")
+    result = run_cli("run", str(path), "--out", str(tmp_path / "run"))
+    message = one_paragraph(result.stderr)
+    assert result.returncode == 2, result.stderr
+    assert f"{path}: field 'load.learners':" in message, message
+    assert f"'{tmp_path / 'learners.csv'}'" in message and says in message, message
+    assert not (tmp_path / "run").exists()

@@ -1,8 +1,8 @@
 """The load profiles under real Locust (own processes, bounded) against the real sandbox."""
 
 import json
-import math
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -17,10 +17,6 @@ from tests.sandbox.helpers import eventually
 
 COURSE_LAUNCH = REPO / "loadprofiles/course_launch.py"
 ENROLLMENT_PEAK = REPO / "loadprofiles/enrollment_peak.py"
-# Task weights of the Learner in course_launch.py, by route class (auth is on top).
-WEIGHTS = {"lms": 3 + 4 + 2, "api": 4 + 2, "video": 6}
-
-
 def _env(sandbox) -> dict[str, str]:
     return {"EDX_CDN_URL": sandbox.layout.cdn_url, "EDX_LEARNERS": "200", "EDX_COURSES": "4"}
 
@@ -41,17 +37,9 @@ def test_plain_locust_command_runs_unchanged_with_the_configured_mix(sandbox, tm
     assert result.returncode == 0, result.stderr[-2000:]
     totals = Series(metrics).refresh().totals()
     assert sum(totals.values()) == _locust_total(tmp_path / "locust.json")
-    assert totals["auth"] >= 20  # every learner logged in
-    journey = {cls: totals.get(cls, 0) for cls in WEIGHTS}
-    assert sum(journey.values()) > 200
-    # Tasks are independent weighted picks: each share is binomial. 4.5 sigma at the
-    # observed count keeps a false failure near 1e-5 (a fixed 0.08 was 2.5 sigma at ~230
-    # requests and failed a few runs in a hundred) and still catches a wrong weight.
-    count = sum(journey.values())
-    for cls, weight in WEIGHTS.items():
-        expected = weight / sum(WEIGHTS.values())
-        sigma = math.sqrt(expected * (1 - expected) / count)
-        assert journey[cls] / count == pytest.approx(expected, abs=4.5 * sigma), (cls, journey)
+    assert totals["auth"] >= 40  # every learner fetched a CSRF token and signed in
+    assert {"lms", "api", "tracking", "video"} <= set(totals)  # the action mix is in
+    # test_openedx_mix.py
 
 
 def test_launch_shape_user_counts_at_ticks(sandbox, tmp_path) -> None:
@@ -74,18 +62,20 @@ def test_launch_shape_user_counts_at_ticks(sandbox, tmp_path) -> None:
 def test_replay_reproduces_the_scaled_curve(sandbox, tmp_path) -> None:
     """Per bucket of the CSV, the measured requests/s are within 10% of rate x scale.
 
-    The first 2 s of each 6 s bucket are left out: users are spawned or stopped there,
-    and each new learner's login adds one request on top of its paced tasks."""
+    The first 3 s of each 10 s bucket are left out: users are spawned or stopped there.
+    Learners are paced by requests, and an action may send three at once (a unit view),
+    so each learner's second-by-second count is bursty: 7 s of it keep the sum's spread
+    near 3% of 10x rate requests."""
     curve = tmp_path / "curve.csv"
-    curve.write_text("offset_s,rps\n0,10\n6,30\n12,16\n18,16\n")
+    curve.write_text("offset_s,rps\n0,10\n10,30\n20,16\n30,16\n")
     run = launcher.start(ENROLLMENT_PEAK, sandbox.layout.lb_url, 60, tmp_path, env=_env(sandbox),
                          extra_args=("--curve", str(curve), "--scale", "1.5", "--time-scale", "1"))
     assert run.wait() == 0, run.logs[0].read_text()[-2000:]
     series = Series(run.metrics_file).refresh()
     start = series.first
     for bucket, rate in enumerate((10, 30, 16)):
-        begin = start + bucket * 6 + 2
-        measured = series.window(begin, begin + 4).count / 4
+        begin = start + bucket * 10 + 3
+        measured = series.window(begin, begin + 7).count / 7
         assert measured == pytest.approx(rate * 1.5, rel=0.10), (bucket, measured)
 
 
@@ -144,3 +134,23 @@ def test_stopping_a_shape_run_keeps_its_last_seconds(sandbox, tmp_path) -> None:
     assert run.master.returncode == 0, run.logs[0].read_text()[-2000:]
     merged = sum(Series(run.metrics_file).refresh().totals().values())
     assert merged > 5 and merged == _locust_total(run.stats_file)
+
+
+@pytest.mark.integration
+def test_plain_locust_refuses_a_bad_learners_file_before_sending(tmp_path) -> None:
+    """A listener of the test's own counts connections: a refused file sends nothing."""
+    learners = tmp_path / "learners.csv"
+    learners.write_text("username,password\nana\n")
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(0.2)
+        port = server.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "locust", "-f", str(COURSE_LAUNCH), "--headless", "-u", "2",
+             "-r", "2", "-t", "5s", "--host", f"http://127.0.0.1:{port}",
+             "--edx-learners", str(learners)],
+            capture_output=True, text=True, timeout=60, env=os.environ.copy())
+        with pytest.raises(TimeoutError):
+            server.accept()
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert f"{learners}: field 'line 2': needs a username and a password" in \
+        " ".join(result.stderr.split())

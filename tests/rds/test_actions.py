@@ -3,11 +3,11 @@
 import threading
 import time
 
+from chaoslib_edx.courses import course_key
 from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.rds.actions import failover_database, restore_database
 from chaoslib_edx.rds.probes import database_primary, database_writable
 from chaoslib_edx.sandbox import database
-from chaoslib_edx.sandbox.database import course_id
 from tests.sandbox.helpers import eventually, login
 
 
@@ -22,7 +22,7 @@ def test_writes_fail_then_land_on_the_promoted_replica(sandbox, tmp_path) -> Non
         for attempt in range(3000):  # bounded
             if stop.is_set():
                 return
-            course = course_id(1 + attempt % 4)
+            course = course_key(1 + attempt % 4)
             code = session.post(f"{base}/api/enrollment/v1/enrollment", timeout=5,
                                 json={"course_details": {"course_id": course}}).status_code
             results.append((time.monotonic(), code))

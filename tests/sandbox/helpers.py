@@ -7,13 +7,13 @@ from typing import Callable
 
 import requests
 
+from chaoslib_edx import learner
+
 
 def login(base_url: str, username: str = "learner1", password: str = "edx") -> requests.Session:
-    session = requests.Session()
-    response = session.post(f"{base_url}/login", data={"username": username, "password": password},
-                            timeout=5)
-    assert response.status_code == 200, response.text
-    return session
+    """A signed-in session as the authn MFE makes one (CSRF token, login session API); it
+    sends the CSRF token on every request."""
+    return learner.login(base_url, username, password)
 
 
 def eventually(check: Callable[[], object], timeout: float = 20, interval: float = 0.1) -> object:

@@ -2,8 +2,8 @@
 
 import pymysql
 
+from chaoslib_edx.courses import course_key
 from chaoslib_edx.sandbox import credentials, database
-from chaoslib_edx.sandbox.database import course_id
 from tests.sandbox.helpers import eventually, login
 
 
@@ -17,7 +17,7 @@ def _replica_rows(layout, learner_id: int, course: str) -> tuple:
 def test_enrollment_written_through_lb_is_readable_on_the_replica(sandbox) -> None:
     layout = sandbox.layout
     session = login(layout.lb_url, "learner17")
-    course = course_id(3)
+    course = course_key(3)
     response = session.post(f"{layout.lb_url}/api/enrollment/v1/enrollment",
                             json={"course_details": {"course_id": course}, "mode": "verified"},
                             timeout=5)

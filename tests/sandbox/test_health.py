@@ -24,16 +24,17 @@ def test_the_lms_reaches_the_database_through_the_path(sandbox) -> None:
     assert path["latency_ms"] == 0 and path["connections"] >= 1
 
 
-def test_heartbeat_names_the_cache_when_redis_is_down(sandbox) -> None:
+def test_extended_heartbeat_names_the_cache_when_redis_is_down(sandbox) -> None:
     layout = sandbox.layout
     sup = Supervisor(layout)
     sup.stop("redis")
     try:
-        response = requests.get(f"{layout.lb_url}/heartbeat", timeout=5)
+        assert requests.get(f"{layout.lb_url}/heartbeat", timeout=5).status_code == 200
+        response = requests.get(f"{layout.lb_url}/heartbeat?extended", timeout=5)
         assert response.status_code == 503
         body = response.json()
-        assert body["db"] == "ok" and body["cache"].startswith("down")
-        assert body["status"] == "down: cache"
+        assert body["sql"]["status"] is True and body["cache"]["status"] is False
+        assert body["cache"]["message"]
         result = sandbox.cli("sandbox", "status", "--json")
         assert result.returncode == 1
         status = sandbox.status()

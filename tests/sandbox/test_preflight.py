@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from chaoslib_edx.errors import UserError
+from chaoslib_edx.sandbox import preflight
 from tests.conftest import free_port_base, one_paragraph, run_cli, write_env
 
 pytestmark = pytest.mark.integration
@@ -67,8 +68,8 @@ def test_state_dir_of_another_port_base(tmp_path: Path) -> None:
     env = write_env(tmp_path, base)
     state = tmp_path / "state"
     state.mkdir()
-    (state / "state.json").write_text(json.dumps({"version": 1, "port_base": base + 100,
-                                                  "bootstrapped": True}))
+    (state / "state.json").write_text(json.dumps({
+        "version": preflight.STATE_VERSION, "port_base": base + 100, "bootstrapped": True}))
     result = run_cli("sandbox", "up", "--env", str(env))
     _assert_refused(result, f"port_base {base + 100}", "sandbox.port_base")
 

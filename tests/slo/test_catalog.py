@@ -13,9 +13,13 @@ def test_committed_catalog_matches_design() -> None:
     catalog = load_catalog(REPO / "gamedays/slos.yaml")
     objectives = {s.name: s.objective for s in catalog.slos}
     assert objectives == {"lms-availability": 0.999, "api-latency": 0.99,
-                          "video-delivery": 0.9995, "authentication": 0.9999}
+                          "video-delivery": 0.9995, "authentication": 0.9999,
+                          "session-continuity": 0.999}
     latency = catalog.get("api-latency").indicator
     assert (latency.threshold_ms, latency.percentile) == (500, 99)
+    # Only learners see a lost session: the one SLO without a server-side indicator.
+    assert [s.name for s in catalog.slos if s.measured == "client"] == ["session-continuity"]
+    assert catalog.get("session-continuity").indicator.route_classes == ("session",)
 
 
 @pytest.mark.parametrize("slo, field", [

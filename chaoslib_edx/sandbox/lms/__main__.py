@@ -19,7 +19,9 @@ def main() -> None:
     settings = json.loads((args.state_dir / "conf" / "lms.json").read_text())
     config = LmsConfig(replica=args.replica, db_port=settings["db_port"],
                        redis_port=settings["redis_port"],
-                       db_password=credentials.read(args.state_dir / "secrets.env")["DB_PASSWORD"])
+                       db_password=credentials.read(args.state_dir / "secrets.env")["DB_PASSWORD"],
+                       tracking_dir=args.state_dir / "logs" / "tracking",
+                       login_rate_limit=settings["login_rate_limit"])
     serve(create_app(config), host="127.0.0.1", port=args.port,
           threads=settings["threads"], ident=f"edx-sandbox-{args.replica}",
           connection_limit=1000, channel_timeout=30)

@@ -5,14 +5,16 @@
 
 The CSV is `offset_s,rps` (or `timestamp,rps`, or `...,users`); `edx-gameday load
 import-access-log` makes one from an nginx or ALB access log. For an rps curve each
-learner does one request per second, so users = requests per second.
+learner sends one request per second (paced by requests, not actions), so users =
+requests per second.
 """
 
 import math
+import time
 from pathlib import Path
 
 import course_launch
-from locust import LoadTestShape, between, constant_throughput, events
+from locust import LoadTestShape, between, events
 
 from chaoslib_edx.load import plugin
 from chaoslib_edx.load.shapes import ReplayCurve
@@ -21,9 +23,37 @@ DEFAULT_CURVE = Path(__file__).parent / "data" / "enrollment_peak.csv"
 
 
 class PeakLearner(course_launch.Learner):
-    """The course-launch learner, paced by the curve (one request a second for rps)."""
+    """The course-launch learner paced by requests, one a second on average, whatever an
+    action sends (a unit view sends three): users = rps."""
 
-    wait_time = constant_throughput(1)
+    sent = 0          # requests since the last wait
+    next_at = 0.0     # monotonic time this learner may act again
+
+    def on_start(self) -> None:
+        """The burst of a spawned learner's session start (sign-in, course home, first
+        unit) is not paced: spawning follows the curve already. Later sign-ins (a new
+        learner taking the seat) are."""
+        spawned = self.next_at == 0.0
+        super().on_start()
+        if spawned:
+            self.sent, self.next_at = 0, time.monotonic()
+
+    def context(self) -> dict:
+        return {"edx_pacer": self}  # every request of this learner counts in its pace
+
+    def wait_time(self) -> float:
+        now = time.monotonic()
+        # Never more than a second of catching up: a slow platform is not then hammered.
+        self.next_at = max(self.next_at, now - 1.0) + self.sent
+        self.sent = 0
+        return max(0.0, self.next_at - now)
+
+
+@events.request.add_listener
+def _count(context: dict | None = None, **_kwargs: object) -> None:
+    pacer = (context or {}).get("edx_pacer")
+    if pacer is not None:
+        pacer.sent += 1
 
 
 @events.init_command_line_parser.add_listener
