@@ -81,14 +81,18 @@ def test_session_is_shared_by_every_replica(sandbox) -> None:
 
 
 def test_catalog_and_enrollment_api(sandbox) -> None:
-    base, course = sandbox.layout.lb_url, course_key(2)
+    base = sandbox.layout.lb_url
     catalog = requests.get(f"{base}/api/courses/v1/courses/", timeout=5).json()
     assert catalog["pagination"]["count"] == 4
+    session = login(base, "learner4")
+    before = {e["course_details"]["course_id"] for e in
+              session.get(f"{base}/api/enrollment/v1/enrollment", timeout=5).json()}
+    # Loads sign in as any seeded learner: take a course this one has not enrolled in.
+    course = next(c["id"] for c in catalog["results"] if c["id"] not in before)
     assert requests.get(f"{base}/api/courses/v1/courses/{course}", timeout=5).json()["id"] \
         == course
     assert requests.get(f"{base}/api/enrollment/v1/course/{course}", timeout=5).json()[
         "course_id"] == course
-    session = login(base, "learner4")
     assert session.get(f"{base}/api/enrollment/v1/enrollment/{course}", timeout=5).json() \
         is None
     bad = session.post(f"{base}/api/enrollment/v1/enrollment",
@@ -98,7 +102,7 @@ def test_catalog_and_enrollment_api(sandbox) -> None:
                             json={"course_details": {"course_id": course}}, timeout=5)
     assert enrolled.json()["is_active"] is True
     mine = session.get(f"{base}/api/enrollment/v1/enrollment", timeout=5).json()
-    assert [e["course_details"]["course_id"] for e in mine] == [course]
+    assert {e["course_details"]["course_id"] for e in mine} == before | {course}
     assert session.get(f"{base}/api/enrollment/v1/enrollment/{course}", timeout=5).json()[
         "mode"] == "audit"
 
