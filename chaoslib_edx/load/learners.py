@@ -65,5 +65,8 @@ def learners_from_env(environ: dict | None = None) -> list[Learner]:
     if environ.get("EDX_LEARNERS_FILE"):
         return read_learners(environ["EDX_LEARNERS_FILE"])
     password = environ.get("EDX_LEARNER_PASSWORD", "edx")
-    count = int(environ.get("EDX_LEARNERS", "2000"))
-    return [Learner(f"learner{i}", password) for i in range(1, count + 1)]
+    count = environ.get("EDX_LEARNERS", "2000")
+    if not count.isdigit() or int(count) < 1:
+        raise UserError(f"'{count}' is not a number of learners (1 or more)",
+                        file="environment", field="EDX_LEARNERS")
+    return [Learner(f"learner{i}", password) for i in range(1, int(count) + 1)]

@@ -49,3 +49,10 @@ def test_the_sandbox_learners_by_default(tmp_path: Path) -> None:
     path = tmp_path / "l.csv"
     path.write_text("username,password\nana,x\n")
     assert learners_from_env({"EDX_LEARNERS_FILE": str(path)}) == [Learner("ana", "x")]
+
+
+@pytest.mark.parametrize("count", ["abc", "0", "-3"])
+def test_a_bad_learner_count_is_named(count: str) -> None:
+    with pytest.raises(UserError, match="not a number of learners") as refused:
+        learners_from_env({"EDX_LEARNERS": count})
+    assert refused.value.field == "EDX_LEARNERS"

@@ -231,6 +231,6 @@ def _on_init(environment, **_kwargs) -> None:
     path = getattr(environment.parsed_options, "edx_learners", "")
     try:
         LEARNERS[:] = read_learners(path) if path else learners_from_env()
-    except (UserError, ValueError) as exc:  # one paragraph, and nothing is sent
+    except UserError as exc:  # one paragraph, and nothing is sent
         print(f"course_launch: error: {exc}", file=sys.stderr, flush=True)
         sys.exit(2)
