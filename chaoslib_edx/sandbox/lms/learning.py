@@ -129,14 +129,22 @@ def courseware_course(course_key: str) -> tuple[Response, int]:
                    is_staff=False), 200
 
 
-@bp.get("/api/courseware/sequence/<usage_key>")
-def sequence(usage_key: str) -> tuple[Response, int]:
+def _units_of(usage_key: str, sequence: bool) -> tuple[list[dict], tuple[Response, int] | None]:
+    """The signed-in learner's units of a sequence (SEQUENCE) or the unit USAGE_KEY itself,
+    or the refusal: 401 anonymous, 404 unknown."""
     course, refused = _learner_course(course_of(usage_key))
     if refused:
+        return [], refused
+    found = [unit for seq, unit in _units(course["structure"])
+             if (seq if sequence else unit)["id"] == usage_key]
+    return found, None if found else _not_found("sequence" if sequence else "block")
+
+
+@bp.get("/api/courseware/sequence/<usage_key>")
+def sequence(usage_key: str) -> tuple[Response, int]:
+    units, refused = _units_of(usage_key, sequence=True)
+    if refused:
         return refused
-    units = [unit for seq, unit in _units(course["structure"]) if seq["id"] == usage_key]
-    if not units:
-        return _not_found("sequence")
     items = [{"id": u["id"], "type": "problem", "page_title": u["title"]} for u in units]
     return jsonify(item_id=usage_key, items=items, position=1), 200
 
@@ -144,12 +152,9 @@ def sequence(usage_key: str) -> tuple[Response, int]:
 @bp.get("/xblock/<usage_key>")
 def render_unit(usage_key: str) -> Response | tuple[Response, int]:
     """A unit as the MFE's iframe loads it: its blocks' HTML, each with its usage id."""
-    course, refused = _learner_course(course_of(usage_key))
+    found, refused = _units_of(usage_key, sequence=False)
     if refused:
         return refused
-    found = [unit for _, unit in _units(course["structure"]) if unit["id"] == usage_key]
-    if not found:
-        return _not_found("block")
     unit = found[0]
     blocks = "".join(f'<div class="xblock" data-usage-id="{escape(block)}"></div>'
                      for block in unit["blocks"])
