@@ -23,10 +23,10 @@ def _failover_in_a_process(config: dict, downtime_seconds: float) -> subprocess.
                              str(downtime_seconds)], cwd=REPO)
 
 
-def _probe_row(layout, node: str) -> tuple:
-    """The row database_writable last wrote, as NODE holds it."""
+def _probe_row(layout, node: str, row: int) -> tuple:
+    """Row ROW of the write-probe table, as NODE holds it."""
     with database.admin_connect(layout, node) as conn, conn.cursor() as cur:
-        cur.execute("SELECT id, written FROM edxapp.write_probe")
+        cur.execute("SELECT id, written FROM edxapp.write_probe WHERE id = %s", (row,))
         return cur.fetchall()
 
 
@@ -75,12 +75,14 @@ def test_sigkill_right_after_the_promotion_then_recover_keeps_the_new_writes(
     if Supervisor(sandbox.layout).process("db-a")["statename"] != "STOPPED":
         database.wait_ready(sandbox.layout, "db-a")
         assert not database.replication_status(sandbox.layout, "db-a").get("replicating")
-    # The probe's write through the endpoint landed on db-b alone.
-    new_write = _probe_row(sandbox.layout, "db-b")
+    # A write db-a never saw. Not the probe's row 1: recover's own health probe rewrites it.
+    with database.admin_connect(sandbox.layout, "db-b") as conn, conn.cursor() as cur:
+        cur.execute("REPLACE INTO edxapp.write_probe VALUES (2, NOW(3))")
+    new_write = _probe_row(sandbox.layout, "db-b", row=2)
 
     result = run_cli("recover", "--env", str(sandbox.env_file), "--ledger", config["edx_ledger"])
     assert result.returncode == 0, result.stdout + result.stderr
     status = sandbox.status()
     assert status["state"] == "healthy", (status["programs"], status["checks"])
     assert status["checks"]["db"]["primary"] == "db-a"
-    assert _probe_row(sandbox.layout, "db-a") == new_write
+    assert _probe_row(sandbox.layout, "db-a", row=2) == new_write
