@@ -2,6 +2,7 @@
 MariaDB (through the DB endpoint) and Redis.
 
 Each replica is one process; sessions live in Redis so any replica serves any learner.
+Its own /metrics (lms.metrics) counts what it answered, by route class.
 Like Django, unsafe requests need the `csrftoken` cookie echoed in `X-CSRFToken` (403
 otherwise); pages send an anonymous learner to /login, APIs answer 401.
 """
@@ -10,7 +11,7 @@ import pymysql
 import redis
 from flask import Flask, Response, jsonify, request
 
-from chaoslib_edx.sandbox.lms import auth, learning, tracking
+from chaoslib_edx.sandbox.lms import auth, learning, metrics, tracking
 from chaoslib_edx.sandbox.lms.core import Lms, LmsConfig, lms
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -45,4 +46,5 @@ def create_app(config: LmsConfig) -> Flask:
     def cache_down(exc: Exception) -> tuple[Response, int]:
         return jsonify(error="cache unavailable", detail=str(exc)), 503
 
+    app.wsgi_app = metrics.instrument(app.wsgi_app)  # type: ignore[method-assign]
     return app
