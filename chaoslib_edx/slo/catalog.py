@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import AnyUrl, Field, ValidationError, model_validator
 
 from chaoslib_edx.environment import read_yaml
 from chaoslib_edx.errors import UserError
@@ -43,6 +43,16 @@ class AlertRule(Model):
     long_s: int = Field(gt=0)
     short_s: int = Field(gt=0)
     burn_rate: float = Field(gt=0)
+    severity: Literal["page", "ticket"] = Field(
+        description="who is told when it fires; default: page for the rule named page, "
+                    "ticket for any other (a rule pages only when it says so)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_severity(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("severity") is None:
+            return {**data, "severity": "page" if data.get("name") == "page" else "ticket"}
+        return data
 
     @model_validator(mode="after")
     def _short(self) -> "AlertRule":
@@ -68,6 +78,9 @@ class Slo(Model):
     budget_period_days: float = Field(30, gt=0, le=366,
                                       description="the period the error budget covers")
     alerting: tuple[AlertRule, ...] = Field(DEFAULT_ALERTING, min_length=1)
+    runbook_url: AnyUrl | None = Field(
+        None, description="what the on-call reads when its alert fires; needed for "
+                          "`edx-gameday slo rules` when the SLO is measured server-side")
 
     @model_validator(mode="after")
     def _unique_rules(self) -> "Slo":

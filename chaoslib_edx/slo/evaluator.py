@@ -76,11 +76,13 @@ def compression(slo: Slo, duration_s: float) -> float:
     return max(1.0, longest / (duration_s / 2))
 
 
-def scaled(slo: Slo, rule: AlertRule, duration_s: float) -> tuple[int, int]:
-    """RULE's (long, short) windows in a game day of DURATION_S seconds."""
+def scaled(slo: Slo, rule: AlertRule, duration_s: float,
+           min_window_s: int = MIN_WINDOW_S) -> tuple[int, int]:
+    """RULE's (long, short) windows in a game day of DURATION_S seconds, none shorter than
+    MIN_WINDOW_S (what the metrics' resolution allows)."""
     factor = compression(slo, duration_s)
-    long = max(MIN_WINDOW_S + 1, round(rule.long_s / factor))
-    return long, min(long - 1, max(MIN_WINDOW_S, round(rule.short_s / factor)))
+    long = max(min_window_s + 1, round(rule.long_s / factor))
+    return long, min(long - 1, max(min_window_s, round(rule.short_s / factor)))
 
 
 def burn_alert(slo: Slo, series: Series, now: int, long_s: int, short_s: int,
