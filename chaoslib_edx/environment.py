@@ -47,8 +47,20 @@ class SeedSettings(Model):
 USER_STATE = "~/.local/state/chaostoolkit-edx"  # per-user state, whatever the directory
 
 
+class MonitoringSettings(Model):
+    """Prometheus, Alertmanager, the exporters and mtail, watching the sandbox as the
+    platform's own monitoring watches it; its alert rules come from the SLO catalog."""
+
+    enabled: bool = True
+    scrape_interval_s: float = Field(1, ge=0.5, le=60)
+    compress_for_s: int | None = Field(
+        480, ge=10, description="scale the alerting windows for a game day this long, as the "
+                                "game day's evaluator does (480: the default game day's "
+                                "max_duration_s); null keeps the catalog's own windows")
+
+
 class SandboxSettings(Model):
-    PORT_SPAN: ClassVar[int] = 20  # the sandbox listens on port_base .. port_base+19
+    PORT_SPAN: ClassVar[int] = 30  # the sandbox listens on port_base .. port_base+29
 
     state_dir: str = Field(f"{USER_STATE}/sandbox",
                            description="relative to the inventory file; ~ is expanded")
@@ -57,6 +69,7 @@ class SandboxSettings(Model):
     lms_threads: int = Field(8, ge=1, le=64)
     redis: RedisSettings = RedisSettings()
     seed: SeedSettings = SeedSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     login_rate_limit: bool = Field(
         False, description="enforce Open edX's login limits (100 per 5 min per IP, 30 per "
                            "account); off, so a load from one address is not throttled")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the servers the sandbox runs (MariaDB, Redis, nginx with the stream module,
-# wrk for the benchmarks) from Debian's packages, only when something is missing.
+# Prometheus, Alertmanager, the exporters and mtail; wrk for the benchmarks) from Debian's packages, only when something is missing.
 # --with-browser adds Debian's chromium: the end-to-end test opens the report headless.
 # Debian starts no service here (no init in the container); the sandbox starts its own
 # copies under supervisord on 127.0.0.1, so system services are never touched.
@@ -13,6 +13,13 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v nginx >/dev/null || need+=(nginx-light)
 [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
 command -v wrk >/dev/null || need+=(wrk)
+# The sandbox's monitoring (Prometheus ships promtool, which the tests run).
+command -v prometheus >/dev/null || need+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+command -v prometheus-mysqld-exporter >/dev/null || need+=(prometheus-mysqld-exporter)
+command -v prometheus-redis-exporter >/dev/null || need+=(prometheus-redis-exporter)
+command -v prometheus-nginx-exporter >/dev/null || need+=(prometheus-nginx-exporter)
+command -v mtail >/dev/null || need+=(mtail)
 if [ "${1:-}" = "--with-browser" ]; then
   command -v chromium >/dev/null || need+=(chromium)
 fi

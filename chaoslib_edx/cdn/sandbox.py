@@ -4,7 +4,7 @@ from chaoslib.types import Secrets
 
 from chaoslib_edx.cdn.contract import OriginResult
 from chaoslib_edx.sandbox.assets import HEALTH_FILE
-from chaoslib_edx.sandbox.health import http_get
+from chaoslib_edx.sandbox.clients import http_get
 from chaoslib_edx.sandbox.layout import Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from chaoslib_edx.targets import Target

@@ -22,7 +22,7 @@ _state_option = click.option("--state-dir", type=click.Path(file_okay=False),
                              help="Override sandbox.state_dir of the environment file (relative "
                                   "to the working directory, unlike the file's own).")
 _port_option = click.option("--port-base", type=int,
-                            help="Override sandbox.port_base (the sandbox uses 20 ports from it).")
+                            help="Override sandbox.port_base (the sandbox uses 30 ports from it).")
 
 
 def _which_sandbox(command: Callable) -> Callable:
@@ -42,8 +42,9 @@ def up(env_file: str, state_dir: str | None, port_base: int | None) -> None:
     from chaoslib_edx.sandbox.layout import layout_for
 
     layout = layout_for(env_file, state_dir, port_base)
-    click.echo(f"sandbox: starting in {layout.root} (ports {layout.settings.port_base}-"
-               f"{layout.settings.port_base + 19} on 127.0.0.1)", err=True)
+    first = layout.settings.port_base
+    click.echo(f"sandbox: starting in {layout.root} (ports {first}-"
+               f"{first + layout.settings.PORT_SPAN - 1} on 127.0.0.1)", err=True)
     result = control.up(layout, env_file)
     if result.already_up:
         click.echo(f"sandbox: already up and healthy ({result.seconds:.1f}s); nothing to do")

@@ -7,7 +7,7 @@ import signal
 from chaoslib.types import Secrets
 
 from chaoslib_edx.pods.contract import KillResult, ReadyResult
-from chaoslib_edx.sandbox.health import http_get
+from chaoslib_edx.sandbox.clients import http_get
 from chaoslib_edx.sandbox.layout import Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from chaoslib_edx.targets import Target

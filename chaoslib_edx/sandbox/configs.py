@@ -1,4 +1,5 @@
-"""Render the sandbox's server configs (supervisord, nginx, MariaDB, Redis) from templates."""
+"""Render the sandbox's server configs (supervisord, nginx, MariaDB, Redis, monitoring)
+from templates."""
 
 import json
 import os
@@ -7,6 +8,7 @@ import sys
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from chaoslib_edx.sandbox import monitoring
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 
 _TEMPLATES = Environment(loader=PackageLoader("chaoslib_edx.sandbox", "templates"),
@@ -14,14 +16,15 @@ _TEMPLATES = Environment(loader=PackageLoader("chaoslib_edx.sandbox", "templates
 
 
 def render_all(layout: Layout, binaries: dict[str, str]) -> None:
-    """Write every config under <state>/conf; safe to repeat (same input, same files)."""
+    """Write every config under <state>/conf; safe to repeat (same input, same files).
+    BINARIES: the servers' paths (preflight's, and monitoring's when it is enabled)."""
     for sub in (layout.conf, layout.run, layout.logs, layout.data / "nginx", layout.assets):
         sub.mkdir(parents=True, exist_ok=True)
     files = {
         "supervisord.conf": _render("supervisord.conf.j2", layout=layout, db_nodes=DB_NODES,
                                     python=sys.executable, mariadbd=binaries["mariadbd"],
                                     redis_server=binaries["redis-server"],
-                                    nginx=binaries["nginx"]),
+                                    nginx=binaries["nginx"], bin=binaries),
         "nginx.conf": _render("nginx.conf.j2", layout=layout,
                               stream_module=binaries["stream_module"],
                               worker_user=pwd.getpwuid(0).pw_name if os.geteuid() == 0 else None),
@@ -35,7 +38,10 @@ def render_all(layout: Layout, binaries: dict[str, str]) -> None:
     for index, node in enumerate(DB_NODES):
         files[f"{node}.cnf"] = _render("mariadb.cnf.j2", layout=layout, node=node,
                                        server_id=index + 1, replica=index > 0)
+    if layout.monitored:
+        files.update(monitoring.files(layout, _render))
     for name, text in files.items():
+        (layout.conf / name).parent.mkdir(exist_ok=True)
         (layout.conf / name).write_text(text)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import psutil
 import yaml
 
+from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import replace_text
 from chaoslib_edx.sandbox import (
     assets,
@@ -17,6 +18,7 @@ from chaoslib_edx.sandbox import (
     credentials,
     database,
     health,
+    monitoring,
     preflight,
 )
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
@@ -34,13 +36,21 @@ def up(layout: Layout, env_file: Path | str, timeout: float = 90) -> UpResult:
     """Start whatever is not running and wait until /heartbeat is healthy through the LB."""
     began = time.monotonic()
     binaries = preflight.binaries()
+    if layout.monitored:
+        binaries.update(monitoring.binaries())
     state = preflight.read_state(layout, env_file)
     sup = Supervisor(layout)
     if sup.is_running():
+        if layout.monitored and "prometheus" not in {i["name"] for i in sup.processes()}:
+            raise UserError("this sandbox was started without its monitoring", file=env_file,
+                            field="sandbox.monitoring.enabled",
+                            fix="Run `edx-gameday sandbox down`, then `sandbox up` again")
         started = [info["name"] for info in sup.processes() if info["statename"] != "RUNNING"]
         for name in started:
             sup.start(name)
         health.wait_healthy(layout, timeout)
+        if layout.monitored and monitoring.sync_rules(layout):  # a changed catalog
+            started.append("slo rules")
         return UpResult(not started, started, time.monotonic() - began)
 
     preflight.check_ports(layout, env_file)
@@ -99,14 +109,18 @@ def sandbox_processes(layout: Layout) -> list[psutil.Process]:
     """Every live process of this sandbox: those naming its state dir, and their children."""
     root = str(layout.root)
     markers = (f"{root}/conf/", f"{root}/assets")
+    # supervisord tells each child its socket: how an exporter without a config file of
+    # ours on its command line is known after supervisord itself died.
+    supervised = f"unix://{layout.supervisor_socket}"
     mine = {os.getpid(), *(p.pid for p in psutil.Process().parents())}
     found: dict[int, psutil.Process] = {}
-    for proc in psutil.process_iter(["pid", "cmdline"]):
+    for proc in psutil.process_iter(["pid", "cmdline", "environ"]):
         cmdline = proc.info["cmdline"] or []
         if proc.pid in mine:
             continue
         ours = any(m in arg for arg in cmdline for m in markers) or (
-            "chaoslib_edx.sandbox.lms" in cmdline and root in cmdline)
+            "chaoslib_edx.sandbox.lms" in cmdline and root in cmdline) or (
+            (proc.info["environ"] or {}).get("SUPERVISOR_SERVER_URL") == supervised)
         if ours:
             found[proc.pid] = proc
             try:
@@ -151,6 +165,9 @@ def write_inventory(layout: Layout, sup: Supervisor) -> dict:
         "cache": {"host": "127.0.0.1", "port": layout.port("redis"), "program": "redis",
                   "maxmemory": layout.settings.redis.maxmemory,
                   "maxmemory_policy": layout.settings.redis.maxmemory_policy},
+        "monitoring": {"prometheus_url": layout.prometheus_url,
+                       "alertmanager_url": layout.alertmanager_url,
+                       "rules_file": str(layout.rules_file)} if layout.monitored else None,
         "programs": sorted(_program_name(info) for info in sup.processes()),
     }
     layout.inventory_file.write_text(

@@ -1,8 +1,6 @@
 """What state the sandbox is in: per-component status, a health wait and a smoke run."""
 
 import time
-import urllib.error
-import urllib.request
 
 import pymysql
 import redis
@@ -10,23 +8,12 @@ import requests
 
 from chaoslib_edx import learner
 from chaoslib_edx.courses import course_key, structure
-from chaoslib_edx.sandbox import database, netpath
+from chaoslib_edx.sandbox import database, monitoring, netpath
 from chaoslib_edx.sandbox.assets import HEALTH_FILE
-from chaoslib_edx.sandbox.clients import redis_client
+from chaoslib_edx.sandbox.clients import http_get, redis_client
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from chaoslib_edx.waiting import wait_until
-
-
-def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes, dict]:
-    """GET a URL on the sandbox; (status, body, headers), status 0 when unreachable."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, resp.read(), dict(resp.headers)
-    except urllib.error.HTTPError as err:
-        return err.code, err.read(), dict(err.headers)
-    except (urllib.error.URLError, OSError):
-        return 0, b"", {}
 
 
 def wait_healthy(layout: Layout, timeout: float) -> dict:
@@ -59,6 +46,8 @@ def status(layout: Layout) -> dict:
         programs[name] = {"state": info["statename"], "pid": info["pid"] or None,
                           "description": info["description"]}
     checks = {"lb": _lb(layout), "cdn": _cdn(layout), "db": _db(layout), "cache": _cache(layout)}
+    if layout.monitored:
+        checks["monitoring"] = monitoring.check(layout)
     healthy = (all(p["state"] == "RUNNING" for p in programs.values())
                and all(c["ok"] for c in checks.values()))
     return {"state": "healthy" if healthy else "degraded", "state_dir": str(layout.root),
@@ -171,9 +160,10 @@ def describe(report: dict) -> list[str]:
              f"RSS {report['rss_bytes'] / 2**20:.0f} MiB)"]
     if report["supervisord"] is None:
         return lines
-    lines.append(f"  {'supervisord':<12} RUNNING    pid {report['supervisord']}")
+    width = max(map(len, ["supervisord", *report["programs"]]))
+    lines.append(f"  {'supervisord':<{width}} RUNNING    pid {report['supervisord']}")
     for name, prog in sorted(report["programs"].items()):
-        lines.append(f"  {name:<12} {prog['state']:<10} {prog['description']}")
+        lines.append(f"  {name:<{width}} {prog['state']:<10} {prog['description']}")
     checks = report["checks"]
     lb, cdn, db, cache = checks["lb"], checks["cdn"], checks["db"], checks["cache"]
     lines.append(f"  {'lb':<12} {_ok(lb)}  {lb['url']}/heartbeat?extended -> {lb['heartbeat']}")
@@ -193,6 +183,12 @@ def describe(report: dict) -> list[str]:
         lines.append(f"  {'cache':<12} {_ok(cache)}  {cache['used_memory'] / 2**20:.1f} of "
                      f"{cache['maxmemory'] / 2**20:.0f} MiB, {cache['policy']}, "
                      f"{cache['keys']} keys, {cache['evicted_keys']} evicted")
+    if mon := checks.get("monitoring"):
+        targets = ", ".join(f"{job} {t['up']}/{t['up'] + t['down']}"
+                            for job, t in mon["targets"].items())
+        lines.append(f"  {'monitoring':<12} {_ok(mon)}  Prometheus {mon['url']} "
+                     f"(ready {mon['prometheus']}), Alertmanager ready {mon['alertmanager']}; "
+                     f"targets up: {targets}")
     return lines
 
 

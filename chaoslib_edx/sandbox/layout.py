@@ -10,10 +10,14 @@ from chaoslib_edx.environment import SandboxSettings, load_environment
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.model import validation_error
 
-PORT_SPAN = SandboxSettings.PORT_SPAN  # base+0 .. base+19
+PORT_SPAN = SandboxSettings.PORT_SPAN  # base+0 .. base+29
 _OFFSETS = {"lb": 0, "cdn": 1, "origin": 2, "db_endpoint": 3, "db_primary": 4,
             "db_replica": 5, "redis": 6, "db_path": 7}
-LMS_OFFSET = 10
+LMS_OFFSET = 10  # .. +17: one port per replica, at most 8
+# The monitoring, when enabled (see sandbox.monitoring).
+_MONITORING_OFFSETS = {"prometheus": 20, "alertmanager": 21, "mtail": 22, "nginx_status": 23,
+                       "nginx_exporter": 24, "redis_exporter": 25,
+                       "mysqld_exporter_db-a": 26, "mysqld_exporter_db-b": 27}
 DB_NODES = ("db-a", "db-b")  # db-a starts as primary, db-b as its replica
 
 
@@ -46,7 +50,7 @@ class Layout:
         return spec
 
     def port(self, name: str) -> int:
-        return self.settings.port_base + _OFFSETS[name]
+        return self.settings.port_base + {**_OFFSETS, **_MONITORING_OFFSETS}[name]
 
     def db_port(self, node: str) -> int:
         return self.port("db_primary") if node == DB_NODES[0] else self.port("db_replica")
@@ -56,8 +60,13 @@ class Layout:
         return {f"lms-{i}": self.settings.port_base + LMS_OFFSET + i - 1
                 for i in range(1, self.settings.lms_replicas + 1)}
 
+    @property
+    def monitored(self) -> bool:
+        return self.settings.monitoring.enabled
+
     def all_ports(self) -> dict[str, int]:
-        ports = {name: self.port(name) for name in _OFFSETS}
+        names = [*_OFFSETS, *(_MONITORING_OFFSETS if self.monitored else ())]
+        ports = {name: self.port(name) for name in names}
         ports.update(self.lms_ports)
         return ports
 
@@ -122,6 +131,19 @@ class Layout:
 
     def db_datadir(self, node: str) -> Path:
         return self.data / node
+
+    @property
+    def rules_file(self) -> Path:
+        """The Prometheus rules generated from the SLO catalog."""
+        return self.conf / "slo-rules.yaml"
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://127.0.0.1:{self.port('prometheus')}"
+
+    @property
+    def alertmanager_url(self) -> str:
+        return f"http://127.0.0.1:{self.port('alertmanager')}"
 
     @property
     def lb_url(self) -> str:

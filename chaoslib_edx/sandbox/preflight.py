@@ -21,15 +21,22 @@ _INSTALL_FIX = ("Install it with `scripts/install-servers.sh` (apt-get install -
                 "or run `make demo`/`make test`, which do that")
 
 
-def binaries() -> dict[str, str]:
-    """Absolute paths of the server programs the sandbox runs."""
+def installed(programs: dict[str, str], what: str, fix: str = _INSTALL_FIX) -> dict[str, str]:
+    """Absolute paths of PROGRAMS (name -> its Debian package); a UserError naming the
+    first missing one, a WHAT program, and FIX (formatted with its package)."""
     found = {}
-    for name, package in _BINARIES.items():
+    for name, package in programs.items():
         path = shutil.which(name)
         if path is None:
-            raise UserError(f"the server program '{name}' is not installed",
-                            fix=_INSTALL_FIX.format(pkg=package))
+            raise UserError(f"the {what} program '{name}' is not installed",
+                            fix=fix.format(pkg=package))
         found[name] = path
+    return found
+
+
+def binaries() -> dict[str, str]:
+    """Absolute paths of the server programs the sandbox runs."""
+    found = installed(_BINARIES, "server")
     if not STREAM_MODULE.exists():
         raise UserError(f"nginx's stream module ({STREAM_MODULE}) is missing; the DB endpoint "
                         "needs it", fix=_INSTALL_FIX.format(pkg="libnginx-mod-stream"))
