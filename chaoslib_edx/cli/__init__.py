@@ -1,5 +1,5 @@
 """The `edx-gameday` command line: parses arguments and dispatches; the work is elsewhere.
-One module per command group: sandbox, gameday (check, recover, run, report), load, slo."""
+One module per command group: sandbox, gameday (check, recover, run, report, ack), load, slo."""
 
 import os
 import sys
@@ -9,7 +9,7 @@ import traceback
 import click
 
 from chaoslib_edx import __version__
-from chaoslib_edx.cli.gameday import check, recover, report, run
+from chaoslib_edx.cli.gameday import ack, check, recover, report, run
 from chaoslib_edx.cli.load import load
 from chaoslib_edx.cli.sandbox import sandbox
 from chaoslib_edx.cli.slo import slo
@@ -42,7 +42,7 @@ def cli(debug: bool) -> None:
     # --debug is read by main(), which handles the errors the commands raise.
 
 
-for command in (sandbox, check, recover, run, report, load, slo):
+for command in (sandbox, check, recover, run, report, load, slo, ack):
     cli.add_command(command)
 
 

@@ -1,5 +1,6 @@
-"""`edx-gameday check|recover|run|report`: experiments and game days."""
+"""`edx-gameday check|recover|run|report|ack`: experiments and game days."""
 
+import getpass
 import sys
 from pathlib import Path
 
@@ -137,3 +138,24 @@ def report(run_dir: str, catalog: str) -> None:
     summary = render(run_dir, catalog)
     click.echo(f"report: {Path(run_dir) / 'index.html'} ({summary['status']}, "
                f"{len(summary['experiments'])} experiments)")
+
+
+@click.command()
+@click.option("--env", "env_file", default=DEFAULT_ENV, show_default=True,
+              type=click.Path(dir_okay=False), help="The environment whose pages to take.")
+@click.option("--by", default=lambda: getpass.getuser(), show_default="your user name",
+              help="Who acknowledges (the report shows it).")
+def ack(env_file: str, by: str) -> None:
+    """Acknowledge every open page, as the on-call does in PagerDuty's app.
+
+    The sandbox's pages go to its own pager (an Events v2 receiver); a game day's report
+    measures time to acknowledge from this. Against PagerDuty, acknowledge there instead.
+
+    \b
+      edx-gameday ack --by alice
+    """
+    from chaoslib_edx.platforms import platform_of
+
+    taken = platform_of(env_file).acknowledge(by)
+    click.echo(f"ack: {len(taken)} pages acknowledged by {by}"
+               + (f" ({', '.join(taken)})" if taken else "; none was open"))

@@ -28,7 +28,7 @@ class Outcome:
         elif status == "aborted":
             code = EXIT_ABORTED
         elif any(e["verdict"] != "held" for e in summary["experiments"]) \
-                or not all(s["met"] for s in summary["slos"]):
+                or not all(s["met"] for s in summary["slos"]) or undetected(summary):
             code = EXIT_FAILED
         else:
             code = EXIT_OK
@@ -44,6 +44,9 @@ class Outcome:
                            if e["verdict"] != "held"),
                  f"SLOs over the run: {len(slos) - len(missed)} of {len(slos)} met"
                  + (f"; missed: {', '.join(missed)}" if missed else "")]
+        if missed_alerts := undetected(self.summary):
+            lines.append(f"UNDETECTED: {', '.join(missed_alerts)} hurt learners and no "
+                         "alert fired")
         if self.abort_reason:
             lines.append(f"{'ABORTED' if self.code == EXIT_ABORTED else 'FAILED'}: "
                          f"{self.abort_reason}")
@@ -52,6 +55,12 @@ class Outcome:
                          f"; run: {self.summary['recover_command']}")
         lines.append(f"report: {self.run_dir / 'index.html'}")
         return lines
+
+
+def undetected(summary: dict) -> list[str]:
+    """Experiments whose fault hurt learners while no alert fired: the headline finding."""
+    return [row["experiment"] for row in summary.get("detection", [])
+            if row["status"] == "undetected"]
 
 
 def junit_destination(path: str) -> Path:

@@ -7,6 +7,7 @@ after boto3/chaoslib are imported): the load is a child process writing metrics.
 which the watcher reads.
 """
 
+import json
 import logging
 import os
 import platform
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from chaoslib_edx import platforms
 from chaoslib_edx.configuration import LEDGER_KEY, setting
+from chaoslib_edx.detection.source import SNAPSHOT, snapshot
+from chaoslib_edx.files import replace_text
 from chaoslib_edx.gameday import plan as planning
 from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.gameday.outputs import Outcome
@@ -31,7 +34,7 @@ from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.shapes import LaunchCurve
 from chaoslib_edx.recovery import control as safety
-from chaoslib_edx.report.rundir import CATALOG_COPY, RunWriter
+from chaoslib_edx.report.rundir import CATALOG_COPY, RunDir, RunWriter
 from chaoslib_edx.report.summary import verdict
 
 # Rollbacks run on every path, hypothesis deviated or run interrupted (not chaoslib's default).
@@ -178,6 +181,7 @@ class GameDayRun:
             ledger = open_ledger(self.config)
             for result in ledger.run_pending(self.config, None):
                 self.writer.event("ledger_rollback", **result)
+            self._snapshot_detection()
             pending = [e.rollback for e in ledger.pending()]
             if pending:
                 self.progress.event(f"ROLLBACKS STILL PENDING: {', '.join(pending)}; run "
@@ -191,6 +195,23 @@ class GameDayRun:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             logging.getLogger("chaostoolkit").removeHandler(log_handler)
+
+    def _snapshot_detection(self) -> None:
+        """Keep what the platform's monitoring and pager saw (detection.json): the report
+        attributes alerts and pages to faults from it, long after Prometheus forgot."""
+        source = self.platform.detection()
+        if source is None:
+            return
+        self.progress.phase = "reading alerts and pages"
+        run = RunDir.read(self.out)
+        slos = [self.gameday.catalog.get(name) for name in self.gameday.spec.slos]
+        try:
+            data = snapshot(source, run.observed(), slos,
+                            min((e["t"] for e in run.timeline), default=time.time()),
+                            time.time())
+        except Exception as exc:  # the report says detection could not be read, and why
+            data = {"source": source.name, "error": f"{type(exc).__name__}: {exc}"}
+        replace_text(self.out / SNAPSHOT, json.dumps(data, indent=2) + "\n")
 
     def _recover_command(self) -> str:
         return recover_command(self.gameday.env_file, setting(self.config, LEDGER_KEY))
@@ -208,6 +229,7 @@ class GameDayRun:
                 "started": _utc_now(), "roles": spec.roles.model_dump(), "slos": spec.slos,
                 "slo_catalog": {"source": spec.slo_catalog, "copy": CATALOG_COPY},
                 "timeline": [s.model_dump() for s in spec.timeline],
+                "detection": spec.detection.model_dump(),
                 "versions": {"python": platform.python_version(),
                              **{name: version(name) for name in VERSIONED}}}
 

@@ -88,6 +88,15 @@ class Step(Model):
     observe_s: float = Field(20, ge=0, le=3600, description="watch after it ends")
 
 
+class DetectionTargets(Model):
+    """What the on-call is held to: acknowledging a page within mtta_s (each SLO's time to
+    detect is its catalog's mttd_s). auto_ack_after_s simulates the on-call in unattended
+    runs (CI): each page is taken that long after it came, and the report says so."""
+
+    mtta_s: int = Field(900, ge=1, le=86400, description="page -> acknowledged")
+    auto_ack_after_s: float | None = Field(None, ge=0, le=3600)
+
+
 class GameDay(Model):
     name: str = Field(min_length=1)
     description: str = ""
@@ -98,6 +107,7 @@ class GameDay(Model):
     slos: list[str] = Field(min_length=1)
     abort: list[BurnRateAbort | ProbeAbort] = []
     timeline: list[Step] = Field(min_length=1)
+    detection: DetectionTargets = DetectionTargets()
     max_duration_s: int = Field(900, ge=30, le=4 * 3600,
                                 description="hard bound from the load's start (warm-up "
                                             "included): the load stops, the timeline aborts")

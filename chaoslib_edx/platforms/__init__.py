@@ -9,10 +9,15 @@ sandbox themselves.
 from abc import ABC, abstractmethod
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chaoslib_edx.configuration import ENV_KEY, environment_file
 from chaoslib_edx.environment import USER_STATE, Environment, load_environment
+from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import Fault
+
+if TYPE_CHECKING:
+    from chaoslib_edx.detection.source import DetectionSource
 
 # environment driver -> "module:class" of its adapter, imported only when used.
 ADAPTERS = {"sandbox": "chaoslib_edx.platforms.sandbox:SandboxPlatform",
@@ -60,6 +65,15 @@ class Platform(ABC):
 
     def check_ready(self) -> None:
         """Raise UserError when the platform cannot take a game day now."""
+
+    def detection(self) -> "DetectionSource | None":
+        """Where the platform's alerts and pages are read (None: it has no monitoring)."""
+        return None
+
+    def acknowledge(self, by: str) -> list[str]:
+        """Acknowledge every open page as BY; the dedup keys taken."""
+        raise UserError(f"the {self.name} platform's pages are acknowledged in the pager's own "
+                        "app (PagerDuty), not here", file=self.env_file, field="driver")
 
     def state_dir(self) -> Path:
         """Where this environment's local lock, ledger and load pidfile live: the

@@ -1,11 +1,15 @@
 """The local sandbox as a platform: one of each resource, found through its Layout."""
 
+import json
 from pathlib import Path
 
+from chaoslib_edx.detection.pagerlog import open_pages
+from chaoslib_edx.detection.source import DetectionSource, PrometheusAndPager
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import Fault
 from chaoslib_edx.learner import OPENEDX_LOGINS_PER_IP
 from chaoslib_edx.platforms import Platform, UnknownTarget
+from chaoslib_edx.sandbox.clients import http_get
 from chaoslib_edx.sandbox.health import status
 from chaoslib_edx.sandbox.layout import Layout
 
@@ -40,6 +44,26 @@ class SandboxPlatform(Platform):
         """The sandbox's own state dir (unless the inventory names another)."""
         return super().state_dir() if self.environment.state.dir else \
             self.layout.gameday_dir
+
+    def detection(self) -> DetectionSource | None:
+        layout = self.layout
+        return PrometheusAndPager(layout.prometheus_url, layout.pages_log) \
+            if layout.monitored else None
+
+    def acknowledge(self, by: str) -> list[str]:
+        layout = self.layout
+        if not layout.monitored:
+            raise UserError("the sandbox runs without its monitoring, so nothing pages",
+                            file=self.env_file, field="sandbox.monitoring.enabled")
+        taken = []
+        for key in open_pages(layout.pages_log):
+            code, body, _ = http_get(f"{layout.pager_url}/ack", timeout=5, data=json.dumps(
+                {"dedup_key": key, "by": by}).encode())
+            if code != 200:
+                raise RuntimeError(f"the pager refused the acknowledgement ({code}: "
+                                   f"{body[:200]!r})")
+            taken.append(key)
+        return taken
 
     def check_ready(self) -> None:
         if status(self.layout)["state"] != "healthy":

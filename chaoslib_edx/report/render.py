@@ -42,13 +42,17 @@ def _reading(value: float | None, kind: str) -> str:
     return f"{_num(value)} ms" if kind == "latency" and value is not None else _pct(value)
 
 
+def _secs(value: float | None) -> str:
+    return "never" if value is None else f"{value:.0f} s"
+
+
 def _people(who: str | list[str]) -> str:
     """A role's holder, or its holders joined."""
     return who if isinstance(who, str) else ", ".join(who)
 
 
 _TEMPLATES.filters.update(pct=_pct, num=_num, slo_value=_value, reading=_reading,
-                          people=_people)
+                          people=_people, secs=_secs)
 
 
 def render(run_dir: Path | str, catalog_path: Path | str | None = None) -> dict:
@@ -77,8 +81,8 @@ def render(run_dir: Path | str, catalog_path: Path | str | None = None) -> dict:
 
 
 def _junit(summary: dict, path: Path) -> None:
-    """One test case per experiment (held or not), per SLO (met over the run or not), and
-    one for the rollbacks (none left pending)."""
+    """One test case per experiment (held or not), per SLO (met over the run or not), per
+    experiment's detection (undetected or not), and one for the rollbacks (none pending)."""
     suite = ET.Element("testsuite", name=f"game day {summary['name']}")
     failures = 0
     for experiment in summary["experiments"]:
@@ -92,6 +96,12 @@ def _junit(summary: dict, path: Path) -> None:
         if not slo["met"]:
             failures += 1
             ET.SubElement(case, "failure", message=f"{slo['title']}: {_value(slo)}")
+    for row in summary.get("detection", []):
+        case = ET.SubElement(suite, "testcase", classname="detection", name=row["experiment"])
+        if row["status"] == "undetected":
+            failures += 1
+            ET.SubElement(case, "failure", message="undetected: learners were hurt and no "
+                                                   "alert fired")
     case = ET.SubElement(suite, "testcase", classname="recovery", name="rollbacks")
     if summary["pending_rollbacks"]:
         failures += 1

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from chaoslib_edx.detection.attribution import Observed
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import replace_text
 from chaoslib_edx.load.series import Series
@@ -73,6 +74,26 @@ class RunDir:
             elif event["event"] == "fault_end" and name in windows:
                 windows[name].end = event["t"]
         return list(windows.values())
+
+    @property
+    def last_t(self) -> float:
+        """When the run ended: its last event (or now, for a run still going)."""
+        return max((e["t"] for e in self.timeline), default=time.time())
+
+    def observed(self) -> list[Observed]:
+        """Each fault from going live to the end of its observation: its experiment's end
+        plus the step's observe_s, but never past the next fault or the run's end."""
+        observe = {Path(step["experiment"]).stem: step.get("observe_s", 0)
+                   for step in self.run.get("timeline", [])}
+        ends = {e["experiment"]: e["t"] for e in self.timeline if e["event"] == "experiment_end"}
+        windows = sorted(self.fault_windows(), key=lambda w: w.start)
+        spans = []
+        for index, window in enumerate(windows):
+            until = ends.get(window.experiment, self.last_t) + observe.get(window.experiment, 0)
+            if index + 1 < len(windows):
+                until = min(until, windows[index + 1].start)
+            spans.append(Observed(window.experiment, window.start, min(until, self.last_t)))
+        return spans
 
 
 SPAN_SLACK_S = 120  # metrics may start before the run's first event and end after its last

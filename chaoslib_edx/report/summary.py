@@ -1,11 +1,15 @@
-"""What a game day found: verdicts, SLOs before/during/after each fault, time to detect
-and recover, budget burned, and per-route figures, as plain JSON-ready data."""
+"""What a game day found: verdicts, SLOs before/during/after each fault (as learners and as
+the servers saw them), time to detect and recover, the alerts, pages and acknowledgements
+each fault set off, budget burned, and per-route figures, as plain JSON-ready data."""
 
+import json
 from pathlib import Path
 
 import psutil
 
 from chaoslib_edx.configuration import ENV_KEY, LEDGER_KEY
+from chaoslib_edx.detection.attribution import Firing, Page, attribute
+from chaoslib_edx.detection.source import SNAPSHOT
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load.recorder import ROUTE_CLASSES, percentiles
 from chaoslib_edx.report.rundir import RunDir
@@ -66,6 +70,8 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
             detect = _detect(slo, run, start, end)
             rows[slo.name] = {"type": slo.indicator.type,
                               "before": before.value, "during": during.value,
+                              "good_share_during": during.good / during.total
+                              if during.total else None,
                               "after": after.value, "met_during": during.met,
                               "burn_rate_during": during.burn_rate,
                               "time_to_detect_s": detect,
@@ -76,6 +82,7 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
                             "interrupted mid-fault (the runner died: no journal)",
                             "fault_start": window.start, "fault_end": window.end,
                             "slos": rows})
+    detection = _detection(run, catalog, experiments)
     overall = []
     for slo in slos:
         result = evaluate(slo, run.series, first, last + 1)
@@ -110,7 +117,67 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
             "abort_reason": info.get("abort_reason"), "started": info.get("started"),
             "ended": info.get("ended"), "duration_s": last - first + 1 if run.series.seconds else 0,
             "roles": info.get("roles", {}), "versions": info.get("versions", {}),
-            "experiments": experiments, "slos": overall, "routes": routes}
+            "experiments": experiments, "slos": overall, "routes": routes,
+            "detection": detection.get("rows", []),
+            "detection_source": detection.get("source"),
+            "detection_error": detection.get("error")}
+
+
+def _detection(run: RunDir, catalog: Catalog, experiments: list[dict]) -> dict:
+    """Alerts, pages and acknowledgements per experiment from the run's detection.json,
+    and the servers' view of each SLO next to the learners' (empty: no monitoring)."""
+    path = run.path / SNAPSHOT
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+        firings = [Firing(**f) for f in data.get("firings", [])]
+        pages = [Page(**p) for p in data.get("pages", [])]
+    except (ValueError, TypeError) as exc:
+        return {"error": f"{SNAPSHOT} is damaged ({exc})"}
+    if data.get("error"):
+        return {"source": data.get("source"), "error": data["error"]}
+    targets = run.run.get("detection", {})
+    mtta = targets.get("mtta_s", 900)
+    found = {row.experiment: row for row in attribute(
+        run.observed(), firings, pages, run.last_t, targets.get("auto_ack_after_s"))}
+    firsts = {}
+    for firing in sorted(firings, key=lambda f: f.start):
+        firsts.setdefault(f"{firing.alert} ({firing.severity})", firing.slo)
+    rows = []
+    for experiment in experiments:
+        server = data.get("server_slos", {}).get(experiment["name"], {})
+        for name, row in experiment["slos"].items():
+            row["server_good_share"] = server.get(name)
+            row["views_disagree"] = _disagree(catalog.get(name), row)
+        found_row = found.get(experiment["name"])
+        if found_row is None:
+            continue
+        row = found_row.to_dict()
+        impact = any(r["time_to_detect_s"] is not None for r in experiment["slos"].values())
+        row["status"] = "detected" if row["alerts"] else \
+            "undetected" if impact else "no impact, no alert"
+        slo = _catalog_slo(catalog, firsts.get(row["alerts"][0])) if row["alerts"] else None
+        row["mttd_s"] = slo.mttd_s if slo else None
+        row["detect_met"] = row["detect_s"] <= slo.mttd_s if slo else None
+        row["mtta_s"] = mtta
+        row["ack_met"] = (row["ack_s"] - row["page_s"] <= mtta) if row["ack_s"] is not None \
+            else (False if row["page_s"] is not None else None)
+        rows.append(row)
+    return {"source": data.get("source"), "rows": rows}
+
+
+def _catalog_slo(catalog: Catalog, name: str | None) -> Slo | None:
+    return next((slo for slo in catalog.slos if slo.name == name), None)
+
+
+def _disagree(slo: Slo, row: dict) -> bool:
+    """The learners' view and the servers' disagree on whether the SLO was met while the
+    fault was live (CDN misses the LMS never sees, errors no server logged)."""
+    server = row.get("server_good_share")
+    if server is None or row["good_share_during"] is None or slo.measured != "server":
+        return False
+    return row["met_during"] != (server >= slo.objective)
 
 
 def _pending(info: dict, status: str) -> list[str]:

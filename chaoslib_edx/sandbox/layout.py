@@ -15,8 +15,8 @@ _OFFSETS = {"lb": 0, "cdn": 1, "origin": 2, "db_endpoint": 3, "db_primary": 4,
             "db_replica": 5, "redis": 6, "db_path": 7}
 LMS_OFFSET = 10  # .. +17: one port per replica, at most 8
 # The monitoring, when enabled (see sandbox.monitoring).
-_MONITORING_OFFSETS = {"prometheus": 20, "alertmanager": 21, "mtail": 22, "nginx_status": 23,
-                       "nginx_exporter": 24, "redis_exporter": 25,
+_MONITORING_OFFSETS = {"pager": 8, "prometheus": 20, "alertmanager": 21, "mtail": 22,
+                       "nginx_status": 23, "nginx_exporter": 24, "redis_exporter": 25,
                        "mysqld_exporter_db-a": 26, "mysqld_exporter_db-b": 27}
 DB_NODES = ("db-a", "db-b")  # db-a starts as primary, db-b as its replica
 
@@ -136,6 +136,15 @@ class Layout:
     def rules_file(self) -> Path:
         """The Prometheus rules generated from the SLO catalog."""
         return self.conf / "slo-rules.yaml"
+
+    @property
+    def pages_log(self) -> Path:
+        """What the sandbox's pager received and who acknowledged it (sandbox.pager)."""
+        return self.logs / "pages.jsonl"
+
+    @property
+    def pager_url(self) -> str:
+        return f"http://127.0.0.1:{self.port('pager')}"
 
     @property
     def prometheus_url(self) -> str:

@@ -21,6 +21,8 @@ BINARIES = {"prometheus": "prometheus", "promtool": "prometheus",
             "prometheus-nginx-exporter": "prometheus-nginx-exporter",
             "prometheus-redis-exporter": "prometheus-redis-exporter",
             "prometheus-mysqld-exporter": "prometheus-mysqld-exporter"}
+# The pager's integration key: the sandbox's pager is ours, so this is no secret.
+ROUTING_KEY = "sandbox0pager0routing0key0000000"
 # Scrape jobs of prometheus.yml.j2, each of which must have its targets up.
 JOBS = ("lms", "mtail", "nginx", "redis", "mysqld", "alertmanager", "prometheus")
 
@@ -34,11 +36,12 @@ def binaries() -> dict[str, str]:
 
 def files(layout: Layout, templates) -> dict[str, str]:
     """The monitoring's config files, by path relative to <state>/conf."""
-    interval = f"{layout.settings.monitoring.scrape_interval_s:g}s"
+    seconds = layout.settings.monitoring.scrape_interval_s
     rendered = {
-        "prometheus.yml": templates("prometheus.yml.j2", layout=layout, interval=interval,
-                                    db_nodes=DB_NODES),
-        "alertmanager.yml": templates("alertmanager.yml.j2"),
+        "prometheus.yml": templates("prometheus.yml.j2", layout=layout, interval=f"{seconds:g}s",
+                                    slow_interval=f"{max(seconds, 5):g}s", db_nodes=DB_NODES),
+        "alertmanager.yml": templates("alertmanager.yml.j2", layout=layout,
+                                      routing_key=ROUTING_KEY),
         "mtail/access.mtail": templates("access.mtail.j2", tiers=TIERS,
                                         buckets=[f"{b:g}" for b in LATENCY_BUCKETS_S]),
         "slo-rules.yaml": rules(layout),

@@ -78,6 +78,8 @@ class Slo(Model):
     budget_period_days: float = Field(30, gt=0, le=366,
                                       description="the period the error budget covers")
     alerting: tuple[AlertRule, ...] = Field(DEFAULT_ALERTING, min_length=1)
+    mttd_s: int = Field(300, ge=1, le=86400,
+                        description="time to detect: fault live -> its alert firing")
     runbook_url: AnyUrl | None = Field(
         None, description="what the on-call reads when its alert fires; needed for "
                           "`edx-gameday slo rules` when the SLO is measured server-side")

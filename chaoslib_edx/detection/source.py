@@ -1,0 +1,62 @@
+"""Where a platform's alerts and pages are read from, and the snapshot a game day keeps
+of them in its run directory (detection.json), so its report needs nothing else."""
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict
+from pathlib import Path
+
+from chaoslib_edx.detection.attribution import Firing, Observed, Page
+from chaoslib_edx.detection.pagerlog import read_pages
+from chaoslib_edx.detection.prometheus import Prometheus
+from chaoslib_edx.slo.catalog import Slo
+
+SNAPSHOT = "detection.json"
+
+
+class DetectionSource(ABC):
+    """A platform's monitoring (alerts, server-side SLIs) and pager (pages, acks)."""
+
+    name: str
+
+    @abstractmethod
+    def firings(self, start: float, end: float) -> list[Firing]:
+        """Alerts that fired in [START, END]."""
+
+    @abstractmethod
+    def pages(self, start: float, end: float) -> list[Page]:
+        """Pages that came in [START, END], with their acknowledgements."""
+
+    def good_share(self, slo: Slo, start: float, end: float) -> float | None:
+        """SLO's good share over [START, END] as the servers saw it; None: unknown."""
+        return None
+
+
+class PrometheusAndPager(DetectionSource):
+    """The sandbox's: Prometheus's ALERTS series and SLIs, the pager's log."""
+
+    name = "prometheus"
+
+    def __init__(self, prometheus_url: str, pages_log: Path) -> None:
+        self.prometheus, self.pages_log = Prometheus(prometheus_url), pages_log
+
+    def firings(self, start: float, end: float) -> list[Firing]:
+        return self.prometheus.firings(start, end)
+
+    def pages(self, start: float, end: float) -> list[Page]:
+        return read_pages(self.pages_log, start, end)
+
+    def good_share(self, slo: Slo, start: float, end: float) -> float | None:
+        return self.prometheus.good_share(slo, start, end)
+
+
+def snapshot(source: DetectionSource, spans: list[Observed], slos: list[Slo],
+             start: float, end: float) -> dict:
+    """What SOURCE saw over a run of START..END, JSON-ready: every firing, every page, and
+    per experiment the server-side good share of each server-measured SLO."""
+    server = {span.experiment: {slo.name: source.good_share(slo, span.live, span.until)
+                                for slo in slos if slo.measured == "server"}
+              for span in spans}
+    return {"source": source.name,
+            "firings": [asdict(f) for f in source.firings(start, end)],
+            "pages": [asdict(p) for p in source.pages(start, end)],
+            "server_slos": server}
