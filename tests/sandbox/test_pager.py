@@ -5,6 +5,7 @@ PagerDuty's 400 "invalid event", and acknowledgements are logged."""
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -14,7 +15,6 @@ from chaoslib_edx.ports import free_block, listening
 from chaoslib_edx.sandbox.monitoring import ROUTING_KEY
 from tests.sandbox.helpers import eventually
 
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
@@ -38,6 +38,7 @@ TRIGGER = {"routing_key": ROUTING_KEY, "event_action": "trigger", "dedup_key": "
                                           "slo": "video-delivery"}}}
 
 
+@pytest.mark.integration
 def test_a_trigger_is_accepted_logged_and_acknowledged(pager) -> None:
     url, log = pager
     answer = requests.post(f"{url}/v2/enqueue", json=TRIGGER, timeout=5)
@@ -53,6 +54,7 @@ def test_a_trigger_is_accepted_logged_and_acknowledged(pager) -> None:
     assert open_pages(log) == []
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("change, error", [
     ({"routing_key": "short"}, "routing_key"),
     ({"event_action": "escalate"}, "event_action"),
@@ -68,8 +70,28 @@ def test_an_invalid_event_gets_pagerdutys_400(pager, change: dict, error: str) -
     assert not log.exists() or read_pages(log, 0, 2e9) == []
 
 
+@pytest.mark.integration
 def test_a_body_that_is_not_json_is_refused(pager) -> None:
     url, _ = pager
     answer = requests.post(f"{url}/v2/enqueue", data=b"{not json", timeout=5,
                            headers={"Content-Type": "application/json"})
     assert answer.status_code == 400 and json.loads(answer.text)["status"] == "invalid event"
+
+
+@pytest.mark.sandbox
+def test_edx_gameday_ack_takes_the_sandboxs_open_pages(sandbox) -> None:
+    from tests.conftest import run_cli
+
+    key = f"ack-test-{time.time_ns()}"
+    answer = requests.post(f"{sandbox.layout.pager_url}/v2/enqueue",
+                           json={**TRIGGER, "dedup_key": key}, timeout=5)
+    assert answer.status_code == 202
+    assert key in open_pages(sandbox.layout.pages_log)
+    result = run_cli("ack", "--env", str(sandbox.env_file), "--by", "alice")
+    assert result.returncode == 0, result.stderr
+    assert "acknowledged by alice" in result.stdout and key in result.stdout
+    assert open_pages(sandbox.layout.pages_log) == []
+    (page,) = [p for p in read_pages(sandbox.layout.pages_log, 0, 2e9) if p.dedup_key == key]
+    assert page.acked_by == "alice"
+    again = run_cli("ack", "--env", str(sandbox.env_file))
+    assert again.returncode == 0 and "none was open" in again.stdout
