@@ -16,7 +16,6 @@ from chaoslib_edx.sandbox.monitoring import ROUTING_KEY
 from tests.sandbox.helpers import eventually
 
 
-
 @pytest.fixture
 def pager(tmp_path):
     port = free_block(1)
