@@ -138,6 +138,32 @@ class Endpoints(Model):
                                "edX's LOGISTRATION_RATELIMIT_RATE; null: none)")
 
 
+class PagerDutySettings(Model):
+    service_id: str = Field(pattern=r"^P[A-Z0-9]{6}$", description="the service that pages")
+    token_env: str = Field("PAGERDUTY_API_TOKEN",
+                           description="environment variable holding a read-only REST token")
+    base_url: str | None = Field(None, pattern=r"^https?://",
+                                 description="default: https://api.pagerduty.com")
+
+
+class AlarmSettings(Model):
+    slo: str
+    severity: Literal["page", "ticket"] = "page"
+    runbook_url: str = ""
+
+
+class CloudWatchSettings(Model):
+    alarms: dict[str, AlarmSettings] = Field(min_length=1, description="by alarm name")
+
+
+class DetectionSettings(Model):
+    """Where a game day reads the alerts (CloudWatch alarms) and pages (PagerDuty) its
+    faults set off; the sandbox reads its own Prometheus and pager instead."""
+
+    pagerduty: PagerDutySettings | None = None
+    cloudwatch: CloudWatchSettings | None = None
+
+
 class Environment(Model):
     name: str
     kind: Literal["sandbox", "staging", "production"]
@@ -151,6 +177,7 @@ class Environment(Model):
     endpoints: Endpoints | None = None
     guardrails: Guardrails = Guardrails()
     state: StateSettings = StateSettings()
+    detection: DetectionSettings | None = None
 
 
 def parse_memory(value: str) -> int:

@@ -10,8 +10,9 @@ READY_AFTER_S, as a ReplicaSet's would. Requests cross the wire: the client is r
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+from tests.fakehttp import FakeServer, JsonHandler
 
 READY_AFTER_S = 0.5
 
@@ -48,15 +49,7 @@ class Cluster:
 
 
 def _handler(cluster: Cluster):
-    class Handler(BaseHTTPRequestHandler):
-        def _send(self, code: int, body: dict) -> None:
-            raw = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
+    class Handler(JsonHandler):
         def _matches(self, selector: str) -> bool:
             wanted = dict(part.split("=", 1) for part in selector.split(",") if part)
             return all(cluster.labels.get(k) == v for k, v in wanted.items())
@@ -94,23 +87,10 @@ def _handler(cluster: Cluster):
             else:
                 self._send(404, {"kind": "Status", "code": 404, "message": name})
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            """Quiet."""
-
     return Handler
 
 
-class FakeApiServer:
+class FakeApiServer(FakeServer):
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(cluster))
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> "FakeApiServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(_handler(cluster))

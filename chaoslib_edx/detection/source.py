@@ -30,6 +30,9 @@ class DetectionSource(ABC):
         """SLO's good share over [START, END] as the servers saw it; None: unknown."""
         return None
 
+    def check(self) -> None:
+        """Before a game day: a UserError naming the field when it cannot be read."""
+
 
 class PrometheusAndPager(DetectionSource):
     """The sandbox's: Prometheus's ALERTS series and SLIs, the pager's log."""
@@ -47,6 +50,26 @@ class PrometheusAndPager(DetectionSource):
 
     def good_share(self, slo: Slo, start: float, end: float) -> float | None:
         return self.prometheus.good_share(slo, start, end)
+
+
+class AlarmsAndPager(DetectionSource):
+    """A cloud platform's: alarms with a firings(start, end) (CloudWatch), a pager with
+    pages(start, end) and check() (PagerDuty); either may be missing."""
+
+    name = "cloud"
+
+    def __init__(self, alarms: object | None, pager: object | None) -> None:
+        self.alarms, self.pager = alarms, pager
+
+    def firings(self, start: float, end: float) -> list[Firing]:
+        return self.alarms.firings(start, end) if self.alarms else []
+
+    def pages(self, start: float, end: float) -> list[Page]:
+        return self.pager.pages(start, end) if self.pager else []
+
+    def check(self) -> None:
+        if self.pager:
+            self.pager.check()
 
 
 def snapshot(source: DetectionSource, spans: list[Observed], slos: list[Slo],

@@ -150,6 +150,9 @@ def preflight(gameday: Loaded, config: Configuration, target: Platform
                         f"({', '.join(e.rollback for e in pending)})", file=ledger.where,
                         fix=f"Run `{command}` first")
     checks = health(plan)
+    detection = target.detection()  # its settings are bad input: exit 2, not ill health
+    if detection is not None:
+        detection.check()
     try:
         target.check_ready()
         checks.append((f"platform {target.name}", True, "ready"))

@@ -1,6 +1,9 @@
 """AWS (RDS, ElastiCache, CloudFront) with EKS for the LMS: targets by logical name in the
 inventory's cloud sections, load to the inventory's endpoints."""
 
+import os
+
+from chaoslib_edx.detection.source import AlarmsAndPager, DetectionSource
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import Fault
 from chaoslib_edx.model import Model
@@ -25,6 +28,37 @@ class CloudPlatform(Platform):
 
     def login_limit(self) -> int | None:
         return self._endpoints().login_limit_per_5min
+
+    def detection(self) -> DetectionSource | None:
+        settings = self.environment.detection
+        if settings is None:
+            return None
+        alarms = pager = None
+        if settings.cloudwatch is not None:
+            from chaoslib_edx.aws import session_for, settings_of
+            from chaoslib_edx.detection.cloudwatch import CloudWatchAlarms
+
+            if self.environment.aws is None:
+                raise UserError("CloudWatch alarms need the 'aws' section (region)",
+                                file=self.env_file, field="detection.cloudwatch")
+            client = session_for(settings_of(self.environment.aws)).client("cloudwatch")
+            alarms = CloudWatchAlarms(client, {
+                name: (alarm.slo, alarm.severity, alarm.runbook_url)
+                for name, alarm in settings.cloudwatch.alarms.items()})
+        if settings.pagerduty is not None:
+            from chaoslib_edx.detection.pagerduty import PagerDutyPages
+
+            token = os.environ.get(settings.pagerduty.token_env)
+            if not token:
+                raise UserError(f"PagerDuty needs a REST API token in the environment "
+                                f"variable {settings.pagerduty.token_env}, which is not set",
+                                file=self.env_file, field="detection.pagerduty.token_env",
+                                fix="Export it (a read-only token is enough)")
+            slos = {name: alarm.slo for name, alarm in settings.cloudwatch.alarms.items()} \
+                if settings.cloudwatch else {}
+            pager = PagerDutyPages(token, settings.pagerduty.service_id, slos,
+                                   self.env_file, settings.pagerduty.base_url)
+        return AlarmsAndPager(alarms, pager)
 
     def _endpoints(self):
         if self.environment.endpoints is None:
