@@ -44,6 +44,8 @@ class Outcome:
                            if e["verdict"] != "held"),
                  f"SLOs over the run: {len(slos) - len(missed)} of {len(slos)} met"
                  + (f"; missed: {', '.join(missed)}" if missed else "")]
+        for row in self.summary.get("detection", []):
+            lines.append(f"detection: {row['experiment']}: {_detection_line(row)}")
         if missed_alerts := undetected(self.summary):
             lines.append(f"UNDETECTED: {', '.join(missed_alerts)} hurt learners and no "
                          "alert fired")
@@ -55,6 +57,18 @@ class Outcome:
                          f"; run: {self.summary['recover_command']}")
         lines.append(f"report: {self.run_dir / 'index.html'}")
         return lines
+
+
+def _detection_line(row: dict) -> str:
+    if not row["alerts"]:
+        return row["status"]
+
+    def secs(value: float | None) -> str:
+        return "never" if value is None else f"{value:.0f} s"
+
+    return (f"alert after {secs(row['detect_s'])} ({', '.join(row['alerts'])}), page after "
+            f"{secs(row['page_s'])}, acknowledged after {secs(row['ack_s'])}"
+            + (" (simulated)" if row["ack_simulated"] else ""))
 
 
 def undetected(summary: dict) -> list[str]:
