@@ -46,6 +46,7 @@ class Observed:
 class Detection:
     experiment: str
     alerts: list[str] = field(default_factory=list)
+    slo: str | None = None  # the SLO of the first alert attributed: its mttd_s applies
     carried_over: list[str] = field(default_factory=list)
     detect_s: float | None = None
     page_s: float | None = None
@@ -75,7 +76,8 @@ def attribute(spans: list[Observed], firings: list[Firing], pages: list[Page],
         row.alerts = sorted({_label(f) for f in mine})
         row.runbooks = sorted({f.runbook_url for f in mine if f.runbook_url})
         if mine:
-            row.detect_s = round(min(f.start for f in mine) - span.live, 3)
+            first = min(mine, key=lambda f: f.start)
+            row.detect_s, row.slo = round(first.start - span.live, 3), first.slo
         caught = {(f.alert, f.slo) for f in mine}
         paged = sorted((p for p in pages if (p.alert, p.slo) in caught
                         and span.live <= p.received <= run_end), key=lambda p: p.received)

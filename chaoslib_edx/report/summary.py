@@ -141,9 +141,6 @@ def _detection(run: RunDir, catalog: Catalog, experiments: list[dict]) -> dict:
     mtta = targets.get("mtta_s", 900)
     found = {row.experiment: row for row in attribute(
         run.observed(), firings, pages, run.last_t, targets.get("auto_ack_after_s"))}
-    firsts = {}
-    for firing in sorted(firings, key=lambda f: f.start):
-        firsts.setdefault(f"{firing.alert} ({firing.severity})", firing.slo)
     rows = []
     for experiment in experiments:
         server = data.get("server_slos", {}).get(experiment["name"], {})
@@ -157,7 +154,7 @@ def _detection(run: RunDir, catalog: Catalog, experiments: list[dict]) -> dict:
         impact = any(r["time_to_detect_s"] is not None for r in experiment["slos"].values())
         row["status"] = "detected" if row["alerts"] else \
             "undetected" if impact else "no impact, no alert"
-        slo = _catalog_slo(catalog, firsts.get(row["alerts"][0])) if row["alerts"] else None
+        slo = _catalog_slo(catalog, row["slo"])
         row["mttd_s"] = slo.mttd_s if slo else None
         row["detect_met"] = row["detect_s"] <= slo.mttd_s if slo else None
         row["mtta_s"] = mtta
@@ -168,6 +165,7 @@ def _detection(run: RunDir, catalog: Catalog, experiments: list[dict]) -> dict:
 
 
 def _catalog_slo(catalog: Catalog, name: str | None) -> Slo | None:
+    """The SLO NAME of the catalog; None for none, or an alarm's SLO it does not have."""
     return next((slo for slo in catalog.slos if slo.name == name), None)
 
 

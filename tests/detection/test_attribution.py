@@ -13,6 +13,7 @@ def test_back_to_back_faults_each_get_their_own_alerts() -> None:
                Firing("VideoDeliveryBudgetBurn", "video-delivery", "page", T + 70, T + 90)]
     first, second = attribute(BACK_TO_BACK, firings, [], run_end=T + 130)
     assert first.alerts == ["LmsAvailabilityBudgetBurn (page)"] and first.detect_s == 12
+    assert first.slo == "lms-availability" and second.slo == "video-delivery"
     assert first.carried_over == []
     assert second.alerts == ["VideoDeliveryBudgetBurn (page)"] and second.detect_s == 10
     assert second.carried_over == ["LmsAvailabilityBudgetBurn (page)"]
