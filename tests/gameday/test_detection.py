@@ -1,20 +1,38 @@
-"""Detection drills on the sandbox's real monitoring: the origin loss must page through
-the CDN edge's video-delivery alert (acknowledged by the simulated on-call), and the
+"""Detection drills on the sandbox's real monitoring: the database failover must page
+through the LB's lms-availability alert (acknowledged by the simulated on-call), and the
 cache eviction, which only learners see (lost sessions), must come out undetected: in
-summary.json, the report, JUnit and the exit code."""
+summary.json, the report, JUnit and the exit code. (The origin loss is no sure page: a
+warm CDN edge serves most videos from its cache, and a handful of misses is a breach the
+page's burn rate rightly ignores.)"""
 
 import json
 
 import yaml
 from junitparser import JUnitXml
 
-from tests.conftest import compressed_gameday, run_cli
+from tests.conftest import REPO, compressed_gameday, run_cli
+
+
+def _eviction_without_auth_probe(tmp_path) -> str:
+    """The shipped cache eviction, its steady state without the authentication probe:
+    the test's 8 learners may sign in nobody in its 10 s window, which is no data, not
+    met; the detection is under test here, not that probe."""
+    experiment = yaml.safe_load((REPO / "experiments/redis-eviction.yaml").read_text())
+    probes = experiment["steady-state-hypothesis"]["probes"]
+    experiment["steady-state-hypothesis"]["probes"] = [
+        p for p in probes if p["name"] != "authentication-within-slo"]
+    assert len(experiment["steady-state-hypothesis"]["probes"]) == len(probes) - 1
+    path = tmp_path / "redis-eviction.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    return str(path)
 
 
 def test_one_fault_pages_and_one_goes_undetected(sandbox, tmp_path) -> None:
-    path = compressed_gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0),
-                                                  ("redis-eviction", 40)],
-                              slos=("video-delivery", "session-continuity"))
+    # The eviction first: the failover's rollback fails a few writes, and a steady state
+    # right after it would rightly refuse to start.
+    path = compressed_gameday(tmp_path, sandbox, [(_eviction_without_auth_probe(tmp_path), 0),
+                                                  ("rds-failover", 40)],
+                              slos=("lms-availability", "session-continuity"))
     spec = yaml.safe_load(path.read_text())
     spec["detection"] = {"auto_ack_after_s": 3, "mtta_s": 60}
     path.write_text(yaml.safe_dump(spec))
@@ -27,26 +45,26 @@ def test_one_fault_pages_and_one_goes_undetected(sandbox, tmp_path) -> None:
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["detection_source"] == "prometheus" and summary["detection_error"] is None
     rows = {row["experiment"]: row for row in summary["detection"]}
-    origin, eviction = rows["cloudfront-origin-loss"], rows["redis-eviction"]
-    assert origin["status"] == "detected"
-    assert "VideoDeliveryBudgetBurn (page)" in origin["alerts"]
-    assert 0 < origin["detect_s"] <= origin["page_s"] < 40, origin
-    assert origin["ack_simulated"] and origin["ack_s"] == round(origin["page_s"] + 3, 3)
-    assert origin["detect_met"] and origin["ack_met"]
-    assert origin["runbooks"] == ["https://runbooks.example.com/edx/video-delivery"]
+    failover, eviction = rows["rds-failover"], rows["redis-eviction"]
+    assert failover["status"] == "detected"
+    assert "LmsAvailabilityBudgetBurn (page)" in failover["alerts"]
+    assert 0 < failover["detect_s"] <= failover["page_s"] < 60, failover
+    assert failover["ack_simulated"] and failover["ack_s"] == round(failover["page_s"] + 3, 3)
+    assert failover["slo"] == "lms-availability" and failover["ack_met"]
+    assert "https://runbooks.example.com/edx/lms-availability" in failover["runbooks"]
     assert eviction["status"] == "undetected" and eviction["alerts"] == []
     assert (eviction["detect_s"], eviction["page_s"], eviction["ack_s"]) == (None, None, None)
-    # The learners' view next to the servers': the CDN edge logged the failed videos.
-    video = summary["experiments"][0]["slos"]["video-delivery"]
-    assert video["server_good_share"] is not None and video["server_good_share"] < 1
+    # The learners' view next to the servers': the LB logged the failover's 5xx too.
+    lms = summary["experiments"][1]["slos"]["lms-availability"]
+    assert lms["server_good_share"] is not None and lms["server_good_share"] < 1
 
     html = (run_dir / "index.html").read_text()
     assert 'id="detection"' in html and 'id="undetected"' in html
-    assert "VideoDeliveryBudgetBurn (page)" in html and "(simulated)" in html
+    assert "LmsAvailabilityBudgetBurn (page)" in html and "(simulated)" in html
     (suite,) = JUnitXml.fromfile(str(run_dir / "junit.xml"))
     detection = {case.name: case for case in suite if case.classname == "detection"}
-    assert set(detection) == {"cloudfront-origin-loss", "redis-eviction"}
-    assert detection["cloudfront-origin-loss"].is_passed
+    assert set(detection) == {"rds-failover", "redis-eviction"}
+    assert detection["rds-failover"].is_passed
     assert not detection["redis-eviction"].is_passed
     postmortem = (run_dir / "postmortem.md").read_text()
     what_went_wrong = postmortem.split("## What went wrong", 1)[1]

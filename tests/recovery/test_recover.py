@@ -6,9 +6,10 @@ import signal
 import subprocess
 import sys
 
+import pymysql
+
 from chaoslib_edx.ledger import Ledger
-from chaoslib_edx.rds.probes import database_writable
-from chaoslib_edx.sandbox import database
+from chaoslib_edx.sandbox import credentials, database
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from tests.conftest import REPO, run_cli
 from tests.sandbox.helpers import eventually
@@ -58,15 +59,34 @@ def test_sigkill_mid_failover_then_recover(sandbox, tmp_path) -> None:
     assert again.returncode == 0 and "nothing pending" in again.stdout
 
 
+def _mark_through_the_endpoint(layout) -> tuple:
+    """Write row 2 of the probe table through the endpoint, as the application writes
+    (row 1 is database_writable's, which recover's own health probe rewrites); the row
+    as the endpoint's node holds it."""
+    password = credentials.read(layout.secrets_file)["DB_PASSWORD"]
+    try:
+        with pymysql.connect(host="127.0.0.1", port=layout.port("db_endpoint"), user="edxapp",
+                             password=password, database="edxapp", autocommit=True,
+                             connect_timeout=2, read_timeout=3) as conn, conn.cursor() as cur:
+            cur.execute("REPLACE INTO write_probe VALUES (2, NOW(3))")
+            cur.execute("SELECT id, written FROM write_probe WHERE id = 2")
+            return cur.fetchall()
+    except pymysql.err.MySQLError:
+        return ()
+
+
 def test_sigkill_right_after_the_promotion_then_recover_keeps_the_new_writes(
         sandbox, tmp_path) -> None:
     """Killed between re-pointing the endpoint and making the old primary follow: the
     promoted node takes writes the old one never saw; the failback must fetch them."""
     config = sandbox.configuration(tmp_path)
     runner = _failover_in_a_process(config, downtime_seconds=1)
+    marked: list[tuple] = []
     try:
+        # A write that landed on the promoted node: the endpoint serves db-b.
         eventually(lambda: database.endpoint_target(sandbox.layout) == "db-b"
-                   and database_writable("edxapp", configuration=config),
+                   and (marked.append(_mark_through_the_endpoint(sandbox.layout)) or marked[-1])
+                   and _probe_row(sandbox.layout, "db-b", row=2) == marked[-1],
                    timeout=30, interval=0.02)
     finally:
         os.kill(runner.pid, signal.SIGKILL)
@@ -75,9 +95,6 @@ def test_sigkill_right_after_the_promotion_then_recover_keeps_the_new_writes(
     if Supervisor(sandbox.layout).process("db-a")["statename"] != "STOPPED":
         database.wait_ready(sandbox.layout, "db-a")
         assert not database.replication_status(sandbox.layout, "db-a").get("replicating")
-    # A write db-a never saw. Not the probe's row 1: recover's own health probe rewrites it.
-    with database.admin_connect(sandbox.layout, "db-b") as conn, conn.cursor() as cur:
-        cur.execute("REPLACE INTO edxapp.write_probe VALUES (2, NOW(3))")
     new_write = _probe_row(sandbox.layout, "db-b", row=2)
 
     result = run_cli("recover", "--env", str(sandbox.env_file), "--ledger", config["edx_ledger"])

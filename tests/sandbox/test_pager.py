@@ -89,8 +89,9 @@ def test_edx_gameday_ack_takes_the_sandboxs_open_pages(sandbox) -> None:
     result = run_cli("ack", "--env", str(sandbox.env_file), "--by", "alice")
     assert result.returncode == 0, result.stderr
     assert "acknowledged by alice" in result.stdout and key in result.stdout
-    assert open_pages(sandbox.layout.pages_log) == []
+    # Alertmanager may page on the shared sandbox meanwhile: only ours is checked.
+    assert key not in open_pages(sandbox.layout.pages_log)
     (page,) = [p for p in read_pages(sandbox.layout.pages_log, 0, 2e9) if p.dedup_key == key]
     assert page.acked_by == "alice"
     again = run_cli("ack", "--env", str(sandbox.env_file))
-    assert again.returncode == 0 and "none was open" in again.stdout
+    assert again.returncode == 0 and key not in again.stdout
