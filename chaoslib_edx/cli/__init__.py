@@ -23,7 +23,8 @@ def cli(debug: bool) -> None:
     """Chaos game days for an Open edX-scale platform.
 
     Start with the local sandbox, a small Open edX-like platform of real servers on
-    127.0.0.1 (LMS replicas behind nginx, a CDN edge, MariaDB primary + replica, Redis):
+    127.0.0.1 (LMS replicas behind nginx, a CDN edge, MariaDB primary + replica, Redis,
+    with Prometheus, Alertmanager and a pager watching it):
 
     \b
       edx-gameday sandbox up        start it (idempotent; waits until healthy)
@@ -33,7 +34,10 @@ def cli(debug: bool) -> None:
 
     Faults are Chaos Toolkit experiments (experiments/*.yaml, `chaos run`); each records
     its rollback in a ledger before acting, and `edx-gameday recover` runs what a crash
-    left pending.
+    left pending. A game day (`edx-gameday run`) plays several under load and reports
+    the SLOs and what the monitoring caught: alerts, pages (`edx-gameday ack` takes
+    them) and the faults no alert caught. `edx-gameday slo rules` writes the catalog's
+    Prometheus alerts.
 
     Exit codes: 0 ok, 1 a check failed, 2 bad input, configuration or a guardrail's
     refusal (nothing was changed), 3 a game day aborted by an abort condition or a

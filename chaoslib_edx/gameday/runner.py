@@ -199,18 +199,18 @@ class GameDayRun:
     def _snapshot_detection(self) -> None:
         """Keep what the platform's monitoring and pager saw (detection.json): the report
         attributes alerts and pages to faults from it, long after Prometheus forgot."""
-        source = self.platform.detection()
-        if source is None:
-            return
         self.progress.phase = "reading alerts and pages"
-        run = RunDir.read(self.out)
-        slos = [self.gameday.catalog.get(name) for name in self.gameday.spec.slos]
-        try:
+        try:  # the clean-up goes on whatever happens here
+            source = self.platform.detection()
+            if source is None:
+                return
+            run = RunDir.read(self.out)
+            slos = [self.gameday.catalog.get(name) for name in self.gameday.spec.slos]
             data = snapshot(source, run.observed(), slos,
                             min((e["t"] for e in run.timeline), default=time.time()),
                             time.time())
         except Exception as exc:  # the report says detection could not be read, and why
-            data = {"source": source.name, "error": f"{type(exc).__name__}: {exc}"}
+            data = {"source": None, "error": f"{type(exc).__name__}: {exc}"}
         replace_text(self.out / SNAPSHOT, json.dumps(data, indent=2) + "\n")
 
     def _recover_command(self) -> str:
