@@ -1,5 +1,5 @@
 """Detection drills on the sandbox's real monitoring: the database failover must page
-through the LB's lms-availability alert (acknowledged by the simulated on-call), and the
+through an alert on the LB's SLOs (acknowledged by the simulated on-call), and the
 cache eviction, which only learners see (lost sessions), must come out undetected: in
 summary.json, the report, JUnit and the exit code. (The origin loss is no sure page: a
 warm CDN edge serves most videos from its cache, and a handful of misses is a breach the
@@ -46,15 +46,16 @@ def test_one_fault_pages_and_one_goes_undetected(sandbox, tmp_path) -> None:
     assert summary["detection_source"] == "prometheus" and summary["detection_error"] is None
     rows = {row["experiment"]: row for row in summary["detection"]}
     failover, eviction = rows["rds-failover"], rows["redis-eviction"]
-    assert failover["status"] == "detected"
-    assert "LmsAvailabilityBudgetBurn (page)" in failover["alerts"]
+    # A page from the LB's SLOs: sign-ins fail with the database down as LMS requests do,
+    # so lms-availability's or authentication's page may come first.
+    pages = {"LmsAvailabilityBudgetBurn (page)", "AuthenticationBudgetBurn (page)"}
+    assert failover["status"] == "detected" and pages & set(failover["alerts"]), failover
     assert 0 < failover["detect_s"] <= failover["page_s"] < 60, failover
     assert failover["ack_simulated"] and failover["ack_s"] == round(failover["page_s"] + 3, 3)
-    # Its first alert sets the time-to-detect target: sign-ins fail too while the
-    # database is down, so authentication's alert may come first.
     assert failover["slo"] in ("lms-availability", "authentication") and failover["ack_met"]
     assert failover["mttd_s"] == 300 and failover["detect_met"]
-    assert "https://runbooks.example.com/edx/lms-availability" in failover["runbooks"]
+    assert {f"https://runbooks.example.com/edx/{slo}" for slo in
+            ("lms-availability", "authentication")} & set(failover["runbooks"])
     assert eviction["status"] == "undetected" and eviction["alerts"] == []
     assert (eviction["detect_s"], eviction["page_s"], eviction["ack_s"]) == (None, None, None)
     # The learners' view next to the servers': the LB logged the failover's 5xx too.
@@ -63,7 +64,7 @@ def test_one_fault_pages_and_one_goes_undetected(sandbox, tmp_path) -> None:
 
     html = (run_dir / "index.html").read_text()
     assert 'id="detection"' in html and 'id="undetected"' in html
-    assert "LmsAvailabilityBudgetBurn (page)" in html and "(simulated)" in html
+    assert any(page in html for page in pages) and "(simulated)" in html
     (suite,) = JUnitXml.fromfile(str(run_dir / "junit.xml"))
     detection = {case.name: case for case in suite if case.classname == "detection"}
     assert set(detection) == {"rds-failover", "redis-eviction"}
