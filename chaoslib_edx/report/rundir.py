@@ -87,12 +87,12 @@ class RunDir:
                    for step in self.run.get("timeline", [])}
         ends = {e["experiment"]: e["t"] for e in self.timeline if e["event"] == "experiment_end"}
         windows = sorted(self.fault_windows(), key=lambda w: w.start)
-        spans = []
+        last, spans = self.last_t, []
         for index, window in enumerate(windows):
-            until = ends.get(window.experiment, self.last_t) + observe.get(window.experiment, 0)
+            until = ends.get(window.experiment, last) + observe.get(window.experiment, 0)
             if index + 1 < len(windows):
                 until = min(until, windows[index + 1].start)
-            spans.append(Observed(window.experiment, window.start, min(until, self.last_t)))
+            spans.append(Observed(window.experiment, window.start, min(until, last)))
         return spans
 
 

@@ -5,7 +5,8 @@ own pagerduty integration posts real Events v2 bodies to POST /v2/enqueue, which
 checked as PagerDuty checks them (202 with status, message and dedup_key; 400 "invalid
 event" otherwise) and kept, one JSON line each with the time they arrived, in
 <state>/logs/pages.jsonl. `edx-gameday ack` acknowledges through POST /ack, recorded in
-the same file, as PagerDuty's log entries record who acknowledged and when.
+the same file, as PagerDuty's log entries record who acknowledged and when; the
+detection side reads it (detection.pagerlog).
 
 The standard library's server is enough for two JSON routes on loopback.
 """
@@ -57,13 +58,6 @@ class Pager:
         with self._lock, self.log.open("a") as out:
             out.write(json.dumps(entry) + "\n")
         return entry
-
-
-def read_pages(log: Path) -> list[dict]:
-    """Every record of the pager's log (empty before the first page)."""
-    if not log.exists():
-        return []
-    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
 
 
 def _handler(pager: Pager) -> type[BaseHTTPRequestHandler]:
