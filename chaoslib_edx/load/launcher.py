@@ -28,13 +28,19 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _libc = ctypes.CDLL(None, use_errno=True)  # loaded before any fork: preexec_fn only calls it
 
 
-def _dies_with(parent: int) -> Callable[[], None]:
+def _dies_with(parent: int, priority: int = 0) -> Callable[[], None]:
     """A preexec_fn: the child gets SIGKILL when PARENT's starting thread dies; a parent
-    already gone before the prctl took effect is caught by the ppid check."""
+    already gone before the prctl took effect is caught by the ppid check. PRIORITY > 0
+    raises the child's CPU priority by that many nice levels where allowed (root)."""
     def arm() -> None:
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != parent:
             os._exit(1)
+        if priority:
+            try:
+                os.setpriority(os.PRIO_PROCESS, 0, -priority)
+            except PermissionError:  # not root: the generator shares the CPU evenly
+                pass
     return arm
 
 
@@ -125,11 +131,14 @@ def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | st
           users: int | None = None, spawn_rate: float | None = None, workers: int = 0,
           max_requests: int = 1_000_000, extra_args: tuple[str, ...] = (),
           env: dict[str, str] | None = None, metrics_file: Path | str | None = None,
-          allow_remote: bool = False, state_dir: Path | None = None) -> LoadRun:
+          allow_remote: bool = False, state_dir: Path | None = None,
+          priority: int = 0) -> LoadRun:
     """Start a headless, bounded Locust run against HOST; output goes to OUT_DIR (metrics
     to METRICS_FILE, default OUT_DIR/metrics.jsonl). HOST must be on loopback unless
     ALLOW_REMOTE (a game day against the endpoints of a staging inventory). The processes
-    die with the calling thread; their pids go to STATE_DIR/load.pids when given."""
+    die with the calling thread; their pids go to STATE_DIR/load.pids when given.
+    PRIORITY: nice levels above ours for the Locust processes (a capacity sweep's
+    generator on the machine it measures, so it keeps its schedule)."""
     if not allow_remote and not host.startswith(("http://127.", "http://localhost")):
         raise ValueError(f"refusing to send load to {host}: load goes to 127.0.0.1 only")
     out = Path(out_dir)
@@ -158,7 +167,7 @@ def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | st
         with log.open("w") as handle:
             processes.append(subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT,
                                               env=environ, start_new_session=True,
-                                              preexec_fn=_dies_with(os.getpid())))
+                                              preexec_fn=_dies_with(os.getpid(), priority)))
         logs.append(log)
         if pidfile is not None:
             pidfile.parent.mkdir(parents=True, exist_ok=True)

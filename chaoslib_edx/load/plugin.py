@@ -22,7 +22,7 @@ FLUSH_INTERVAL_S = 0.5
 # The master holds a second back this long for worker reports (sent every 3 s); later
 # data for a second already written is appended as another line for it.
 MASTER_HOLD_S = 4.0
-_REPORT_KEY = "edx_buckets"
+_REPORT_KEY, _ARRIVALS_KEY = "edx_buckets", "edx_arrivals"
 
 
 class MetricsPlugin:
@@ -44,12 +44,15 @@ class MetricsPlugin:
                    response_length: int, response: object = None, exception: object = None,
                    context: dict | None = None, **_kwargs: object) -> None:
         failed = exception is not None
-        session = (context or {}).get("edx_session")
+        context = context or {}
+        session = context.get("edx_session")
         if session is not None:  # a signed-in learner's request: did the session hold?
             self.recorder.tally("session", session["lost"])
         # status_code is a property on FastResponse: read it only when it is needed.
         status = (getattr(response, "status_code", 0) or 0) if failed else 200
-        self.recorder.record(name, response_time or 0.0, failed, status)
+        late_s = context.get("edx_late_s")  # the open model: how late its action started
+        self.recorder.record(name, response_time or 0.0, failed, status,
+                             None if late_s is None else late_s * 1000)
         if self.recorder.total >= self.max_requests and self.environment.runner:
             self.max_requests = float("inf")  # quit once
             gevent.spawn(self.environment.runner.quit)
@@ -62,11 +65,12 @@ class MetricsPlugin:
         hold = MASTER_HOLD_S if isinstance(self.environment.runner, MasterRunner) else 1.0
         before = None if final else time.time() - hold
         buckets = self.recorder.take(before)
-        for second in [s for s in self.users if before is None or s < before]:
+        arrivals = self.recorder.take_arrivals(before)
+        for second in [s for s in self.users if before is None or s < before] + list(arrivals):
             buckets.setdefault(second, {})
         if buckets:
             write_lines(self.out, dict(sorted(buckets.items())),
-                        {s: self.users.pop(s) for s in buckets if s in self.users})
+                        {s: self.users.pop(s) for s in buckets if s in self.users}, arrivals)
 
     def _flush_loop(self) -> None:
         while True:
@@ -108,15 +112,18 @@ def _add_arguments(parser) -> None:
 def _on_init(environment: Environment, **_kwargs: object) -> None:
     plugin = MetricsPlugin(environment)
     environment.events.request.add_listener(plugin.on_request)
+    environment.edx_metrics = plugin  # what the open model counts its arrivals in
 
     if isinstance(environment.runner, WorkerRunner):
         @environment.events.report_to_master.add_listener
         def _attach(client_id: str, data: dict, **_kw: object) -> None:
             data[_REPORT_KEY] = dump_buckets(plugin.recorder.take())
+            data[_ARRIVALS_KEY] = {str(s): c for s, c in plugin.recorder.take_arrivals().items()}
     elif isinstance(environment.runner, MasterRunner):
         @environment.events.worker_report.add_listener
         def _merge(client_id: str, data: dict, **_kw: object) -> None:
-            plugin.recorder.merge(load_buckets(data.get(_REPORT_KEY, {})))
+            plugin.recorder.merge(load_buckets(data.get(_REPORT_KEY, {})),
+                                  {int(s): c for s, c in data.get(_ARRIVALS_KEY, {}).items()})
 
     environment.events.test_start.add_listener(lambda **_kw: plugin.start())
     environment.events.quitting.add_listener(lambda **_kw: plugin.stop())

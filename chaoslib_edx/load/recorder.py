@@ -21,6 +21,12 @@ ROUTE_CLASSES = ("auth", "lms", "api", "tracking", "video")
 # Classes of events that are not requests: "session" is the verdict on each request made
 # as a signed-in learner (did the session hold?). Request totals leave them out.
 EVENT_CLASSES = ("session",)
+# Version 2 lines add, without changing a field of version 1: per class "ihist", latency
+# from each request's intended start (open model, see load.openmodel), and per second
+# "arrivals": the open model's arrivals due, that waited for a busy pool, that started late
+# with a session free (the generator lagged), and that were dropped (see load.openmodel).
+FORMAT_VERSION = 2
+ARRIVAL_FIELDS = ("due", "waited", "late", "dropped")
 
 
 def new_histogram() -> HdrHistogram:
@@ -45,28 +51,39 @@ def percentiles(hist: HdrHistogram, wanted: Iterable[float]) -> dict[float, int]
 
 @dataclass
 class ClassStats:
-    """One route class in one second: requests, failures, server errors, latencies."""
+    """One route class in one second: requests, failures, server errors, latencies (the
+    service time, and in the open model the latency from the intended start as well)."""
 
     count: int = 0
     failures: int = 0       # anything Locust counts as a failure (4xx, 5xx, no answer)
     server_errors: int = 0  # 5xx or no answer: what availability SLOs count as bad
     hist: HdrHistogram = field(default_factory=new_histogram)
+    ihist: HdrHistogram | None = None  # from the intended start; open model only
 
     def merge(self, other: "ClassStats") -> None:
         self.count += other.count
         self.failures += other.failures
         self.server_errors += other.server_errors
         self.hist.add(other.hist)
+        if other.ihist is not None:
+            if self.ihist is None:
+                self.ihist = new_histogram()
+            self.ihist.add(other.ihist)
 
     def to_json(self) -> dict:
-        return {"n": self.count, "fail": self.failures, "5xx": self.server_errors,
+        data = {"n": self.count, "fail": self.failures, "5xx": self.server_errors,
                 "hist": self.hist.encode().decode("ascii") if self.count else ""}
+        if self.ihist is not None and self.ihist.get_total_count():
+            data["ihist"] = self.ihist.encode().decode("ascii")
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> "ClassStats":
-        hist = HdrHistogram.decode(data["hist"].encode("ascii")) if data["hist"] \
-            else new_histogram()
-        return cls(data["n"], data["fail"], data["5xx"], hist)
+        def decoded(key: str) -> HdrHistogram | None:
+            return HdrHistogram.decode(data[key].encode("ascii")) if data.get(key) else None
+
+        return cls(data["n"], data["fail"], data["5xx"], decoded("hist") or new_histogram(),
+                   decoded("ihist"))
 
 
 def route_class(name: str) -> str:
@@ -87,9 +104,12 @@ class Recorder:
         self.buckets: dict[int, dict[str, ClassStats]] = {}
         self.total = 0
         self._classes: dict[str, str] = {}  # request name -> route class (names are few)
+        self.arrivals: dict[int, dict[str, int]] = {}  # second -> ARRIVAL_FIELDS counts
 
-    def record(self, name: str, response_time_ms: float, failed: bool, status: int) -> None:
-        """The per-request hot path: one dict lookup per level and one histogram add."""
+    def record(self, name: str, response_time_ms: float, failed: bool, status: int,
+               late_ms: float | None = None) -> None:
+        """The per-request hot path: one dict lookup per level and one histogram add (two
+        in the open model, where LATE_MS is how late the request's action started)."""
         second = int(self._clock())
         classes = self.buckets.get(second)
         if classes is None:
@@ -106,9 +126,20 @@ class Recorder:
             stats.failures += 1
             if status == 0 or status >= 500:
                 stats.server_errors += 1
+        if late_ms is not None:
+            if stats.ihist is None:
+                stats.ihist = new_histogram()
+            intended = min(response_time_ms + late_ms, _HIGHEST_MS)
+            stats.ihist.record_value(int(intended * 1000) or HIST_LOWEST_US)
         if response_time_ms >= _HIGHEST_MS:
             response_time_ms = _HIGHEST_MS
         stats.hist.record_value(int(response_time_ms * 1000) or HIST_LOWEST_US)
+
+    def arrival(self, at: float, what: str) -> None:
+        """Count an open-model arrival due at AT (epoch seconds) as WHAT, one of
+        ARRIVAL_FIELDS: due, waited for a session, started late, or dropped."""
+        counts = self.arrivals.setdefault(int(at), dict.fromkeys(ARRIVAL_FIELDS, 0))
+        counts[what] += 1
 
     def tally(self, cls: str, failed: bool) -> None:
         """Count an event without a latency of its own in CLS (a session kept or lost)."""
@@ -118,8 +149,13 @@ class Recorder:
         if failed:
             stats.failures += 1
 
-    def merge(self, buckets: dict[int, dict[str, ClassStats]]) -> None:
-        """Add buckets from elsewhere (a worker's report) into ours."""
+    def merge(self, buckets: dict[int, dict[str, ClassStats]],
+              arrivals: dict[int, dict[str, int]] | None = None) -> None:
+        """Add buckets and arrival counts from elsewhere (a worker's report) into ours."""
+        for second, counts in (arrivals or {}).items():
+            mine_counts = self.arrivals.setdefault(second, dict.fromkeys(ARRIVAL_FIELDS, 0))
+            for key in ARRIVAL_FIELDS:
+                mine_counts[key] += counts.get(key, 0)
         for second, classes in buckets.items():
             mine = self.buckets.setdefault(second, {})
             for cls, stats in classes.items():
@@ -132,6 +168,11 @@ class Recorder:
         """Remove and return the buckets of seconds before BEFORE (all when None)."""
         ready = [s for s in self.buckets if before is None or s < before]
         return {s: self.buckets.pop(s) for s in sorted(ready)}
+
+    def take_arrivals(self, before: float | None = None) -> dict[int, dict[str, int]]:
+        """Remove and return the arrival counts of seconds before BEFORE (all when None)."""
+        ready = [s for s in self.arrivals if before is None or s < before]
+        return {s: self.arrivals.pop(s) for s in sorted(ready)}
 
 
 def dump_buckets(buckets: dict[int, dict[str, ClassStats]]) -> dict:
@@ -146,13 +187,18 @@ def load_buckets(data: dict) -> dict[int, dict[str, ClassStats]]:
 
 
 def write_lines(out: IO[str], buckets: dict[int, dict[str, ClassStats]],
-                users: dict[int, int]) -> None:
-    """Append one JSON line per second (with its users when sampled); a second may
-    appear again with late data from a worker."""
+                users: dict[int, int], arrivals: dict[int, dict[str, int]] | None = None
+                ) -> None:
+    """Append one JSON line per second (with its users when sampled, its arrivals in the
+    open model); a second may appear again with late data from a worker."""
+    arrivals = arrivals or {}
     for second, classes in buckets.items():
-        line = {"t": second, "classes": {c: st.to_json() for c, st in classes.items()}}
+        line = {"v": FORMAT_VERSION, "t": second,
+                "classes": {c: st.to_json() for c, st in classes.items()}}
         if second in users:
             line["users"] = users[second]
+        if second in arrivals:
+            line["arrivals"] = arrivals[second]
         out.write(json.dumps(line, separators=(",", ":")) + "\n")
     out.flush()
 

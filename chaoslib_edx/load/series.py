@@ -3,6 +3,8 @@
 Seconds keep their counts and their histograms still encoded: availability needs only
 counts, and a window decodes and merges its histograms when latency is asked for, so an
 hour-long run stays a few MiB instead of one decoded histogram per second and class.
+Version 1 and 2 lines read alike; in the open model (version 2 "ihist") a window's
+latency is measured from each request's intended start, the service time kept beside it.
 """
 
 import json
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
 
-from chaoslib_edx.load.recorder import EVENT_CLASSES, new_histogram
+from chaoslib_edx.load.recorder import ARRIVAL_FIELDS, EVENT_CLASSES, new_histogram
 
 logger = logging.getLogger("chaostoolkit")
 
@@ -25,30 +27,47 @@ class Cell:
     count: int = 0
     failures: int = 0
     server_errors: int = 0
-    encoded: list[bytes] = field(default_factory=list)
+    encoded: list[bytes] = field(default_factory=list)   # service time
+    intended: list[bytes] = field(default_factory=list)  # from the intended start (open)
+
+
+def _merged(encoded: list[bytes]) -> HdrHistogram:
+    hist = new_histogram()
+    for item in encoded:
+        hist.decode_and_add(item)
+    return hist
 
 
 class WindowStats:
-    """Requests over a window: counts at once, the merged histogram on first use."""
+    """Requests over a window: counts at once, the merged histograms on first use."""
 
     def __init__(self) -> None:
         self.count = self.failures = self.server_errors = 0
-        self._encoded: list[bytes] = []
-        self._hist: HdrHistogram | None = None
+        self._latency: list[bytes] = []
+        self._service: list[bytes] = []
+        self._hists: dict[str, HdrHistogram] = {}
 
     def add(self, cell: Cell) -> None:
         self.count += cell.count
         self.failures += cell.failures
         self.server_errors += cell.server_errors
-        self._encoded.extend(cell.encoded)
+        self._service.extend(cell.encoded)
+        self._latency.extend(cell.intended or cell.encoded)
 
     @property
     def hist(self) -> HdrHistogram:
-        if self._hist is None:
-            self._hist = new_histogram()
-            for encoded in self._encoded:
-                self._hist.decode_and_add(encoded)
-        return self._hist
+        """The latency learners saw: from the intended start where the open model recorded
+        it (coordinated omission corrected), else the service time."""
+        if "latency" not in self._hists:
+            self._hists["latency"] = _merged(self._latency)
+        return self._hists["latency"]
+
+    @property
+    def service_hist(self) -> HdrHistogram:
+        """The service time alone: request sent to response read."""
+        if "service" not in self._hists:
+            self._hists["service"] = _merged(self._service)
+        return self._hists["service"]
 
 
 @dataclass
@@ -56,6 +75,7 @@ class Second:
     t: int
     users: int | None = None
     classes: dict[str, Cell] = field(default_factory=dict)
+    arrivals: dict[str, int] | None = None  # open model: ARRIVAL_FIELDS counts
 
 
 class Series:
@@ -100,18 +120,26 @@ class Series:
         if not isinstance(t, int) or isinstance(t, bool):
             raise TypeError(f"'t' is {t!r}, not a whole second")
         cells = {cls: (int(data["n"]), int(data["fail"]), int(data["5xx"]),
-                       data["hist"].encode("ascii") if data["hist"] else None)
+                       data["hist"].encode("ascii") if data["hist"] else None,
+                       data["ihist"].encode("ascii") if data.get("ihist") else None)
                  for cls, data in line["classes"].items()}
+        arrivals = {key: int(line["arrivals"][key]) for key in ARRIVAL_FIELDS} \
+            if "arrivals" in line else None
         second = self.seconds.setdefault(t, Second(t))
         if line.get("users") is not None:
             second.users = line["users"]
-        for cls, (count, failures, server_errors, encoded) in cells.items():
+        if arrivals is not None:
+            second.arrivals = {key: (second.arrivals or {}).get(key, 0) + value
+                               for key, value in arrivals.items()}
+        for cls, (count, failures, server_errors, encoded, intended) in cells.items():
             cell = second.classes.setdefault(cls, Cell())
             cell.count += count
             cell.failures += failures
             cell.server_errors += server_errors
             if encoded:
                 cell.encoded.append(encoded)
+            if intended:
+                cell.intended.append(intended)
 
     @property
     def first(self) -> int | None:
@@ -134,6 +162,16 @@ class Series:
             for cls, cell in second.classes.items():
                 if cls in classes if classes is not None else cls not in EVENT_CLASSES:
                     total.add(cell)
+        return total
+
+    def arrivals(self, start: float, end: float) -> dict[str, int]:
+        """Open-model arrival counts (ARRIVAL_FIELDS) due in seconds [start, end)."""
+        total = dict.fromkeys(ARRIVAL_FIELDS, 0)
+        for t in range(int(start), int(end)):
+            second = self.seconds.get(t)
+            if second is not None and second.arrivals:
+                for key, value in second.arrivals.items():
+                    total[key] += value
         return total
 
     def totals(self) -> dict[str, int]:

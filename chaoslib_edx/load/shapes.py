@@ -154,3 +154,93 @@ class ReplayCurve:
             return None
         t = wall_s * self.time_scale
         return self.values[bisect.bisect_right(self.offsets, t) - 1] * self.scale
+
+
+# The open model's defaults (chaoslib_edx.load.openmodel), here to be read without Locust.
+POOL_S = 3.0         # default pool: sessions for this many seconds of the peak rate
+SPAWN_RATE = 100.0   # sessions signed in per second while the pool fills
+READY_TIMEOUT_S = 60.0  # beyond the spawn, the pool's sign-ins may take this long
+BACKLOG_S = 10.0     # arrivals waiting for a session: at most this many seconds of the peak
+LATE_MS = 100        # an action starting later than this after its time is late
+
+
+@dataclass(frozen=True)
+class ArrivalCurve:
+    """The open model's schedule: target arrivals per second over run time, straight
+    lines between (t, rate) points (a step is two points at one t). Arrival i is due
+    when the integral of the rate reaches i, so a ramp spaces arrivals as it should."""
+
+    points: tuple[tuple[float, float], ...]
+
+    def __post_init__(self) -> None:
+        times = [t for t, _ in self.points]
+        if len(self.points) < 2 or times[0] != 0 or times != sorted(times) \
+                or any(r < 0 for _, r in self.points) or times[-1] <= 0:
+            raise ValueError("an arrival curve starts at t=0, has times that never decrease, "
+                             "a length > 0 and rates >= 0")
+        # Arrivals due by the end of each segment (a zero-length one, a step, adds none).
+        totals, done = [], 0.0
+        for (t0, r0), (t1, r1) in zip(self.points, self.points[1:]):
+            done += (t1 - t0) * (r0 + r1) / 2
+            totals.append(done)
+        object.__setattr__(self, "_totals", tuple(totals))
+
+    @classmethod
+    def steps(cls, rates: list[float], step_s: float) -> "ArrivalCurve":
+        """Each rate held STEP_S seconds, one after the other."""
+        points: list[tuple[float, float]] = []
+        for index, rate in enumerate(rates):
+            points += [(index * step_s, rate), ((index + 1) * step_s, rate)]
+        return cls(tuple(points))
+
+    @classmethod
+    def parse(cls, text: str) -> "ArrivalCurve":
+        """'t:rate,t:rate,...' (what --edx-arrivals takes); ValueError when it is not one."""
+        try:
+            points = tuple((float(t), float(r)) for t, r in
+                           (pair.split(":") for pair in text.split(",") if pair.strip()))
+        except ValueError:
+            raise ValueError(f"'{text}' is not t:rate pairs separated by commas") from None
+        return cls(points)
+
+    def encode(self) -> str:
+        return ",".join(f"{t:g}:{r:g}" for t, r in self.points)
+
+    @property
+    def duration_s(self) -> float:
+        return self.points[-1][0]
+
+    @property
+    def peak(self) -> float:
+        return max(r for _, r in self.points)
+
+    def rate_at(self, t: float) -> float:
+        """The target rate at T (the later value at a step)."""
+        for (t0, r0), (t1, r1) in zip(self.points, self.points[1:]):
+            if t0 <= t < t1:
+                return r0 + (r1 - r0) * (t - t0) / (t1 - t0)
+        return self.points[-1][1] if t == self.duration_s else 0.0
+
+    def arrivals_until(self, t: float) -> float:
+        """How many arrivals are due in [0, T): the integral of the rate."""
+        total = 0.0
+        for (t0, r0), (t1, r1) in zip(self.points, self.points[1:]):
+            if t <= t0:
+                break
+            end = min(t, t1)
+            if end > t0:
+                total += (end - t0) * (r0 + (r0 + (r1 - r0) * (end - t0) / (t1 - t0))) / 2
+        return total
+
+    def time_of(self, n: float) -> float | None:
+        """When arrival N (counted from 0) is due; None when the curve ends first. A
+        bisection over the segments' running totals: a replay has thousands of them."""
+        index = bisect.bisect_right(self._totals, n)
+        if index >= len(self._totals):
+            return None
+        (t0, r0), (t1, r1) = self.points[index], self.points[index + 1]
+        need = n - (self._totals[index - 1] if index else 0.0)
+        slope = (r1 - r0) / (t1 - t0)
+        # Solve r0*x + slope/2*x^2 = need; this form is exact for any slope sign.
+        root = math.sqrt(max(0.0, r0 * r0 + 2 * slope * need))
+        return t0 + (2 * need / (r0 + root) if r0 + root > 0 else 0.0)

@@ -1,0 +1,200 @@
+"""The open model for Locust: learner actions arrive at target times, whether or not the
+earlier ones came back, and each request's latency counts from its action's intended start.
+
+Locust is closed-model (a user waits for its response before its next task), so a stalled
+platform slows the generator down and hides its own tail (coordinated omission; Locust
+has no arrival-rate executor, locust#2697). Here the users are a bounded pool of signed-in
+sessions. A dispatcher greenlet per process releases arrivals on the schedule of an
+ArrivalCurve; an idle session takes the next one as its wait and runs one task (one learner
+action: one or more requests, a re-login included). An action that starts late adds its
+lateness to every request's latency (as wrk2 corrects it). Each arrival is counted as due,
+and as one of: waited (every session was busy at its time: the platform's slowness filled
+the pool, and the wait is in its latency), late (a session was free, yet it started more
+than --edx-late-ms after its time: the generator itself lagged) or dropped (the backlog
+waiting for a session, BACKLOG_S of the peak rate, was full: never sent), in the metrics
+file's version-2 fields. The schedule starts once every session of the pool has signed in.
+In distributed mode worker k of n takes arrivals k, k+n, ... (--edx-arrival-workers n):
+the rate splits evenly.
+
+    class OpenLearner(OpenUser, course_launch.Learner): ...
+    class Shape(OpenShape): ...
+"""
+
+import math
+import sys
+import time
+
+import gevent
+from gevent.queue import Queue
+from locust import LoadTestShape, events
+from locust.env import Environment
+from locust.runners import MasterRunner
+
+from chaoslib_edx.load import plugin
+from chaoslib_edx.load.shapes import (
+    BACKLOG_S,
+    LATE_MS,
+    POOL_S,
+    READY_TIMEOUT_S,
+    SPAWN_RATE,
+    ArrivalCurve,
+)
+
+
+class Dispatcher:
+    """Releases this process's share of the curve's arrivals into a bounded backlog."""
+
+    def __init__(self, curve: ArrivalCurve, index: int, count: int, backlog: int,
+                 late_s: float, recorder) -> None:
+        self.curve, self.index, self.count = curve, index, count
+        self.sessions = 0  # this process's share of the pool, known once it is spawned
+        self.queue: Queue = Queue()
+        self.backlog, self.late_s, self.recorder = backlog, late_s, recorder
+        self.epoch_offset = 0.0  # time.time() - time.monotonic(), fixed at the start
+        self.greenlet: gevent.Greenlet | None = None
+        self.idle = 0  # sessions blocked in take(), some about to get a released arrival
+
+    def start(self, sessions: int) -> None:
+        if self.greenlet is None:
+            self.sessions = sessions
+            self.greenlet = gevent.spawn(self._run)
+
+    def _run(self) -> None:
+        # The schedule starts once the pool has signed in (every session idle), or after
+        # READY_TIMEOUT_S: a pool still signing in would make the first arrivals wait.
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while self.idle < self.sessions and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+        start = time.monotonic()
+        self.epoch_offset = time.time() - start
+        n = self.index
+        while (due := self.curve.time_of(n)) is not None:
+            at = start + due
+            delay = at - time.monotonic()
+            if delay > 0:
+                gevent.sleep(delay)
+            self._release(at)
+            n += self.count
+
+    def _release(self, at: float) -> None:
+        epoch = at + self.epoch_offset
+        self.recorder.arrival(epoch, "due")
+        waiting = self.queue.qsize()
+        if waiting >= self.backlog:
+            self.recorder.arrival(epoch, "dropped")  # counted, never skipped silently
+            return
+        waited = self.idle <= waiting  # every session busy: it waits for one
+        if waited:
+            self.recorder.arrival(epoch, "waited")
+        self.queue.put((at, waited))
+
+    def take(self) -> float:
+        """Block until an arrival is due; how late (s) it starts."""
+        self.idle += 1
+        try:
+            at, waited = self.queue.get()
+        finally:
+            self.idle -= 1
+        late = max(0.0, time.monotonic() - at)
+        if late > self.late_s and not waited:  # a session was free: the generator lagged
+            self.recorder.arrival(at + self.epoch_offset, "late")
+        return late
+
+
+_dispatcher: Dispatcher | None = None
+
+
+class OpenUser:
+    """Mix in before a Locust user class: its session takes arrivals instead of waiting.
+    The session's start (on_start, a sign-in) is not an arrival; its re-logins are part
+    of the action that needed them."""
+
+    late_s = 0.0
+    _started = False
+
+    def on_start(self) -> None:
+        super().on_start()
+        if not self._started:
+            self._started = True
+            self.late_s = _take()
+
+    def wait_time(self) -> float:
+        self.late_s = _take()
+        return 0.0
+
+    def context(self) -> dict:
+        return {**super().context(), "edx_late_s": self.late_s}
+
+
+def _take() -> float:
+    return _dispatcher.take()
+
+
+def pool_size(options) -> int:
+    """--edx-pool, else POOL_S seconds of the peak rate (at least 10 sessions)."""
+    curve = ArrivalCurve.parse(options.edx_arrivals)
+    return options.edx_pool or max(10, math.ceil(curve.peak * POOL_S))
+
+
+def pool_ready_s(pool: int) -> float:
+    """The longest the pool may take to sign in before the schedule starts."""
+    return pool / SPAWN_RATE + READY_TIMEOUT_S
+
+
+class OpenShape(LoadTestShape):
+    """Holds the pool of sessions while the arrival curve runs, then ends the run."""
+
+    def tick(self) -> tuple[int, float] | None:
+        options = self.runner.environment.parsed_options
+        pool = pool_size(options)
+        duration = ArrivalCurve.parse(options.edx_arrivals).duration_s
+        if plugin.run_time_over(self) or \
+                self.get_run_time() >= pool_ready_s(pool) + duration + 1:
+            return None
+        return pool, SPAWN_RATE
+
+
+@events.init_command_line_parser.add_listener
+def _add_arguments(parser) -> None:
+    group = parser.add_argument_group("open model (arrival rate)")
+    group.add_argument("--edx-arrivals", default="0:1,60:1", env_var="EDX_ARRIVALS",
+                       help="Arrivals per second over time: t:rate points joined by straight "
+                            "lines, '0:5,30:5,30:10,60:10' is 5/s then 10/s.")
+    group.add_argument("--edx-pool", type=int, default=0, env_var="EDX_POOL",
+                       help=f"Signed-in sessions taking arrivals (default: {POOL_S:g} s of "
+                            f"the peak rate); arrivals waiting for one are bounded at "
+                            f"{BACKLOG_S:g} s of the peak rate (or the pool), then dropped.")
+    group.add_argument("--edx-late-ms", type=float, default=LATE_MS, env_var="EDX_LATE_MS",
+                       help="An action that starts later than this after its time is late.")
+    group.add_argument("--edx-arrival-workers", type=int, default=1,
+                       env_var="EDX_ARRIVAL_WORKERS",
+                       help="Workers sharing the arrivals (distributed mode).")
+
+
+@events.init.add_listener
+def _on_init(environment: Environment, **_kwargs: object) -> None:
+    try:  # a bad curve ends the run before anything is sent (exit 2, as bad input does)
+        ArrivalCurve.parse(environment.parsed_options.edx_arrivals)
+    except ValueError as exc:
+        print(f"openmodel: error: --edx-arrivals: {exc}", file=sys.stderr, flush=True)
+        sys.exit(2)
+    if isinstance(environment.runner, MasterRunner):
+        return  # the arrivals are released where the sessions are
+
+    def create(**_kw: object) -> None:
+        """Before any session starts, so each one finds the dispatcher to wait on."""
+        global _dispatcher
+        options = environment.parsed_options  # a worker's, as the master sent them
+        count = max(1, options.edx_arrival_workers)
+        index = getattr(environment.runner, "worker_index", 0) % count
+        curve = ArrivalCurve.parse(options.edx_arrivals)
+        _dispatcher = Dispatcher(curve, index, count,
+                                 max(pool_size(options), math.ceil(curve.peak * BACKLOG_S / count)),
+                                 options.edx_late_ms / 1000, environment.edx_metrics.recorder)
+
+    def start(user_count: int, **_kw: object) -> None:
+        """Every session is spawned: the schedule starts once they have signed in."""
+        _dispatcher.start(user_count)
+
+    environment.events.test_start.add_listener(create)
+    environment.events.spawning_complete.add_listener(start)
