@@ -41,6 +41,9 @@ class Fault:
     # action -> a function of <package>.actions (target, arguments, secrets) that raises
     # GuardrailRefused before anything acts: the blast-radius check of that action.
     guards: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # An action of <package>.actions that keeps the fault live until its rollback runs: what
+    # a capacity plan's degraded sweep holds for a whole sweep (None: it cannot be held).
+    hold: str | None = None
 
     @property
     def actions_module(self) -> str:
@@ -62,7 +65,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("cache", "cache", "cache",
           {"sandbox": Placement("sandbox", names=("sessions",)),
            "aws": Placement("aws", "aws.caches", AwsCache)},
-          "cache_healthy", CacheDriver, ("restore_cache",)),
+          "cache_healthy", CacheDriver, ("restore_cache",), hold="evict_cache"),
     Fault("pods", "pods", "deployment",
           {"sandbox": Placement("sandbox", names=("lms",)),
            "aws": Placement("kubernetes", "kubernetes.deployments", KubernetesDeployment)},
@@ -71,12 +74,13 @@ FAULTS: tuple[Fault, ...] = (
     Fault("cdn", "cdn", "distribution",
           {"sandbox": Placement("sandbox", names=("video",)),
            "aws": Placement("aws", "aws.distributions", AwsDistribution)},
-          "video_origin_serving", CdnDriver, ("restore_video_origin",)),
+          "video_origin_serving", CdnDriver, ("restore_video_origin",),
+          hold="break_video_origin"),
     Fault("database_latency", "dblatency", "database",
           {"sandbox": Placement("sandbox", names=("edxapp",)),
            "aws": Placement("aws", "aws.database_latency", AwsDatabaseLatency)},
           "database_at_full_speed", LatencyDriver, ("restore_database_speed",),
-          guards=MappingProxyType({"slow_database": "guard_slow"})),
+          guards=MappingProxyType({"slow_database": "guard_slow"}), hold="slow_database"),
 )
 
 _BY_KIND = {fault.kind: fault for fault in FAULTS}

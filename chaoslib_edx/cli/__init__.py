@@ -1,5 +1,6 @@
 """The `edx-gameday` command line: parses arguments and dispatches; the work is elsewhere.
-One module per command group: sandbox, gameday (check, recover, run, report, ack), load, slo."""
+One module per command group: sandbox, gameday (check, recover, run, report, ack),
+capacity, load, slo."""
 
 import os
 import sys
@@ -9,6 +10,7 @@ import traceback
 import click
 
 from chaoslib_edx import __version__
+from chaoslib_edx.cli.capacity import capacity
 from chaoslib_edx.cli.gameday import ack, check, recover, report, run
 from chaoslib_edx.cli.load import load
 from chaoslib_edx.cli.sandbox import sandbox
@@ -37,7 +39,8 @@ def cli(debug: bool) -> None:
     left pending. A game day (`edx-gameday run`) plays several under load and reports
     the SLOs and what the monitoring caught: alerts, pages (`edx-gameday ack` takes
     them) and the faults no alert caught. `edx-gameday slo rules` writes the catalog's
-    Prometheus alerts.
+    Prometheus alerts. `edx-gameday capacity` sweeps an open-model load to find the
+    knee, normal and with a fault held live.
 
     Exit codes: 0 ok, 1 a check failed, 2 bad input, configuration or a guardrail's
     refusal (nothing was changed), 3 a game day aborted by an abort condition or a
@@ -46,7 +49,7 @@ def cli(debug: bool) -> None:
     # --debug is read by main(), which handles the errors the commands raise.
 
 
-for command in (sandbox, check, recover, run, report, load, slo, ack):
+for command in (sandbox, check, recover, run, report, capacity, load, slo, ack):
     cli.add_command(command)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from chaoslib_edx.configuration import DEFAULT_ENVIRONMENT as DEFAULT_ENV
-from chaoslib_edx.errors import EXIT_BAD_INPUT
+from chaoslib_edx.errors import EXIT_BAD_INPUT, UserError
 
 
 @click.command()
@@ -129,11 +129,24 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--slos", "catalog", type=click.Path(dir_okay=False),
               help="SLO catalog to use instead of the copy the run kept (<run_dir>/slos.yaml).")
-def report(run_dir: str, catalog: str) -> None:
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Capacity runs: write the report here instead of the run directory.")
+def report(run_dir: str, catalog: str, out: str | None) -> None:
     """Render a run directory's report (index.html, summary.json/.md, junit.xml) from its
     files alone, the SLO catalog the run used included; works on a run that crashed
-    half-way."""
+    half-way. A capacity run's (index.html, capacity.json/.md, junit.xml) too."""
+    from chaoslib_edx.capacity.report import is_capacity_run
+    from chaoslib_edx.capacity.report import render as render_capacity
     from chaoslib_edx.report.render import render
+
+    if is_capacity_run(run_dir):
+        found = render_capacity(run_dir, out)
+        click.echo(f"report: {Path(out or run_dir) / 'index.html'} ({found['status']}, "
+                   f"{len(found['sweeps'])} sweeps)")
+        return
+    if out:
+        raise UserError("--out is for capacity runs; a game day's report is written into its "
+                        "run directory", file=run_dir, field="--out")
 
     summary = render(run_dir, catalog)
     click.echo(f"report: {Path(run_dir) / 'index.html'} ({summary['status']}, "

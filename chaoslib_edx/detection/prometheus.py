@@ -38,11 +38,10 @@ class Prometheus:
         """Each alert's firing intervals in [START, END]; samples closer than two steps
         apart are one interval (an evaluation that came late is not a resolution)."""
         step = max(1, math.ceil((end - start) / MAX_POINTS))
-        data = self._get("/api/v1/query_range", query='ALERTS{alertstate="firing"}',
-                         start=f"{start:.3f}", end=f"{end:.3f}", step=f"{step}s")
+        result = self.query_range('ALERTS{alertstate="firing"}', start, end, step)
         runbooks = self.runbooks()
         found = []
-        for series in data["result"]:
+        for series in result:
             labels = series["metric"]
             times = [float(t) for t, _ in series["values"]]
             first = previous = times[0]
@@ -54,6 +53,12 @@ class Prometheus:
                     first = t
                 previous = t
         return sorted(found, key=lambda f: f.start)
+
+    def query_range(self, query: str, start: float, end: float, step: int) -> list[dict]:
+        """A range query's series (each with 'metric' and 'values' [[t, "v"], ...])."""
+        step = max(step, math.ceil((end - start) / MAX_POINTS))
+        return self._get("/api/v1/query_range", query=query, start=f"{start:.3f}",
+                         end=f"{end:.3f}", step=f"{step}s")["result"]
 
     def good_share(self, slo: Slo, start: float, end: float) -> float | None:
         """The share of SLO's good events the servers saw over [START, END] (None: no

@@ -70,6 +70,15 @@ class Platform(ABC):
         """Where the platform's alerts and pages are read (None: it has no monitoring)."""
         return None
 
+    def components(self) -> dict[str, list[int]]:
+        """Component -> pids of its processes on this machine, for a capacity sweep's
+        saturation (none where the platform runs elsewhere)."""
+        return {}
+
+    def saturation_series(self, start: float, end: float) -> dict[str, list[list[float]]]:
+        """The platform's own saturation series over [START, END] (name -> [t, value])."""
+        return {}
+
     def acknowledge(self, by: str) -> list[str]:
         """Acknowledge every open page as BY; the dedup keys taken."""
         raise UserError(f"the {self.name} platform's pages are acknowledged in the pager's own "

@@ -60,6 +60,19 @@ class CloudPlatform(Platform):
                                    self.env_file, settings.pagerduty.base_url)
         return AlarmsAndPager(alarms, pager)
 
+    def saturation_series(self, start: float, end: float) -> dict[str, list[list[float]]]:
+        """CloudWatch CPU of the inventory's RDS instances and ElastiCache groups."""
+        from chaoslib_edx.aws import session_for, settings_of
+        from chaoslib_edx.capacity.saturation import cloudwatch_series
+
+        aws = self.environment.aws
+        if aws is None:
+            return {}
+        targets = {"databases": [d.instance for d in aws.databases.values() if d.instance],
+                   "caches": [c.replication_group for c in aws.caches.values()]}
+        client = session_for(settings_of(aws)).client("cloudwatch")
+        return cloudwatch_series(client, targets, start, end)
+
     def _endpoints(self):
         if self.environment.endpoints is None:
             raise UserError("load against a non-sandbox environment needs 'endpoints' "

@@ -50,6 +50,23 @@ class SandboxPlatform(Platform):
         return PrometheusAndPager(layout.prometheus_url, layout.pages_log) \
             if layout.monitored else None
 
+    def components(self) -> dict[str, list[int]]:
+        """Supervisord's programs: the LMS replicas as one, the monitoring as one."""
+        from chaoslib_edx.sandbox.supervisor import Supervisor
+
+        found: dict[str, list[int]] = {}
+        for info in Supervisor(self.layout).processes():
+            if info["pid"]:
+                name = info["group"] if info["group"] in ("lms", "monitoring") else info["name"]
+                found.setdefault(name, []).append(info["pid"])
+        return found
+
+    def saturation_series(self, start: float, end: float) -> dict[str, list[list[float]]]:
+        from chaoslib_edx.capacity.saturation import prometheus_series
+
+        layout = self.layout
+        return prometheus_series(layout.prometheus_url, start, end) if layout.monitored else {}
+
     def acknowledge(self, by: str) -> list[str]:
         layout = self.layout
         if not layout.monitored:

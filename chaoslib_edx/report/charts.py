@@ -25,7 +25,7 @@ def _points(run: RunDir) -> tuple[int, list[int], list[WindowStats]]:
     return step, [s - first for s in starts], [run.series.window(s, s + step) for s in starts]
 
 
-def _svg(fig: plt.Figure, name: str) -> str:
+def to_svg(fig: plt.Figure, name: str) -> str:
     """Inline SVG; the same run renders byte for byte the same (ids salted by chart name
     instead of random, so each chart's clip paths keep ids of their own)."""
     buffer = io.StringIO()
@@ -59,13 +59,13 @@ def charts(run: RunDir) -> dict[str, str]:
     per = "per second" if step == 1 else f"per second, {step} s steps"
     fig, ax = _axes(run, f"Requests per second ({per})", "req/s")
     ax.plot(x, [p.count / step for p in points], color="tab:blue", linewidth=1)
-    requests = _svg(fig, "requests")
+    requests = to_svg(fig, "requests")
 
     fig, ax = _axes(run, "Error rate (failed requests)", "% of requests")
     ax.plot(x, [100 * p.failures / p.count if p.count else 0 for p in points],
             color="tab:red", linewidth=1)
     ax.set_ylim(bottom=0)
-    errors = _svg(fig, "errors")
+    errors = to_svg(fig, "errors")
 
     fig, ax = _axes(run, "Latency percentiles", "ms")
     values = [percentiles(p.hist, (50, 95, 99)) if p.count else {} for p in points]
@@ -73,5 +73,5 @@ def charts(run: RunDir) -> dict[str, str]:
         ax.plot(x, [v[q] / 1000 if v else None for v in values], label=f"p{q}",
                 color=colour, linewidth=1)
     ax.legend(loc="upper right", fontsize=8)
-    latency = _svg(fig, "latency")
+    latency = to_svg(fig, "latency")
     return {"requests": requests, "errors": errors, "latency": latency}

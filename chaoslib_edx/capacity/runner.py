@@ -1,0 +1,293 @@
+"""Run a capacity plan: preflight, then one open-model sweep per row (normal, then each
+fault held live), each stopped by itself once an SLO breaks, then the report.
+
+Like a game day: the environment is locked, a held fault's rollback is in the ledger before
+it acts and runs when its sweep ends, on error and on SIGINT/SIGTERM/SIGHUP (`recover`
+after a crash), and the load runs in its own processes, dying with this one.
+"""
+
+import json
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable
+from importlib import import_module
+from pathlib import Path
+
+from chaoslib_edx import learner, platforms
+from chaoslib_edx.capacity import PLAN_COPY, RUN_FILE, SWEEP_FILE, analysis
+from chaoslib_edx.capacity.plan import Degraded, LoadedPlan
+from chaoslib_edx.capacity.saturation import ProcessSampler, read_samples
+from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY
+from chaoslib_edx.errors import UserError
+from chaoslib_edx.faults import fault as registry_fault
+from chaoslib_edx.files import replace_text
+from chaoslib_edx.gameday.lock import environment_lock
+from chaoslib_edx.guardrails import check_activity
+from chaoslib_edx.ledger import open_ledger, recover_command
+from chaoslib_edx.load import launcher
+from chaoslib_edx.load.learners import learners_from_env, read_learners
+from chaoslib_edx.load.series import Series
+from chaoslib_edx.report.rundir import CATALOG_COPY
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# The generator runs this many nice levels above the platform where it may (root): on a
+# machine it shares with the platform (the sandbox) it then keeps its schedule and the
+# platform gets what is left, so a knee is the platform's, not a starved generator's.
+GENERATOR_PRIORITY = 5
+
+
+def hold_activity(item: Degraded) -> dict:
+    """The Chaos Toolkit action that holds ITEM's fault live (its registry hold action)."""
+    entry = registry_fault(item.fault)
+    arguments = dict(item.arguments)
+    if item.target is not None:
+        arguments[entry.argument] = item.target
+    return {"type": "action", "name": f"hold-{item.name}",
+            "provider": {"type": "python", "module": entry.actions_module, "func": entry.hold,
+                         "arguments": arguments}}
+
+
+class CapacityRun:
+    def __init__(self, loaded: LoadedPlan, out: Path, confirm: str | None = None,
+                 echo: Callable[[str], None] = print) -> None:
+        self.loaded, self.out, self.echo = loaded, Path(out), echo
+        self.config = {ENV_KEY: loaded.env_file}
+        if confirm:
+            self.config[CONFIRM_KEY] = confirm
+        self.platform = platforms.platform(loaded.environment, loaded.env_file)
+        self.slos = [loaded.catalog.get(name) for name in loaded.spec.slos]
+        self._stop = threading.Event()
+        self.interrupted: str | None = None
+        self.failed: str | None = None
+
+    # -- preflight -------------------------------------------------------------------
+
+    def preflight(self) -> list[tuple[str, bool, str]]:
+        """Read-only: every hold through the guardrails (a refusal raises), no rollback
+        pending (raises), then each held target's health, the platform's, a login."""
+        checks = []
+        for item in self.loaded.spec.degraded:
+            activity = hold_activity(item)
+            target = check_activity(activity, self.config, None, str(self.loaded.path))
+            entry = target.fault
+            try:
+                ok = bool(getattr(import_module(entry.probes_module), entry.health_probe)(
+                    **{entry.argument: target.name}, configuration=self.config))
+                checks.append((f"{entry.kind} '{target.name}'", ok,
+                               f"{entry.health_probe}: {'yes' if ok else 'no'}"))
+            except Exception as exc:  # unreachable is unhealthy, with the reason
+                checks.append((f"{entry.kind} '{target.name}'", False, str(exc)))
+        ledger = open_ledger(self.config)
+        if ledger.pending():
+            raise UserError(f"{len(ledger.pending())} rollbacks of an earlier run are still "
+                            "pending", file=ledger.where,
+                            fix=f"Run `{recover_command(self.loaded.env_file, None)}` first")
+        try:
+            self.platform.check_ready()
+            checks.append((f"platform {self.platform.name}", True, "ready"))
+        except UserError as exc:
+            checks.append((f"platform {self.platform.name}", False, str(exc)))
+        checks.append(self._login_check())
+        return checks
+
+    def _learners(self) -> list:
+        path = self.loaded.spec.load.learners
+        return read_learners(path) if path else \
+            learners_from_env({**self.platform.load_environment()})
+
+    def _login_check(self) -> tuple[str, bool, str]:
+        first = self._learners()[0]
+        try:
+            learner.login(self.platform.lms_url(), first.username, first.password)
+            return (f"login as {first.username}", True, "signed in")
+        except learner.LoginFailed as exc:
+            return (f"login as {first.username}", False, str(exc))
+
+    def describe(self) -> list[str]:
+        spec, loaded = self.loaded.spec, self.loaded
+        rates = ", ".join(f"{s.rate:g}" for s in loaded.steps)
+        lines = [f"capacity plan '{spec.name}' against {loaded.environment.kind} environment "
+                 f"'{loaded.environment.name}' ({loaded.env_file})",
+                 f"sweep: {spec.sweep.kind}, {len(loaded.steps)} steps of "
+                 f"{loaded.curve.duration_s / len(loaded.steps):g} s at {rates} arrivals/s; "
+                 f"stops after {spec.sweep.stop_after_breaks} step(s) with an SLO broken",
+                 f"load: {spec.load.profile}, open model, pool of {loaded.pool()} sessions, "
+                 f"{spec.load.workers or 'no'} workers; each sweep bounded to "
+                 f"{spec.bounds.max_duration_s} s and {spec.bounds.max_requests} requests",
+                 f"SLOs: {', '.join(spec.slos)}; projected peak "
+                 f"{spec.projected_peak.growth:g}x {spec.projected_peak.rate:g}/s "
+                 f"({spec.projected_peak.label}) = {spec.projected_peak.target:g}/s",
+                 f"generator-bound past {spec.generator.max_cpu:.0%} of a core per Locust "
+                 f"process, or {spec.generator.max_late:.0%} of arrivals late or dropped",
+                 "sweep normal: no fault"]
+        for item in spec.degraded:
+            entry = registry_fault(item.fault)
+            args = ", ".join(f"{k}={v}" for k, v in hold_activity(item)["provider"]
+                             ["arguments"].items()) or "defaults"
+            lines.append(f"sweep {item.name}: hold {entry.actions_module}.{entry.hold}({args}) "
+                         f"for the whole sweep; rollback {', '.join(entry.rollbacks)} "
+                         "(in the ledger first)")
+        return lines
+
+    def dry_run(self) -> tuple[list[str], bool]:
+        environment_lock(self.config).probe()
+        checks = self.preflight()
+        lines = self.describe()
+        lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
+                  for label, ok, detail in checks]
+        lines.append(f"dry run: nothing was started or changed; load would go to "
+                     f"{self.platform.lms_url()}")
+        return lines, all(ok for _, ok, _ in checks)
+
+    # -- the run ---------------------------------------------------------------------
+
+    def execute(self) -> dict:
+        """Lock, preflight (unhealthy targets: UserError), sweep, report; the summary."""
+        lock = environment_lock(self.config).acquire(self.out.absolute())
+        try:
+            unhealthy = [f"{label} ({detail})" for label, ok, detail in self.preflight()
+                         if not ok]
+            if unhealthy:
+                raise UserError(f"not healthy before the sweep: {'; '.join(unhealthy)}",
+                                file=self.loaded.env_file,
+                                fix="Bring them back first (sandbox: `edx-gameday sandbox up`)")
+            return self._run()
+        finally:
+            lock.release()
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self.interrupted = self.interrupted or signal.Signals(signum).name
+        self._stop.set()
+
+    def _run(self) -> dict:
+        from chaoslib_edx.capacity.report import render
+
+        self.out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.loaded.path, self.out / PLAN_COPY)
+        shutil.copyfile(self.loaded.spec.slo_catalog, self.out / CATALOG_COPY)
+        info = {"name": self.loaded.spec.name, "plan": str(self.loaded.path.absolute()),
+                "env_file": str(Path(self.loaded.env_file).absolute()),
+                "environment": self.loaded.environment.name, "status": "running",
+                "started": time.time(), "sweeps": []}
+        self._write_info(info)
+        previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS}
+        try:
+            for item in self.loaded.sweeps:
+                if self._stop.is_set():
+                    break
+                name = item.name if item else "normal"
+                info["sweeps"].append(name)
+                self._write_info(info)
+                self._sweep(name, item)
+        except Exception as exc:  # the runner broke: roll back and report all the same
+            self.failed = f"{type(exc).__name__}: {exc}"
+        finally:
+            results = open_ledger(self.config).run_pending(self.config, None)
+            pending = [e.rollback for e in open_ledger(self.config).pending()]
+            info.update(status="failed" if self.failed else
+                        "interrupted" if self.interrupted else "completed",
+                        ended=time.time(), error=self.failed, interrupted_by=self.interrupted,
+                        late_rollbacks=results, pending_rollbacks=pending)
+            self._write_info(info)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return render(self.out)
+
+    def _write_info(self, info: dict) -> None:
+        replace_text(self.out / RUN_FILE, json.dumps(info, indent=2, default=str) + "\n")
+
+    def _load_env(self) -> dict[str, str]:
+        spec = self.loaded.spec
+        env = {**self.platform.load_environment(), "EDX_ARRIVALS": self.loaded.curve.encode(),
+               "EDX_POOL": str(self.loaded.pool()),
+               "EDX_ARRIVAL_WORKERS": str(max(1, spec.load.workers))}
+        if spec.load.learners:
+            env["EDX_LEARNERS_FILE"] = spec.load.learners
+        return env
+
+    def _sweep(self, name: str, item: Degraded | None) -> None:
+        spec = self.loaded.spec
+        sweep_dir = self.out / name
+        sweep_dir.mkdir()
+        meta: dict = {"name": name, "started": time.time(), "curve": self.loaded.curve.encode(),
+                      "steps": [s.__dict__ for s in self.loaded.steps], "hold": None}
+        load = sampler = None
+        try:
+            if item is not None:
+                activity = hold_activity(item)
+                entry = registry_fault(item.fault)
+                arguments = activity["provider"]["arguments"]
+                self.echo(f"{name}: holding {item.fault} ({entry.hold}) for the whole sweep")
+                result = getattr(import_module(entry.actions_module), entry.hold)(
+                    **arguments, configuration=self.config)
+                meta["hold"] = {"fault": item.fault, "action": entry.hold,
+                                "arguments": arguments, "result": result}
+            load = launcher.start(spec.load.profile, self.platform.lms_url(),
+                                  int(self.loaded.sweep_bound_s()), sweep_dir,
+                                  workers=spec.load.workers, env=self._load_env(),
+                                  max_requests=spec.bounds.max_requests,
+                                  allow_remote=not self.platform.loopback_only,
+                                  state_dir=self.platform.state_dir(),
+                                  priority=GENERATOR_PRIORITY)
+            sampler = ProcessSampler({**self.platform.components(),
+                                      "generator": [p.pid for p in load.processes]},
+                                     sweep_dir / "saturation.jsonl")
+            sampler.start()
+            meta["stopped"] = self._watch(name, load, sweep_dir)
+        finally:
+            if load is not None:
+                load.stop()
+            if sampler is not None:
+                sampler.stop()
+            meta["ended"] = time.time()
+            try:
+                series = self.platform.saturation_series(meta["started"], meta["ended"])
+            except Exception as exc:  # the report says it could not be read, and why
+                series, meta["platform_series_error"] = {}, f"{type(exc).__name__}: {exc}"
+            replace_text(sweep_dir / "platform-series.json", json.dumps(series) + "\n")
+            if item is not None:
+                meta["rollbacks"] = open_ledger(self.config).run_pending(self.config, None)
+                self.echo(f"{name}: fault released ("
+                          + ", ".join(f"{r['rollback']} {'ok' if r['ok'] else 'FAILED'}"
+                                      for r in meta["rollbacks"]) + ")")
+            replace_text(sweep_dir / SWEEP_FILE, json.dumps(meta, indent=2, default=str) + "\n")
+
+    def _watch(self, name: str, load: launcher.LoadRun, sweep_dir: Path) -> str:
+        """Follow the sweep step by step; why it ended."""
+        spec = self.loaded.spec
+        series = Series(load.metrics_file)
+        shown, breaks = 0, 0
+        deadline = time.monotonic() + self.loaded.sweep_bound_s() + launcher.GRACE_S
+        while True:
+            if self._stop.wait(0.5):
+                return f"interrupted by {self.interrupted}"
+            if load.master.poll() is not None:
+                return "the schedule ended"
+            if time.monotonic() > deadline:
+                return "the sweep reached its time bound"
+            t0, done = analysis.complete_steps(series.refresh(), self.loaded.steps)
+            samples = read_samples(sweep_dir / "saturation.jsonl") if len(done) > shown else []
+            for step in done[shown:]:
+                result = analysis.step_result(step, t0, series, self.slos, samples,
+                                              spec.generator)
+                self.echo(_step_line(name, result))
+                breaks = breaks + 1 if result.broken else 0
+            shown = len(done)
+            if shown == len(self.loaded.steps):
+                return "every step ran"
+            if breaks >= spec.sweep.stop_after_breaks:
+                return f"an SLO broke in {breaks} step(s) in a row"
+
+
+def _step_line(name: str, r: analysis.StepResult) -> str:
+    def ms(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.0f} ms"
+
+    state = ("SLO broken: " + ", ".join(r.broken)) if r.broken else "SLOs met"
+    gen = f"; GENERATOR-BOUND ({'; '.join(r.generator_bound)})" if r.generator_bound else ""
+    cpu = "n/a" if r.generator_cpu is None else f"{r.generator_cpu:.0f}%"
+    return (f"{name}: step {r.index + 1} at {r.rate:g}/s: {r.requests_per_s:.0f} req/s, p99 "
+            f"{ms(r.p99_ms)} (service {ms(r.service_p99_ms)}), waited/late/dropped "
+            f"{r.waited}/{r.late}/{r.dropped} of {r.due}, generator CPU {cpu}: {state}{gen}")

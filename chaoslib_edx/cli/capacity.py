@@ -1,0 +1,101 @@
+"""`edx-gameday capacity`: find the knee of the platform with an open-model sweep."""
+
+import shutil
+import sys
+
+import click
+
+from chaoslib_edx.errors import EXIT_BAD_INPUT, UserError
+
+EXIT_HOLDS, EXIT_SHORT, EXIT_INTERRUPTED = 0, 1, 3
+
+
+@click.command()
+@click.argument("plan")
+@click.option("--env", "env_file", type=click.Path(dir_okay=False),
+              help="Environment inventory (default: the plan's 'environment').")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Run directory (default reports/<plan>-<UTC time>).")
+@click.option("--sweep", "only", multiple=True, metavar="NAME",
+              help="Run only this sweep ('normal' or a degraded one's name); repeatable.")
+@click.option("--dry-run", is_flag=True,
+              help="Validate, check guardrails and health, print the sweeps; change nothing.")
+@click.option("--junit", type=click.Path(dir_okay=False),
+              help="Also write the JUnit XML here (one test case per sweep).")
+@click.option("--confirm-production", metavar="NAME",
+              help="Confirm a sweep against the production environment NAME.")
+def capacity(plan: str, env_file: str | None, out: str | None, only: tuple[str, ...],
+             dry_run: bool, junit: str | None, confirm_production: str | None) -> None:
+    """Sweep the arrival rate until an SLO breaks: the knee, what saturates, the headroom.
+
+    PLAN is a capacity plan file, or the name of one shipped with the package
+    (capacity-enrollment-peak). The load is open-model: learner actions arrive on a
+    schedule (steps, a ramp, or a recorded peak scaled up) whether or not the platform
+    keeps up, and latency counts from each action's intended start, so a stall is not
+    hidden by a generator waiting on it. Each step is judged by the plan's SLOs (the
+    catalog's objectives and thresholds); a sweep stops by itself once they break.
+
+    Then the same sweep with each 'degraded' fault held live (its rollback recorded
+    first, run when the sweep ends, on error or on a signal). Steps where the generator
+    itself is the limit (its CPU, or late or dropped arrivals) are marked and never
+    reported as the platform's knee. The report (index.html, capacity.json,
+    capacity.md, junit.xml) goes to the run directory; `edx-gameday report DIR
+    --out OTHER` renders it again.
+
+    \b
+      edx-gameday capacity capacity-enrollment-peak --dry-run
+      edx-gameday capacity gamedays/capacity-enrollment-peak.yaml --sweep normal
+
+    Exit codes: 0 the normal sweep holds the projected peak, 1 it does not (the report
+    says where it breaks) or the runner failed, 2 bad input or preflight refused,
+    3 interrupted (rollbacks ran).
+    """
+    from chaoslib_edx.capacity.plan import load_plan
+    from chaoslib_edx.capacity.runner import CapacityRun
+    from chaoslib_edx.gameday.outputs import junit_destination, run_directory
+    from chaoslib_edx.gameday.schema import find_gameday
+
+    junit_file = junit_destination(junit) if junit else None
+    path = find_gameday(plan)
+    loaded = load_plan(path, env_file)
+    names = [s.name if s else "normal" for s in loaded.sweeps]
+    for name in only:
+        if name not in names:
+            raise UserError(f"no sweep named '{name}' in the plan (known: {', '.join(names)})",
+                            file=path, field="--sweep")
+    if only:
+        loaded.spec = loaded.spec.model_copy(update={
+            "degraded": [d for d in loaded.spec.degraded if d.name in only]})
+        loaded.skip_normal = "normal" not in only
+    runner = CapacityRun(loaded, run_directory(path, out), confirm_production,
+                         echo=lambda line: click.echo(line, err=True))
+    if dry_run:
+        lines, ready = runner.dry_run()
+        click.echo("\n".join(lines))
+        sys.exit(0 if ready else EXIT_BAD_INPUT)
+    summary = runner.execute()
+    if junit_file is not None:
+        shutil.copyfile(runner.out / "junit.xml", junit_file)
+    for sweep in summary["sweeps"]:
+        brk = sweep["first_break"]
+        click.echo(f"{sweep['name']}: knee {_rate(sweep['knee_rate'])}; "
+                   + (f"first to break: {', '.join(brk['slos'])} at {brk['rate']:g}/s"
+                      + (f", {brk['saturated']['component']} most saturated"
+                         if brk["saturated"] else "") if brk else "no SLO broke")
+                   + f"; {sweep['headroom']['text']}"
+                   + (f"; generator-bound steps: {sweep['generator_bound_steps']}"
+                      if sweep["generator_bound_steps"] else ""))
+    if summary["pending_rollbacks"]:
+        click.echo(f"ROLLBACKS STILL PENDING: {', '.join(summary['pending_rollbacks'])}; run "
+                   "edx-gameday recover")
+    click.echo(f"report: {runner.out / 'index.html'}")
+    if summary["status"] == "interrupted":
+        sys.exit(EXIT_INTERRUPTED)
+    normal = summary["headroom"]
+    sys.exit(EXIT_HOLDS if summary["status"] == "completed" and (normal is None or
+                                                                 normal["holds"])
+             else EXIT_SHORT)
+
+
+def _rate(value: float | None) -> str:
+    return "not found" if value is None else f"{value:g} arrivals/s"
