@@ -61,7 +61,7 @@ def _saturation(samples: list[dict], start: int, end: int, cpus: int
     over what its processes can use: one core each, at most the host's), and host CPU."""
     inside = [s for s in samples if start <= s["t"] < end]
     components: dict[str, dict] = {}
-    for name in {n for s in inside for n in s["components"]}:
+    for name in sorted({n for s in inside for n in s["components"]}):
         rows = [s["components"][name] for s in inside if name in s["components"]]
         cpu = _mean([r["cpu"] for r in rows]) or 0.0
         procs = max((r["processes"] for r in rows), default=1) or 1
@@ -114,7 +114,7 @@ def complete_steps(series: Series, steps: list[Step]) -> tuple[int | None, list[
     t0 = first_arrival(series)
     if t0 is None or series.last is None:
         return t0, []
-    return t0, [s for s in steps if t0 + s.window[1] <= series.last]
+    return t0, [s for s in steps if t0 + s.window[1] <= series.last + 1]  # [start, end)
 
 
 def saturated(step: StepResult) -> dict | None:

@@ -20,6 +20,7 @@ the rate splits evenly.
     class Shape(OpenShape): ...
 """
 
+import logging
 import math
 import sys
 import time
@@ -57,6 +58,10 @@ class Dispatcher:
     def start(self, sessions: int) -> None:
         if self.greenlet is None:
             self.sessions = sessions
+            logging.getLogger("openmodel").info(
+                f"arrivals {self.index}, {self.index} + {self.count}, ... of "
+                f"{self.curve.arrivals_until(self.curve.duration_s):.0f} to {sessions} "
+                f"sessions (share {self.index + 1} of {self.count})")
             self.greenlet = gevent.spawn(self._run)
 
     def _run(self) -> None:

@@ -3,7 +3,10 @@
 import io
 import json
 
+import pytest
+
 from chaoslib_edx.load.recorder import (
+    ClassStats,
     Recorder,
     dump_buckets,
     load_buckets,
@@ -112,3 +115,35 @@ def test_session_verdicts_are_events_not_requests(tmp_path) -> None:
     assert (session.count, session.failures, session.server_errors) == (2, 1, 0)
     assert session.hist.get_total_count() == 0  # no latency of its own
     assert series.totals() == {"api": 1, "lms": 1}
+
+
+def test_open_model_records_latency_from_the_intended_start_beside_the_service_time() -> None:
+    """Version 2: the action started 2 s late, so each of its requests took 2 s longer from
+    where the learner wanted to start; the service time keeps its meaning."""
+    recorder = Recorder(clock=lambda: 100.0)
+    recorder.record("api: completion", 10.0, False, 200, late_ms=2000.0)
+    recorder.record("api: completion", 20.0, False, 200)  # a closed-model request: no ihist
+    stats = recorder.take()[100]["api"]
+    assert stats.hist.get_max_value() == pytest.approx(20_000, rel=0.001)
+    assert stats.ihist.get_total_count() == 1
+    assert stats.ihist.get_max_value() == pytest.approx(2_010_000, rel=0.001)
+    restored = ClassStats.from_json(json.loads(json.dumps(stats.to_json())))
+    assert restored.ihist.get_max_value() == stats.ihist.get_max_value()
+
+
+def test_arrivals_are_counted_per_second_merged_and_written_as_version_2() -> None:
+    worker_a, worker_b, master = Recorder(), Recorder(), Recorder()
+    for what in ("due", "due", "waited", "late"):
+        worker_a.arrival(100.4, what)
+    worker_b.arrival(100.9, "due")
+    worker_b.arrival(101.0, "dropped")
+    master.merge({}, worker_a.take_arrivals())
+    master.merge({}, worker_b.take_arrivals())
+    arrivals = master.take_arrivals()
+    assert arrivals == {100: {"due": 3, "waited": 1, "late": 1, "dropped": 0},
+                        101: {"due": 0, "waited": 0, "late": 0, "dropped": 1}}
+    out = io.StringIO()
+    write_lines(out, {100: {}, 101: {}}, {}, arrivals)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line["v"] for line in lines] == [2, 2]
+    assert lines[0]["arrivals"]["due"] == 3 and lines[1]["arrivals"]["dropped"] == 1

@@ -1,6 +1,8 @@
 """Reading the metrics file while it grows: whole lines only, late lines merged."""
 
 import io
+
+import pytest
 from pathlib import Path
 
 from chaoslib_edx.load.recorder import Recorder, write_lines
@@ -52,3 +54,27 @@ def test_second_without_requests_keeps_its_users(tmp_path: Path) -> None:
     series = Series(path).refresh()
     assert series.seconds[100].users == 4 and series.totals() == {}
     assert series.window(100, 101).count == 0
+
+
+def test_open_model_windows_use_the_intended_start_and_keep_the_service_time(
+        tmp_path: Path) -> None:
+    """A version-2 line's latency for SLOs is from the intended start; a version-1 line (no
+    ihist) still reads as before."""
+    recorder = Recorder(clock=lambda: 100.0)
+    for _ in range(10):
+        recorder.record("api: completion", 5.0, False, 200, late_ms=3000.0)
+    recorder.arrival(100.0, "due")
+    out = io.StringIO()
+    write_lines(out, recorder.take(), {}, recorder.take_arrivals())
+    path = tmp_path / "metrics.jsonl"
+    version_1 = _lines(10).replace('"v":2,', "")  # another second, as version 1 wrote it
+    assert '"v"' not in version_1
+    path.write_text(out.getvalue() + version_1)
+    series = Series(path).refresh()
+    window = series.window(100, 101)
+    assert window.hist.get_max_value() == pytest.approx(3_005_000, rel=0.001)
+    assert window.service_hist.get_max_value() == pytest.approx(5_000, rel=0.001)
+    assert series.arrivals(100, 101)["due"] == 1
+    old = [t for t in series.seconds if t != 100]
+    assert old and series.window(old[0], old[0] + 1).hist.get_max_value() == \
+        pytest.approx(10_000, rel=0.001)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from chaoslib_edx.errors import UserError
-from chaoslib_edx.load.shapes import LaunchCurve, ReplayCurve
+from chaoslib_edx.load.shapes import ArrivalCurve, LaunchCurve, ReplayCurve
 
 CURVE = LaunchCurve(baseline_users=10, peak_users=100, baseline_s=600, spike_s=60,
                     plateau_s=1200, decay_s=600, time_scale=60)  # 41 min in 41 s
@@ -83,3 +83,28 @@ def test_shipped_enrollment_curve_has_a_term_start_peak() -> None:
     second_day_peak = max(v for o, v in zip(curve.offsets, curve.values) if day <= o < 2 * day)
     assert second_day_peak > 2.5 * first_day_peak  # the term start
     assert min(curve.values) > 0
+
+
+def test_arrival_curve_steps_space_arrivals_evenly() -> None:
+    curve = ArrivalCurve.steps([10, 20], 10)
+    assert curve.encode() == "0:10,10:10,10:20,20:20"
+    assert curve.arrivals_until(20) == 300
+    assert [round(curve.time_of(n), 3) for n in (0, 1, 99, 100, 101, 299)] == \
+        [0, 0.1, 9.9, 10, 10.05, 19.95]
+    assert curve.time_of(300) is None  # the curve holds 300 arrivals, 0..299
+
+
+def test_arrival_curve_ramp_spaces_arrivals_by_its_integral() -> None:
+    ramp = ArrivalCurve(((0, 0), (10, 10)))  # 50 arrivals, denser as the rate grows
+    times = [ramp.time_of(n) for n in range(50)]
+    assert times[1] == pytest.approx(2 ** 0.5, abs=1e-9)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert gaps == sorted(gaps, reverse=True)
+    assert all(ramp.arrivals_until(t) == pytest.approx(n, abs=1e-6)
+               for n, t in enumerate(times))
+
+
+@pytest.mark.parametrize("text", ["", "0:5", "1:5,10:5", "0:5,10:-1", "0:5,a:5", "0:5,10"])
+def test_arrival_curve_refuses_what_is_not_one(text: str) -> None:
+    with pytest.raises(ValueError):
+        ArrivalCurve.parse(text)

@@ -1,0 +1,93 @@
+"""A sweep's verdict from its files: knee, first break, generator-bound steps, saturation."""
+
+import io
+from pathlib import Path
+
+import pytest
+
+from chaoslib_edx.capacity import analysis
+from chaoslib_edx.capacity.plan import Generator, ProjectedPeak, Step
+from chaoslib_edx.load.recorder import Recorder, write_lines
+from chaoslib_edx.load.series import Series
+from chaoslib_edx.slo.catalog import load_catalog
+
+T0 = 1_800_000_000
+STEPS = [Step(i, i * 10, (i + 1) * 10, rate, 2) for i, rate in enumerate((100, 200, 300, 400))]
+
+
+def _sweep(tmp_path: Path, latency_ms: dict[int, float], late: dict[int, int]) -> Series:
+    """Per second of each step: RATE/10 api requests of its latency (from the intended
+    start), arrivals due at the step's rate and LATE of them late."""
+    now = [0.0]
+    recorder = Recorder(clock=lambda: now[0])
+    for step in STEPS:
+        for second in range(int(step.start_s), int(step.end_s)):
+            now[0] = T0 + second + 0.5
+            for n in range(int(step.rate // 10)):
+                recorder.record("api: completion", 5.0, False, 200,
+                                late_ms=latency_ms.get(step.index, 5.0) - 5.0)
+            for n in range(int(step.rate)):
+                recorder.arrival(now[0], "due")
+            for n in range(late.get(step.index, 0)):
+                recorder.arrival(now[0], "late")
+    out = io.StringIO()
+    write_lines(out, recorder.take(), {}, recorder.take_arrivals())
+    path = tmp_path / "metrics.jsonl"
+    path.write_text(out.getvalue())
+    return Series(path).refresh()
+
+
+def _samples(generator_cpu: dict[int, float], host: float = 50.0) -> list[dict]:
+    return [{"t": T0 + s, "host_cpu": host, "cpus": 2, "components": {
+        "lms": {"cpu": 20.0 + s, "rss_mib": 200, "processes": 3},
+        "db-a": {"cpu": 5.0, "rss_mib": 90, "processes": 1},
+        "generator": {"cpu": generator_cpu.get(s // 10, 30.0), "rss_mib": 80, "processes": 1}}}
+        for s in range(40)]
+
+
+def _results(series: Series, samples: list[dict]) -> list[analysis.StepResult]:
+    slos = [load_catalog().get("api-latency")]
+    t0, done = analysis.complete_steps(series, STEPS)
+    assert t0 == T0
+    return [analysis.step_result(s, t0, series, slos, samples, Generator()) for s in done]
+
+
+def test_knee_first_break_and_a_generator_bound_step_that_is_never_the_knee(
+        tmp_path: Path) -> None:
+    series = _sweep(tmp_path, latency_ms={3: 900.0}, late={})
+    results = _results(series, _samples(generator_cpu={2: 95.0}))
+    assert [r.generator_bound != [] for r in results] == [False, False, True, False]
+    assert "generator CPU 95%" in results[2].generator_bound[0]
+    assert results[3].broken == ["api-latency"]
+    assert results[3].p99_ms == pytest.approx(900, rel=0.01)
+    assert results[3].service_p99_ms == pytest.approx(5, rel=0.01)
+    found = analysis.verdict(results)
+    assert found["knee_rate"] == 200  # step 2 (300/s) met its SLOs, but measured the generator
+    assert found["first_break"]["rate"] == 400
+    assert found["first_break"]["slos"] == ["api-latency"]
+    assert found["first_break"]["saturated"]["component"] == "lms"
+    assert found["first_break"]["saturated"]["host_saturated"] is False
+    assert found["generator_bound_steps"] == [2]
+    room = analysis.headroom(found, ProjectedPeak(rate=100, growth=2.5))
+    assert room["holds"] is False and room["text"] == \
+        "2.5x last term's peak: breaks at 4.00x"
+    assert analysis.headroom(found, ProjectedPeak(rate=50, growth=2))["holds"] is True
+
+
+def test_a_break_while_arrivals_ran_late_is_the_generators_not_the_platforms(
+        tmp_path: Path) -> None:
+    series = _sweep(tmp_path, latency_ms={2: 900.0, 3: 900.0}, late={2: 10})
+    results = _results(series, _samples(generator_cpu={}, host=97.0))
+    assert "late" in results[2].generator_bound[0]
+    found = analysis.verdict(results)
+    assert found["generator_bound_breaks"] == [2]
+    assert found["first_break"]["rate"] == 400  # the first break with arrivals on time
+    assert found["knee_rate"] == 200
+    saturated = found["first_break"]["saturated"]
+    assert saturated["component"] == "host CPU" and saturated["top_process_group"] == "lms"
+
+
+def test_steps_the_metrics_do_not_cover_yet_are_left_out(tmp_path: Path) -> None:
+    series = _sweep(tmp_path, latency_ms={}, late={})
+    longer = STEPS + [Step(4, 40, 50, 500, 2)]
+    assert len(analysis.complete_steps(series, longer)[1]) == 4
