@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
 from junitparser import JUnitXml
 
 from chaoslib_edx.dblatency.probes import database_at_full_speed

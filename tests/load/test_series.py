@@ -1,9 +1,9 @@
 """Reading the metrics file while it grows: whole lines only, late lines merged."""
 
 import io
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 from chaoslib_edx.load.recorder import Recorder, write_lines
 from chaoslib_edx.load.series import Series
