@@ -6,8 +6,9 @@ platform slows the generator down and hides its own tail (coordinated omission; 
 has no arrival-rate executor, locust#2697). Here the users are a bounded pool of signed-in
 sessions. A dispatcher greenlet per process releases arrivals on the schedule of an
 ArrivalCurve; an idle session takes the next one as its wait and runs one task (one learner
-action: one or more requests, a re-login included). An action that starts late adds its
-lateness to every request's latency (as wrk2 corrects it). Each arrival is counted as due,
+action: one or more requests, a re-login included). Each request's latency is also counted
+from its action's intended start to its response (as wrk2 corrects it; an action's later
+requests include the earlier ones: what the learner waited for). Each arrival is counted as due,
 and as one of: waited (every session was busy at its time: the platform's slowness filled
 the pool, and the wait is in its latency), late (a session was free, yet it started more
 than --edx-late-ms after its time: the generator itself lagged) or dropped (the backlog
@@ -94,7 +95,7 @@ class Dispatcher:
         self.queue.put((at, waited))
 
     def take(self) -> float:
-        """Block until an arrival is due; how late (s) it starts."""
+        """Block until an arrival is due; its intended start (time.monotonic())."""
         self.idle += 1
         try:
             at, waited = self.queue.get()
@@ -103,7 +104,7 @@ class Dispatcher:
         late = max(0.0, time.monotonic() - at)
         if late > self.late_s and not waited:  # a session was free: the generator lagged
             self.recorder.arrival(at + self.epoch_offset, "late")
-        return late
+        return at
 
 
 _dispatcher: Dispatcher | None = None
@@ -114,21 +115,22 @@ class OpenUser:
     The session's start (on_start, a sign-in) is not an arrival; its re-logins are part
     of the action that needed them."""
 
-    late_s = 0.0
+    intended: float | None = None  # the current action's intended start
     _started = False
 
     def on_start(self) -> None:
         super().on_start()
         if not self._started:
             self._started = True
-            self.late_s = _take()
+            self.intended = _take()
 
     def wait_time(self) -> float:
-        self.late_s = _take()
+        self.intended = _take()
         return 0.0
 
     def context(self) -> dict:
-        return {**super().context(), "edx_late_s": self.late_s}
+        context = super().context()
+        return context if self.intended is None else {**context, "edx_intended": self.intended}
 
 
 def _take() -> float:

@@ -50,9 +50,9 @@ class MetricsPlugin:
             self.recorder.tally("session", session["lost"])
         # status_code is a property on FastResponse: read it only when it is needed.
         status = (getattr(response, "status_code", 0) or 0) if failed else 200
-        late_s = context.get("edx_late_s")  # the open model: how late its action started
+        intended = context.get("edx_intended")  # the open model: its action's intended start
         self.recorder.record(name, response_time or 0.0, failed, status,
-                             None if late_s is None else late_s * 1000)
+                             None if intended is None else (time.monotonic() - intended) * 1000)
         if self.recorder.total >= self.max_requests and self.environment.runner:
             self.max_requests = float("inf")  # quit once
             gevent.spawn(self.environment.runner.quit)

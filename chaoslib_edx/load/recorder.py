@@ -107,9 +107,10 @@ class Recorder:
         self.arrivals: dict[int, dict[str, int]] = {}  # second -> ARRIVAL_FIELDS counts
 
     def record(self, name: str, response_time_ms: float, failed: bool, status: int,
-               late_ms: float | None = None) -> None:
+               intended_ms: float | None = None) -> None:
         """The per-request hot path: one dict lookup per level and one histogram add (two
-        in the open model, where LATE_MS is how late the request's action started)."""
+        in the open model, where INTENDED_MS is the latency from the action's intended
+        start to this response)."""
         second = int(self._clock())
         classes = self.buckets.get(second)
         if classes is None:
@@ -126,10 +127,10 @@ class Recorder:
             stats.failures += 1
             if status == 0 or status >= 500:
                 stats.server_errors += 1
-        if late_ms is not None:
+        if intended_ms is not None:
             if stats.ihist is None:
                 stats.ihist = new_histogram()
-            intended = min(response_time_ms + late_ms, _HIGHEST_MS)
+            intended = min(max(intended_ms, response_time_ms), _HIGHEST_MS)
             stats.ihist.record_value(int(intended * 1000) or HIST_LOWEST_US)
         if response_time_ms >= _HIGHEST_MS:
             response_time_ms = _HIGHEST_MS

@@ -25,7 +25,7 @@ def _sweep(tmp_path: Path, latency_ms: dict[int, float], late: dict[int, int]) -
             now[0] = T0 + second + 0.5
             for n in range(int(step.rate // 10)):
                 recorder.record("api: completion", 5.0, False, 200,
-                                late_ms=latency_ms.get(step.index, 5.0) - 5.0)
+                                intended_ms=latency_ms.get(step.index, 5.0))
             for n in range(int(step.rate)):
                 recorder.arrival(now[0], "due")
             for n in range(late.get(step.index, 0)):

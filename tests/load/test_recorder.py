@@ -121,7 +121,7 @@ def test_open_model_records_latency_from_the_intended_start_beside_the_service_t
     """Version 2: the action started 2 s late, so each of its requests took 2 s longer from
     where the learner wanted to start; the service time keeps its meaning."""
     recorder = Recorder(clock=lambda: 100.0)
-    recorder.record("api: completion", 10.0, False, 200, late_ms=2000.0)
+    recorder.record("api: completion", 10.0, False, 200, intended_ms=2010.0)
     recorder.record("api: completion", 20.0, False, 200)  # a closed-model request: no ihist
     stats = recorder.take()[100]["api"]
     assert stats.hist.get_max_value() == pytest.approx(20_000, rel=0.001)

@@ -62,7 +62,7 @@ def test_open_model_windows_use_the_intended_start_and_keep_the_service_time(
     ihist) still reads as before."""
     recorder = Recorder(clock=lambda: 100.0)
     for _ in range(10):
-        recorder.record("api: completion", 5.0, False, 200, late_ms=3000.0)
+        recorder.record("api: completion", 5.0, False, 200, intended_ms=3005.0)
     recorder.arrival(100.0, "due")
     out = io.StringIO()
     write_lines(out, recorder.take(), {}, recorder.take_arrivals())
