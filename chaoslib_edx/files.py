@@ -23,6 +23,15 @@ def default_file(relative: str) -> Path:
     return here if here.exists() else SHIPPED / relative
 
 
+def relative_to(base: Path, value: str | None, default: str) -> str:
+    """A path a file gives (VALUE) taken from BASE, the file's directory, when relative;
+    when absent, DEFAULT as default_file finds it. What game days and capacity plans
+    resolve, so nothing after depends on the working directory."""
+    if value is None:
+        return str(default_file(default))
+    return value if Path(value).is_absolute() else os.path.normpath(base / value)
+
+
 def replace_text(path: Path, text: str) -> None:
     """Write TEXT to PATH atomically: a reader sees the old content or the new, never half."""
     tmp = path.with_name(path.name + ".tmp")

@@ -1,9 +1,9 @@
 """A small fake Kubernetes API server over HTTP, for chaosk8s and the kubernetes client.
 
 No Kubernetes API server can be installed on this machine (no container runtime, no
-cluster), so this serves, on 127.0.0.1 and an ephemeral port, the three calls our pod
-fault makes: list pods by label selector, delete a pod (recording its grace period),
-read a deployment. A deleted pod is replaced by a new one that turns ready after
+cluster), so this serves, on 127.0.0.1 and an ephemeral port, the calls our pod faults
+make: list pods by label selector, delete a pod (recording its grace period), read a
+deployment, patch its scale. A deleted pod is replaced by a new one that turns ready after
 READY_AFTER_S, as a ReplicaSet's would. Requests cross the wire: the client is real.
 """
 
@@ -25,6 +25,7 @@ class Cluster:
         self.replicas = replicas
         self.pods = {f"{deployment}-{i}": 0.0 for i in range(replicas)}
         self.deleted: list[tuple[str, int | None]] = []
+        self.scaled: list[int] = []  # each count a scale PATCH set
         self._serial = replicas
         self.lock = threading.Lock()
 
@@ -36,6 +37,17 @@ class Cluster:
             self.pods[f"{self.deployment}-{self._serial}"] = time.monotonic() + READY_AFTER_S
             self._serial += 1
             return True
+
+    def scale(self, replicas: int) -> None:
+        """The deployment's new count: the newest pods go, new ones come up not yet ready."""
+        with self.lock:
+            for name in sorted(self.pods, key=lambda n: int(n.rsplit("-", 1)[1]))[replicas:]:
+                del self.pods[name]
+            while len(self.pods) < replicas:
+                self.pods[f"{self.deployment}-{self._serial}"] = time.monotonic() + READY_AFTER_S
+                self._serial += 1
+            self.replicas = replicas
+            self.scaled.append(replicas)
 
     def ready(self) -> int:
         now = time.monotonic()
@@ -76,6 +88,21 @@ def _handler(cluster: Cluster):
                                             "readyReplicas": cluster.ready()}})
             else:
                 self._send(404, {"kind": "Status", "code": 404, "message": url.path})
+
+        def do_PATCH(self) -> None:
+            scale = f"/apis/apps/v1/namespaces/{cluster.namespace}/deployments/" \
+                    f"{cluster.deployment}/scale"
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            if urlparse(self.path).path != scale:
+                self._send(404, {"kind": "Status", "code": 404, "message": self.path})
+                return
+            cluster.scale(int(body["spec"]["replicas"]))
+            self._send(200, {"apiVersion": "autoscaling/v1", "kind": "Scale",
+                             "metadata": {"name": cluster.deployment,
+                                          "namespace": cluster.namespace},
+                             "spec": {"replicas": cluster.replicas},
+                             "status": {"replicas": len(cluster.pods)}})
 
         def do_DELETE(self) -> None:
             prefix = f"/api/v1/namespaces/{cluster.namespace}/pods/"

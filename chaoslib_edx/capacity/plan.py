@@ -7,7 +7,6 @@ field (exit 2). Rates are learner actions arriving per second (the open model's 
 one action is one or more requests).
 """
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +16,7 @@ from pydantic import Field, ValidationError, model_validator
 from chaoslib_edx.environment import Environment, load_environment, read_yaml
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import fault as registry_fault
-from chaoslib_edx.files import default_file
+from chaoslib_edx.files import relative_to
 from chaoslib_edx.load.learners import read_learners
 from chaoslib_edx.load.shapes import (
     POOL_S,
@@ -186,10 +185,9 @@ class LoadedPlan:
 
 
 def _resolved(spec: Plan, base: Path) -> Plan:
+    """SPEC with its paths taken from BASE (the plan's directory), defaults filled in."""
     def at(value: str | None, default: str) -> str:
-        if value is None:
-            return str(default_file(default))
-        return value if Path(value).is_absolute() else os.path.normpath(base / value)
+        return relative_to(base, value, default)
 
     return spec.model_copy(update={
         "environment": at(spec.environment, "gamedays/environments/sandbox.yaml"),

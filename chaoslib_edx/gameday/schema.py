@@ -20,7 +20,7 @@ from chaoslib_edx.environment import (
     read_yaml,
 )
 from chaoslib_edx.errors import UserError
-from chaoslib_edx.files import SHIPPED, default_file, load_experiment_file
+from chaoslib_edx.files import SHIPPED, load_experiment_file, relative_to
 from chaoslib_edx.load.learners import read_learners
 from chaoslib_edx.load.shapes import LaunchCurve
 from chaoslib_edx.model import Model, validation_error
@@ -149,9 +149,7 @@ def _resolved(spec: GameDay, base: Path) -> GameDay:
     """SPEC with relative paths taken from BASE (the game day's directory) and defaults
     filled in, so that nothing after this depends on the working directory."""
     def at(value: str | None, default: str) -> str:
-        if value is None:
-            return str(default_file(default))
-        return value if Path(value).is_absolute() else os.path.normpath(base / value)
+        return relative_to(base, value, default)
 
     return spec.model_copy(update={
         "environment": at(spec.environment, "gamedays/environments/sandbox.yaml"),

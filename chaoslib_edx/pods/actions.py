@@ -1,15 +1,18 @@
-"""Replica actions: kill a bounded share of LMS replicas, then wait until all are ready."""
+"""Replica actions: kill a bounded share of LMS replicas, then wait until all are ready; or
+keep some stopped (a capacity sweep's held loss), then bring them back."""
 
 import math
 
 from chaoslib.types import Configuration, Secrets
 
-from chaoslib_edx.ledger import record_rollback, settle
+from chaoslib_edx.ledger import open_ledger, record_rollback, settle
 from chaoslib_edx.targets import GuardrailRefused, Target, resolve
 
-__all__ = ["kill_lms_replicas", "wait_lms_replicas_ready"]
+__all__ = ["kill_lms_replicas", "wait_lms_replicas_ready", "stop_lms_replicas",
+           "restore_lms_replicas"]
 
 _ROLLBACK = "chaoslib_edx.pods.actions:wait_lms_replicas_ready"
+_RESTORE = "chaoslib_edx.pods.actions:restore_lms_replicas"
 
 
 def kill_lms_replicas(deployment: str = "lms", share: float = 0.33, count: int = 0,
@@ -53,4 +56,39 @@ def wait_lms_replicas_ready(deployment: str = "lms", timeout_seconds: int = 120,
     result = resolve("pods", deployment, configuration).drive(
         "wait_ready", secrets, timeout_seconds=timeout_seconds)
     settle(_ROLLBACK, {"deployment": deployment}, configuration)
+    return result
+
+
+def stop_lms_replicas(deployment: str = "lms", count: int = 1,
+                      configuration: Configuration = None, secrets: Secrets = None) -> dict:
+    """Keep COUNT LMS replicas stopped until restore_lms_replicas (what a capacity sweep holds:
+    killed replicas would come back). Sandbox: supervisord stops them; Kubernetes: the
+    deployment is scaled down. The blast radius of kill_lms_replicas applies; the
+    rollback, with the count to bring back, is in the ledger first."""
+    target = resolve("pods", deployment, configuration)
+    wanted = planned_kill(target, 0, count, secrets)
+    total = target.drive("replicas", secrets)
+    record_rollback("stop_lms_replicas", _RESTORE, {"deployment": deployment,
+                                                    "replicas": total}, configuration)
+    return target.drive("stop", secrets, count=wanted)
+
+
+def guard_stop(target: Target, arguments: dict, secrets: Secrets | None) -> None:
+    """The guardrail of stop_lms_replicas, run before anything acts (see faults.py)."""
+    planned_kill(target, 0, arguments["count"], secrets)
+
+
+def restore_lms_replicas(deployment: str = "lms", replicas: int = 0, timeout_seconds: int = 120,
+                         configuration: Configuration = None, secrets: Secrets = None) -> dict:
+    """Bring the deployment back to REPLICAS and wait until every one is ready (sandbox:
+    start the stopped ones). Without REPLICAS, the ledger's pending entry for this
+    deployment gives it; with none, the count it has now."""
+    target = resolve("pods", deployment, configuration)
+    if not replicas:
+        entry = open_ledger(configuration).newest(_RESTORE, deployment=deployment)
+        replicas = entry.arguments["replicas"] if entry is not None else \
+            target.drive("replicas", secrets)
+    result = target.drive("restore", secrets, replicas=replicas,
+                          timeout_seconds=timeout_seconds)
+    settle(_RESTORE, {"deployment": deployment, "replicas": replicas}, configuration)
     return result

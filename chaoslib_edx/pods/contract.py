@@ -19,6 +19,11 @@ class ReadyResult(TypedDict):
     ready_replicas: int
 
 
+class StopResult(TypedDict):
+    stopped: list[str]  # the replicas kept stopped (sandbox processes), or "scaled down"
+    replicas: int       # how many there were: what the rollback brings back
+
+
 class PodsDriver(Protocol):
     def replicas(self, target: "Target", *, secrets: "Secrets | None") -> int: ...
 
@@ -29,6 +34,12 @@ class PodsDriver(Protocol):
 
     def wait_ready(self, target: "Target", *, secrets: "Secrets | None",
                    timeout_seconds: float) -> ReadyResult: ...
+
+    def stop(self, target: "Target", *, secrets: "Secrets | None", count: int
+             ) -> StopResult: ...
+
+    def restore(self, target: "Target", *, secrets: "Secrets | None", replicas: int,
+                timeout_seconds: float) -> ReadyResult: ...
 
 
 class KubernetesDeployment(Model):

@@ -1,19 +1,35 @@
-"""Replica loss on Kubernetes (EKS): chaosk8s terminates pods by label selector."""
+"""Replica loss on Kubernetes (EKS): chaosk8s terminates pods by label selector; a held
+loss scales the deployment down, and its rollback back to the count it had."""
 
 from chaosk8s import create_k8s_api_client
 from chaosk8s.pod.actions import terminate_pods
 from chaoslib.types import Secrets
 from kubernetes import client
 
-from chaoslib_edx.pods.contract import KillResult, KubernetesDeployment, ReadyResult
+from chaoslib_edx.pods.contract import (
+    KillResult,
+    KubernetesDeployment,
+    ReadyResult,
+    StopResult,
+)
 from chaoslib_edx.targets import Target
 from chaoslib_edx.waiting import wait_until
 
 
+def _apps(secrets: Secrets | None) -> client.AppsV1Api:
+    return client.AppsV1Api(create_k8s_api_client(secrets))
+
+
 def _deployment(target: Target, secrets: Secrets | None):
     spec: KubernetesDeployment = target.spec
-    apps = client.AppsV1Api(create_k8s_api_client(secrets))
-    return apps.read_namespaced_deployment(spec.name, target.environment.kubernetes.namespace)
+    return _apps(secrets).read_namespaced_deployment(spec.name,
+                                                     target.environment.kubernetes.namespace)
+
+
+def _scale(target: Target, secrets: Secrets | None, replicas: int) -> None:
+    spec: KubernetesDeployment = target.spec
+    _apps(secrets).patch_namespaced_deployment_scale(
+        spec.name, target.environment.kubernetes.namespace, {"spec": {"replicas": replicas}})
 
 
 def replicas(target: Target, *, secrets: Secrets | None) -> int:
@@ -41,3 +57,16 @@ def wait_ready(target: Target, *, secrets: Secrets | None,
                what=f"deployment '{target.name}' with every replica ready", interval=0.5,
                max_interval=5)
     return {"ready_replicas": _deployment(target, secrets).status.ready_replicas or 0}
+
+
+def stop(target: Target, *, secrets: Secrets | None, count: int) -> StopResult:
+    before = replicas(target, secrets=secrets)
+    _scale(target, secrets, before - count)
+    return {"stopped": [f"{target.name}: scaled from {before} to {before - count}"],
+            "replicas": before}
+
+
+def restore(target: Target, *, secrets: Secrets | None, replicas: int,
+            timeout_seconds: float) -> ReadyResult:
+    _scale(target, secrets, replicas)
+    return wait_ready(target, secrets=secrets, timeout_seconds=timeout_seconds)

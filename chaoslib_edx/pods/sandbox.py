@@ -1,12 +1,12 @@
 """Replica loss on the sandbox: SIGKILL LMS processes through supervisord, which brings
-them back as a ReplicaSet would."""
+them back as a ReplicaSet would; or stop some and keep them stopped (a held loss)."""
 
 import random
 import signal
 
 from chaoslib.types import Secrets
 
-from chaoslib_edx.pods.contract import KillResult, ReadyResult
+from chaoslib_edx.pods.contract import KillResult, ReadyResult, StopResult
 from chaoslib_edx.sandbox.clients import http_get
 from chaoslib_edx.sandbox.layout import Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
@@ -27,6 +27,22 @@ def kill(target: Target, *, secrets: Secrets | None, count: int,
     for info in chosen:
         sup.signal(info["name"], sig)
     return {"killed": sorted(i["name"] for i in chosen), "signal": sig.name}
+
+
+def stop(target: Target, *, secrets: Secrets | None, count: int) -> StopResult:
+    """Stop COUNT running replicas through supervisord: they stay down until restored."""
+    sup = Supervisor(Layout.of(target))
+    running = [i for i in sup.processes() if i["group"] == "lms" and i["statename"] == "RUNNING"]
+    chosen = sorted(i["name"] for i in random.sample(running, min(count, len(running))))
+    for name in chosen:
+        sup.stop(name)
+    return {"stopped": chosen, "replicas": len(Layout.of(target).lms_ports)}
+
+
+def restore(target: Target, *, secrets: Secrets | None, replicas: int,
+            timeout_seconds: float) -> ReadyResult:
+    """The layout fixes the count: start what is stopped, and wait until all are ready."""
+    return wait_ready(target, secrets=secrets, timeout_seconds=timeout_seconds)
 
 
 def ready(target: Target, *, secrets: Secrets | None) -> bool:

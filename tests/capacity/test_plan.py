@@ -86,3 +86,12 @@ def test_steps_ramp_and_replay_schedules() -> None:
     assert [s.rate for s in replay_steps] == [pytest.approx(46.35), pytest.approx(92.7)]
     # The second step is the curve at twice the rate: twice the arrivals.
     assert replay.arrivals_until(24) == pytest.approx(3 * replay.arrivals_until(12), rel=1e-6)
+
+
+def test_a_degraded_sweep_names_any_holdable_fault_by_its_registry_kind(tmp_path: Path) -> None:
+    path = _plan(tmp_path, degraded=[
+        {"name": "one-replica-down", "fault": "pods", "arguments": {"count": 1}},
+        {"name": "small-cache", "fault": "cache", "arguments": {"maxmemory": "8mb",
+                                                               "fill_mb": 0}}])
+    loaded = load_plan(path)
+    assert [s.name for s in loaded.sweeps if s] == ["one-replica-down", "small-cache"]

@@ -1,5 +1,7 @@
 """LMS replica kills on the real sandbox: bounded blast radius, replacement, no errors."""
 
+import time
+
 import psutil
 import pytest
 
@@ -45,3 +47,33 @@ def test_over_share_is_refused_and_nothing_is_killed(sandbox, tmp_path, argument
     assert str(sandbox.env_file) in str(err.value)
     assert _pids(sandbox) == before
     assert not (tmp_path / "ledger.jsonl").exists()  # nothing recorded: nothing applied
+
+
+def test_a_held_stop_keeps_the_replica_down_until_restored(sandbox, tmp_path) -> None:
+    """Unlike a kill, which supervisord undoes at once: what a capacity sweep holds."""
+    from chaoslib_edx.pods.actions import restore_lms_replicas, stop_lms_replicas
+    from chaoslib_edx.sandbox.supervisor import Supervisor
+
+    config = sandbox.configuration(tmp_path)
+    result = stop_lms_replicas("lms", count=1, configuration=config)
+    (stopped,) = result["stopped"]
+    assert result["replicas"] == 3
+    (entry,) = Ledger(config["edx_ledger"]).pending()
+    assert entry.arguments == {"deployment": "lms", "replicas": 3}
+    time.sleep(3)  # longer than supervisord takes to restart a killed replica
+    assert Supervisor(sandbox.layout).process(stopped)["statename"] == "STOPPED"
+    assert lms_replicas_ready("lms", configuration=config) is False
+    assert restore_lms_replicas("lms", timeout_seconds=30, configuration=config) \
+        == {"ready_replicas": 3}
+    assert lms_replicas_ready("lms", configuration=config) is True
+    assert Ledger(config["edx_ledger"]).pending() == []
+
+
+def test_stopping_every_replica_is_refused(sandbox, tmp_path) -> None:
+    from chaoslib_edx.pods.actions import stop_lms_replicas
+
+    config = sandbox.configuration(tmp_path)
+    before = _pids(sandbox)
+    with pytest.raises(GuardrailRefused, match="blast radius"):
+        stop_lms_replicas("lms", count=3, configuration=config)
+    assert _pids(sandbox) == before and not (tmp_path / "ledger.jsonl").exists()

@@ -48,3 +48,27 @@ def test_over_share_is_refused_before_any_delete(eks) -> None:
     with pytest.raises(GuardrailRefused, match="blast radius"):
         kill_lms_replicas("lms", share=0.5, configuration=config)
     assert cluster.deleted == []
+
+
+def test_a_held_stop_scales_down_and_its_rollback_scales_back(eks) -> None:
+    from chaoslib_edx.pods.actions import restore_lms_replicas, stop_lms_replicas
+
+    cluster, config = eks
+    result = stop_lms_replicas("lms", count=2, configuration=config)
+    assert result["replicas"] == 6 and cluster.scaled == [4] and len(cluster.pods) == 4
+    (entry,) = Ledger(config["edx_ledger"]).pending()
+    assert entry.arguments == {"deployment": "lms", "replicas": 6}
+    # The rollback as `recover` runs it: from the ledger, with the count to bring back.
+    assert Ledger(config["edx_ledger"]).run_pending(config, None)[0]["ok"] is True
+    assert cluster.scaled == [4, 6] and cluster.ready() == 6
+    assert Ledger(config["edx_ledger"]).pending() == []
+    assert restore_lms_replicas("lms", configuration=config) == {"ready_replicas": 6}
+
+
+def test_a_stop_over_the_blast_radius_is_refused_before_any_scale(eks) -> None:
+    from chaoslib_edx.pods.actions import stop_lms_replicas
+
+    cluster, config = eks
+    with pytest.raises(GuardrailRefused, match="blast radius"):
+        stop_lms_replicas("lms", count=3, configuration=config)
+    assert cluster.scaled == []

@@ -1,0 +1,54 @@
+"""Saturation sources: CloudWatch through boto3 against moto's server (the AWS platform's
+series), and the process sampler on real processes of this machine."""
+
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+import boto3
+import pytest
+
+from chaoslib_edx.capacity.saturation import ProcessSampler, read_samples
+from chaoslib_edx.platforms import platform_of
+from tests.aws import REGION
+
+
+def test_cloud_platform_reads_cloudwatch_cpu_of_its_databases_and_caches(aws_env) -> None:
+    config = aws_env({"databases": {"edxapp": {"instance": "edxapp-db"}},
+                      "caches": {"sessions": {"replication_group": "edx-sessions"}}})
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    now = time.time()
+    for namespace, metric, dimension, value in (
+            ("AWS/RDS", "CPUUtilization", ("DBInstanceIdentifier", "edxapp-db"), 87.5),
+            ("AWS/ElastiCache", "EngineCPUUtilization", ("ReplicationGroupId", "edx-sessions"),
+             12.0)):
+        cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{
+            "MetricName": metric, "Value": value, "Unit": "Percent",
+            "Timestamp": datetime.fromtimestamp(now - 30, timezone.utc),
+            "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}]}])
+    series = platform_of(config["edx_environment"]).saturation_series(now - 600, now)
+    assert [v for _, v in series["edxapp-db CPUUtilization (%)"]] == [87.5]
+    assert [v for _, v in series["edx-sessions EngineCPUUtilization (%)"]] == [12.0]
+
+
+@pytest.mark.integration  # it starts processes to watch
+def test_process_sampler_sees_a_busy_process_and_an_idle_one(tmp_path) -> None:
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        sampler = ProcessSampler({"busy": [busy.pid], "idle": [idle.pid], "gone": [2 ** 22]},
+                                 tmp_path / "saturation.jsonl", interval_s=0.5)
+        sampler.start()
+        time.sleep(2.2)
+        sampler.stop()
+    finally:
+        busy.kill()
+        idle.kill()
+    samples = read_samples(tmp_path / "saturation.jsonl")
+    assert len(samples) >= 3
+    last = samples[-1]["components"]
+    assert last["busy"]["cpu"] > 50 and last["idle"]["cpu"] < 10
+    assert last["busy"]["rss_mib"] > 1 and last["gone"]["processes"] == 0
+    assert json.dumps(samples)  # plain JSON lines
