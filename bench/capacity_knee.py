@@ -36,8 +36,8 @@ def main() -> None:
             print(f"run {run}: knee {sweep['knee_rate']} arrivals/s "
                   f"({sweep['knee_requests_per_s']} req/s); first to break: "
                   f"{', '.join(brk.get('slos', [])) or 'none'} at {brk.get('rate')}/s; "
-                  f"saturated: {saturated}; generator-bound steps: "
-                  f"{sweep['generator_bound_steps'] or 'none'}")
+                  f"saturated: {saturated}; generator-bound at: "
+                  f"{sweep['generator_bound_rates'] or 'none'}")
     if None in knees:
         print("spread: n/a (a run found no knee)")
         return

@@ -139,7 +139,7 @@ def verdict(results: list[StepResult]) -> dict:
     generator_breaks = []
     for result in results:
         if result.broken and result.generator_bound:
-            generator_breaks.append(result.index)
+            generator_breaks.append(result.rate)
             continue
         if result.broken:
             first_break = result
@@ -153,8 +153,8 @@ def verdict(results: list[StepResult]) -> dict:
             "rate": first_break.rate, "step": first_break.index, "slos": first_break.broken,
             "values": {n: first_break.slos[n]["value"] for n in first_break.broken},
             "saturated": saturated(first_break)},
-        "generator_bound_steps": [r.index for r in results if r.generator_bound],
-        "generator_bound_breaks": generator_breaks,
+        "generator_bound_rates": [r.rate for r in results if r.generator_bound],
+        "generator_bound_breaks": generator_breaks,  # rates of breaks the generator caused
         "highest_clean_rate": max((r.rate for r in results if r.clean), default=None),
     }
 

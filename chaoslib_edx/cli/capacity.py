@@ -83,8 +83,9 @@ def capacity(plan: str, env_file: str | None, out: str | None, only: tuple[str, 
                       + (f", {brk['saturated']['component']} most saturated"
                          if brk["saturated"] else "") if brk else "no SLO broke")
                    + f"; {sweep['headroom']['text']}"
-                   + (f"; generator-bound steps: {sweep['generator_bound_steps']}"
-                      if sweep["generator_bound_steps"] else ""))
+                   + ("; generator-bound at " + ", ".join(
+                       f"{rate:g}/s" for rate in sweep["generator_bound_rates"])
+                      if sweep["generator_bound_rates"] else ""))
     if summary["pending_rollbacks"]:
         click.echo(f"ROLLBACKS STILL PENDING: {', '.join(summary['pending_rollbacks'])}; run "
                    "edx-gameday recover")

@@ -67,7 +67,7 @@ def test_knee_first_break_and_a_generator_bound_step_that_is_never_the_knee(
     assert found["first_break"]["slos"] == ["api-latency"]
     assert found["first_break"]["saturated"]["component"] == "lms"
     assert found["first_break"]["saturated"]["host_saturated"] is False
-    assert found["generator_bound_steps"] == [2]
+    assert found["generator_bound_rates"] == [300]
     room = analysis.headroom(found, ProjectedPeak(rate=100, growth=2.5))
     assert room["holds"] is False and room["text"] == \
         "2.5x last term's peak: breaks at 4.00x"
@@ -80,7 +80,7 @@ def test_a_break_while_arrivals_ran_late_is_the_generators_not_the_platforms(
     results = _results(series, _samples(generator_cpu={}, host=97.0))
     assert "late" in results[2].generator_bound[0]
     found = analysis.verdict(results)
-    assert found["generator_bound_breaks"] == [2]
+    assert found["generator_bound_breaks"] == [300]
     assert found["first_break"]["rate"] == 400  # the first break with arrivals on time
     assert found["knee_rate"] == 200
     saturated = found["first_break"]["saturated"]
