@@ -263,10 +263,7 @@ class CapacityRun:
         while True:
             if self._stop.wait(0.5):
                 return f"interrupted by {self.interrupted}"
-            if load.master.poll() is not None:
-                return "the schedule ended"
-            if time.monotonic() > deadline:
-                return "the sweep reached its time bound"
+            ended = load.master.poll() is not None  # before the last read: nothing missed
             t0, done = analysis.complete_steps(series.refresh(), self.loaded.steps)
             samples = read_samples(sweep_dir / "saturation.jsonl") if len(done) > shown else []
             for step in done[shown:]:
@@ -279,6 +276,13 @@ class CapacityRun:
                 return "every step ran"
             if breaks >= spec.sweep.stop_after_breaks:
                 return f"an SLO broke in {breaks} step(s) in a row"
+            if ended:
+                if load.master.returncode != 0 and not shown:
+                    raise RuntimeError(f"the load exited with code {load.master.returncode} "
+                                       f"before a step ended; see {load.logs[0]}")
+                return "the schedule ended"
+            if time.monotonic() > deadline:
+                return "the sweep reached its time bound"
 
 
 def _step_line(name: str, r: analysis.StepResult) -> str:

@@ -25,12 +25,13 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Callable
 
 import gevent
 from gevent.queue import Queue
 from locust import LoadTestShape, events
 from locust.env import Environment
-from locust.runners import MasterRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 from chaoslib_edx.load import plugin
 from chaoslib_edx.load.shapes import (
@@ -42,13 +43,15 @@ from chaoslib_edx.load.shapes import (
     ArrivalCurve,
 )
 
+DRAIN_S = 10.0  # after the curve, how long its last actions may take to come back
+
 
 class Dispatcher:
     """Releases this process's share of the curve's arrivals into a bounded backlog."""
 
     def __init__(self, curve: ArrivalCurve, index: int, count: int, backlog: int,
-                 late_s: float, recorder) -> None:
-        self.curve, self.index, self.count = curve, index, count
+                 late_s: float, recorder, done: Callable[[], None] = lambda: None) -> None:
+        self.curve, self.index, self.count, self.done = curve, index, count, done
         self.sessions = 0  # this process's share of the pool, known once it is spawned
         self.queue: Queue = Queue()
         self.backlog, self.late_s, self.recorder = backlog, late_s, recorder
@@ -81,6 +84,11 @@ class Dispatcher:
                 gevent.sleep(delay)
             self._release(at)
             n += self.count
+        # The curve has ended: once the last actions are back (or DRAIN_S passed), done.
+        deadline = time.monotonic() + DRAIN_S
+        while (self.idle < self.sessions or self.queue.qsize()) and time.monotonic() < deadline:
+            gevent.sleep(0.1)
+        self.done()
 
     def _release(self, at: float) -> None:
         epoch = at + self.epoch_offset
@@ -195,9 +203,12 @@ def _on_init(environment: Environment, **_kwargs: object) -> None:
         count = max(1, options.edx_arrival_workers)
         index = getattr(environment.runner, "worker_index", 0) % count
         curve = ArrivalCurve.parse(options.edx_arrivals)
-        _dispatcher = Dispatcher(curve, index, count,
-                                 max(pool_size(options), math.ceil(curve.peak * BACKLOG_S / count)),
-                                 options.edx_late_ms / 1000, environment.edx_metrics.recorder)
+        backlog = max(pool_size(options), math.ceil(curve.peak * BACKLOG_S / count))
+        # Standalone, the run ends with the curve; a worker's master ends it with its shape.
+        done = (lambda: None) if isinstance(environment.runner, WorkerRunner) else \
+            (lambda: gevent.spawn(environment.runner.quit))
+        _dispatcher = Dispatcher(curve, index, count, backlog, options.edx_late_ms / 1000,
+                                 environment.edx_metrics.recorder, done)
 
     def start(user_count: int, **_kw: object) -> None:
         """Every session is spawned: the schedule starts once they have signed in."""

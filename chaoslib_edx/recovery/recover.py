@@ -4,8 +4,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from chaoslib_edx.capacity import RUN_FILE
 from chaoslib_edx.configuration import ENV_KEY, LEDGER_KEY, environment_file
 from chaoslib_edx.environment import load_environment
+from chaoslib_edx.files import replace_text
 from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.ledger import open_ledger
 from chaoslib_edx.load.launcher import stop_recorded
@@ -44,10 +46,17 @@ def recover(env_file: str, ledger: str | None = None) -> Recovery:
     return Recovery(book.where, results, stopped, _report_crashed(dead))
 
 
+_CRASHED = ("the runner died without finishing (SIGKILL or a lost machine); "
+            "`edx-gameday recover` ran what it left pending")
+
+
 def _report_crashed(holder: dict | None) -> str | None:
     """Re-render the report of a run whose runner died holding the lock (SIGKILL, power
-    loss): it could not write its end, so its run.json still says running."""
+    loss): it could not write its end, so its run.json (a capacity run's
+    capacity-run.json) still says running."""
     run_dir = Path(str((holder or {}).get("run_dir", "")))
+    if holder and (run_dir / RUN_FILE).is_file():
+        return _capacity_crashed(run_dir)
     run_json = run_dir / "run.json"
     if not holder or not run_json.is_file():
         return None
@@ -56,8 +65,18 @@ def _report_crashed(holder: dict | None) -> str | None:
         return None
     from chaoslib_edx.report.render import render  # matplotlib: only when there is one
 
-    RunWriter(run_dir, info).update(status="crashed", abort_reason=(
-        "the runner died without finishing (SIGKILL or a lost machine); "
-        "`edx-gameday recover` ran what it left pending"))
+    RunWriter(run_dir, info).update(status="crashed", abort_reason=_CRASHED)
+    render(run_dir)
+    return str(run_dir)
+
+
+def _capacity_crashed(run_dir: Path) -> str | None:
+    info = json.loads((run_dir / RUN_FILE).read_text())
+    if info.get("status") != "running":
+        return None
+    from chaoslib_edx.capacity.report import render  # matplotlib: only when there is one
+
+    info.update(status="crashed", error=_CRASHED)
+    replace_text(run_dir / RUN_FILE, json.dumps(info, indent=2) + "\n")
     render(run_dir)
     return str(run_dir)

@@ -136,6 +136,10 @@ def test_sigkill_mid_sweep_leaves_no_load_and_recover_releases_the_fault(sandbox
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
     assert "restore_database_speed" in recovered.stdout
     assert database_at_full_speed(configuration=config)
+    run_dir = metrics.parent.parent
+    assert f"the run in {run_dir} had crashed" in recovered.stdout
+    summary = json.loads((run_dir / "capacity.json").read_text())
+    assert summary["status"] == "crashed" and "SIGKILL" in summary["error"]
 
 
 def test_open_model_splits_the_rate_over_workers(sandbox, tmp_path) -> None:
