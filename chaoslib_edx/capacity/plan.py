@@ -17,6 +17,7 @@ from chaoslib_edx.environment import Environment, load_environment, read_yaml
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import fault as registry_fault
 from chaoslib_edx.files import relative_to
+from chaoslib_edx.gameday.schema import resolved_paths
 from chaoslib_edx.load.learners import read_learners
 from chaoslib_edx.load.shapes import (
     POOL_S,
@@ -186,17 +187,10 @@ class LoadedPlan:
 
 def _resolved(spec: Plan, base: Path) -> Plan:
     """SPEC with its paths taken from BASE (the plan's directory), defaults filled in."""
-    def at(value: str | None, default: str) -> str:
-        return relative_to(base, value, default)
-
     return spec.model_copy(update={
-        "environment": at(spec.environment, "gamedays/environments/sandbox.yaml"),
-        "slo_catalog": at(spec.slo_catalog, "gamedays/slos.yaml"),
-        "load": spec.load.model_copy(update={
-            "profile": at(spec.load.profile, "loadprofiles/open_launch.py"),
-            "learners": at(spec.load.learners, "") if spec.load.learners else None}),
+        **resolved_paths(spec, base, "loadprofiles/open_launch.py"),
         "sweep": spec.sweep.model_copy(update={
-            "curve": at(spec.sweep.curve, "") if spec.sweep.curve else None})})
+            "curve": relative_to(base, spec.sweep.curve, "") if spec.sweep.curve else None})})
 
 
 def load_plan(path: Path | str, env_override: str | None = None) -> LoadedPlan:

@@ -145,19 +145,26 @@ def find_gameday(name: str) -> Path:
     return shipped if not path.exists() and not path.suffix and shipped.is_file() else path
 
 
-def _resolved(spec: GameDay, base: Path) -> GameDay:
-    """SPEC with relative paths taken from BASE (the game day's directory) and defaults
-    filled in, so that nothing after this depends on the working directory."""
+def resolved_paths(spec: Any, base: Path, profile: str) -> dict:
+    """The paths every run file (a game day, a capacity plan) shares, taken from BASE, the
+    file's directory, with their defaults (PROFILE: the load profile's): a model update."""
     def at(value: str | None, default: str) -> str:
         return relative_to(base, value, default)
 
+    return {"environment": at(spec.environment, "gamedays/environments/sandbox.yaml"),
+            "slo_catalog": at(spec.slo_catalog, "gamedays/slos.yaml"),
+            "load": spec.load.model_copy(update={
+                "profile": at(spec.load.profile, profile),
+                "learners": at(spec.load.learners, "") if spec.load.learners else None})}
+
+
+def _resolved(spec: GameDay, base: Path) -> GameDay:
+    """SPEC with relative paths taken from BASE (the game day's directory) and defaults
+    filled in, so that nothing after this depends on the working directory."""
     return spec.model_copy(update={
-        "environment": at(spec.environment, "gamedays/environments/sandbox.yaml"),
-        "slo_catalog": at(spec.slo_catalog, "gamedays/slos.yaml"),
-        "load": spec.load.model_copy(update={
-            "profile": at(spec.load.profile, "loadprofiles/course_launch.py"),
-            "learners": at(spec.load.learners, "") if spec.load.learners else None}),
-        "timeline": [step.model_copy(update={"experiment": at(step.experiment, "")})
+        **resolved_paths(spec, base, "loadprofiles/course_launch.py"),
+        "timeline": [step.model_copy(update={"experiment": relative_to(base, step.experiment,
+                                                                       "")})
                      for step in spec.timeline]})
 
 
