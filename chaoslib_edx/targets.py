@@ -38,16 +38,22 @@ class Target:
         return getattr(module, func)(self, secrets=secrets, **arguments)
 
 
-def resolve(kind: str, name: str, configuration: Configuration | None) -> Target:
-    """The target KIND/NAME of the configured environment, or a GuardrailRefused."""
-    path = environment_file(configuration)
-    env = load_environment(path)
+def check_confirmed(env: Environment, path: str, configuration: Configuration | None) -> None:
+    """GuardrailRefused unless ENV is not production, or the run was confirmed for it."""
     if env.kind == "production" and setting(configuration, CONFIRM_KEY) != env.name:
         raise GuardrailRefused(
             f"'{env.name}' is a production environment and the run was not confirmed for it",
             file=path, field="kind",
             fix=f"Set configuration {CONFIRM_KEY}: {env.name} (or EDX_CONFIRM_PRODUCTION="
-                f"{env.name}) to confirm, after checking the blast radius")
+                f"{env.name}, or --confirm-production {env.name}) to confirm, after "
+                f"checking the blast radius")
+
+
+def resolve(kind: str, name: str, configuration: Configuration | None) -> Target:
+    """The target KIND/NAME of the configured environment, or a GuardrailRefused."""
+    path = environment_file(configuration)
+    env = load_environment(path)
+    check_confirmed(env, path, configuration)
     entry = fault(kind)
     try:
         spec = platform(env, path).target_spec(entry, name)

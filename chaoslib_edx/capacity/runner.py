@@ -30,6 +30,7 @@ from chaoslib_edx.load import launcher
 from chaoslib_edx.load.learners import learners_from_env, read_learners
 from chaoslib_edx.load.series import Series
 from chaoslib_edx.report.rundir import CATALOG_COPY
+from chaoslib_edx.targets import check_confirmed
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # The generator runs this many nice levels above the platform where it may (root): on a
@@ -67,6 +68,8 @@ class CapacityRun:
     def preflight(self) -> list[tuple[str, bool, str]]:
         """Read-only: every hold through the guardrails (a refusal raises), no rollback
         pending (raises), then each held target's health, the platform's, a login."""
+        # Load alone can take a platform down: production needs its confirmation, faults or not.
+        check_confirmed(self.loaded.environment, self.loaded.env_file, self.config)
         checks = []
         for item in self.loaded.spec.degraded:
             activity = hold_activity(item)
