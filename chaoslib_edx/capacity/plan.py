@@ -170,12 +170,17 @@ class LoadedPlan:
                  catalog: Catalog, curve: ArrivalCurve, steps: list[Step]) -> None:
         self.path, self.spec, self.env_file, self.environment = path, spec, env_file, environment
         self.catalog, self.curve, self.steps = catalog, curve, steps
-        self.skip_normal = False  # --sweep named only degraded ones
+        self.sweeps: list[Degraded | None] = [None, *spec.degraded]  # None: the normal one
 
-    @property
-    def sweeps(self) -> list[Degraded | None]:
-        """The normal sweep (None), then each degraded one."""
-        return ([] if self.skip_normal else [None]) + list(self.spec.degraded)
+    def only(self, names: tuple[str, ...]) -> None:
+        """Keep the sweeps NAMES ("normal" or a degraded one's name), in the plan's order;
+        a UserError naming --sweep for one the plan does not have."""
+        known = {(item.name if item else "normal"): item for item in self.sweeps}
+        for name in names:
+            if name not in known:
+                raise UserError(f"no sweep named '{name}' in the plan (known: "
+                                f"{', '.join(known)})", file=self.path, field="--sweep")
+        self.sweeps = [item for name, item in known.items() if name in names]
 
     def pool(self) -> int:
         return self.spec.load.pool or max(10, int(self.curve.peak * POOL_S + 0.999))

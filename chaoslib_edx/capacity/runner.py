@@ -71,7 +71,7 @@ class CapacityRun:
         # Load alone can take a platform down: production needs its confirmation, faults or not.
         check_confirmed(self.loaded.environment, self.loaded.env_file, self.config)
         checks = []
-        for item in self.loaded.spec.degraded:
+        for item in self._held():
             activity = hold_activity(item)
             target = check_activity(activity, self.config, None, str(self.loaded.path))
             entry = target.fault
@@ -94,6 +94,10 @@ class CapacityRun:
             checks.append((f"platform {self.platform.name}", False, str(exc)))
         checks.append(self._login_check())
         return checks
+
+    def _held(self) -> list[Degraded]:
+        """The degraded sweeps this run makes."""
+        return [item for item in self.loaded.sweeps if item is not None]
 
     def _learners(self) -> list:
         path = self.loaded.spec.load.learners
@@ -123,9 +127,10 @@ class CapacityRun:
                  f"{spec.projected_peak.growth:g}x {spec.projected_peak.rate:g}/s "
                  f"({spec.projected_peak.label}) = {spec.projected_peak.target:g}/s",
                  f"generator-bound past {spec.generator.max_cpu:.0%} of a core per Locust "
-                 f"process, or {spec.generator.max_late:.0%} of arrivals late or dropped",
-                 "sweep normal: no fault"]
-        for item in spec.degraded:
+                 f"process, or {spec.generator.max_late:.0%} of arrivals late or dropped"]
+        if None in loaded.sweeps:
+            lines.append("sweep normal: no fault")
+        for item in self._held():
             entry = registry_fault(item.fault)
             args = ", ".join(f"{k}={v}" for k, v in hold_activity(item)["provider"]
                              ["arguments"].items()) or "defaults"

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from chaoslib_edx.errors import EXIT_BAD_INPUT, UserError
+from chaoslib_edx.errors import EXIT_BAD_INPUT
 
 EXIT_HOLDS, EXIT_SHORT, EXIT_INTERRUPTED = 0, 1, 3
 
@@ -58,15 +58,8 @@ def capacity(plan: str, env_file: str | None, out: str | None, only: tuple[str, 
     junit_file = junit_destination(junit) if junit else None
     path = find_gameday(plan)
     loaded = load_plan(path, env_file)
-    names = [s.name if s else "normal" for s in loaded.sweeps]
-    for name in only:
-        if name not in names:
-            raise UserError(f"no sweep named '{name}' in the plan (known: {', '.join(names)})",
-                            file=path, field="--sweep")
     if only:
-        loaded.spec = loaded.spec.model_copy(update={
-            "degraded": [d for d in loaded.spec.degraded if d.name in only]})
-        loaded.skip_normal = "normal" not in only
+        loaded.only(only)
     runner = CapacityRun(loaded, run_directory(path, out), confirm_production,
                          echo=lambda line: click.echo(line, err=True))
     if dry_run:

@@ -95,3 +95,15 @@ def test_a_degraded_sweep_names_any_holdable_fault_by_its_registry_kind(tmp_path
                                                                "fill_mb": 0}}])
     loaded = load_plan(path)
     assert [s.name for s in loaded.sweeps if s] == ["one-replica-down", "small-cache"]
+
+
+def test_sweep_selection_keeps_the_plans_order_and_refuses_an_unknown_name() -> None:
+    loaded = load_plan(SHIPPED_PLAN)
+    loaded.only(("database-slow",))
+    assert [s.name for s in loaded.sweeps] == ["database-slow"]
+    loaded = load_plan(SHIPPED_PLAN)
+    loaded.only(("database-slow", "normal"))
+    assert [s.name if s else "normal" for s in loaded.sweeps] == ["normal", "database-slow"]
+    with pytest.raises(UserError) as caught:
+        load_plan(SHIPPED_PLAN).only(("normal", "nope"))
+    assert caught.value.field == "--sweep" and "known: normal, database-slow" in str(caught.value)
