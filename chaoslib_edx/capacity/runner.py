@@ -15,7 +15,7 @@ from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
 
-from chaoslib_edx import learner, platforms
+from chaoslib_edx import platforms
 from chaoslib_edx.capacity import PLAN_COPY, RUN_FILE, SWEEP_FILE, analysis
 from chaoslib_edx.capacity.plan import Degraded, LoadedPlan
 from chaoslib_edx.capacity.saturation import ProcessSampler, read_samples
@@ -24,10 +24,10 @@ from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import fault as registry_fault
 from chaoslib_edx.files import replace_text
 from chaoslib_edx.gameday.lock import environment_lock
+from chaoslib_edx.gameday.plan import login_check
 from chaoslib_edx.guardrails import check_activity
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load import launcher
-from chaoslib_edx.load.learners import learners_from_env, read_learners
 from chaoslib_edx.load.series import Series
 from chaoslib_edx.report.rundir import CATALOG_COPY
 from chaoslib_edx.targets import check_confirmed
@@ -92,25 +92,12 @@ class CapacityRun:
             checks.append((f"platform {self.platform.name}", True, "ready"))
         except UserError as exc:
             checks.append((f"platform {self.platform.name}", False, str(exc)))
-        checks.append(self._login_check())
+        checks.append(login_check(self.loaded.spec.load.learners, self.platform))
         return checks
 
     def _held(self) -> list[Degraded]:
         """The degraded sweeps this run makes."""
         return [item for item in self.loaded.sweeps if item is not None]
-
-    def _learners(self) -> list:
-        path = self.loaded.spec.load.learners
-        return read_learners(path) if path else \
-            learners_from_env({**self.platform.load_environment()})
-
-    def _login_check(self) -> tuple[str, bool, str]:
-        first = self._learners()[0]
-        try:
-            learner.login(self.platform.lms_url(), first.username, first.password)
-            return (f"login as {first.username}", True, "signed in")
-        except learner.LoginFailed as exc:
-            return (f"login as {first.username}", False, str(exc))
 
     def describe(self) -> list[str]:
         spec, loaded = self.loaded.spec, self.loaded

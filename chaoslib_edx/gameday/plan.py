@@ -20,7 +20,6 @@ from chaoslib_edx.guardrails import check_activity
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load.learners import (
     ARRIVALS_PER_USER_S,
-    Learner,
     learners_from_env,
     read_learners,
 )
@@ -167,7 +166,7 @@ def dry_run(gameday: Loaded, config: Configuration, target: Platform) -> tuple[l
     environment_lock(config).probe()
     plan, checks = preflight(gameday, config, target)
     lines = describe(gameday, plan)
-    checks.append(_login_check(gameday, target))
+    checks.append(login_check(gameday.spec.load.learners, target))
     lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
               for label, ok, detail in checks]
     lines += _login_rate(gameday, target)
@@ -176,15 +175,11 @@ def dry_run(gameday: Loaded, config: Configuration, target: Platform) -> tuple[l
     return lines, all(ok for _, ok, _ in checks)
 
 
-def _learners(gameday: Loaded, target: Platform) -> list[Learner]:
-    learners = gameday.spec.load.learners
-    return read_learners(learners) if learners else \
-        learners_from_env({**os.environ, **target.load_environment()})
-
-
-def _login_check(gameday: Loaded, target: Platform) -> tuple[str, bool, str]:
-    """One learner of the load signs in on the target, as the load will."""
-    first = _learners(gameday, target)[0]
+def login_check(learners: str | None, target: Platform) -> tuple[str, bool, str]:
+    """The load's first learner (from LEARNERS, a CSV, else the platform's) signs in on
+    the target, as the load will: a preflight check of game days and capacity sweeps."""
+    first = (read_learners(learners) if learners else
+             learners_from_env({**os.environ, **target.load_environment()}))[0]
     try:
         learner.login(target.lms_url(), first.username, first.password)
         return (f"login as {first.username}", True, "signed in")
