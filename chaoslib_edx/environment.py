@@ -3,6 +3,7 @@
 Validated at the edge with pydantic; an error names the file and the dotted field.
 """
 
+import ipaddress
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -138,6 +139,27 @@ class Endpoints(Model):
                                "edX's LOGISTRATION_RATELIMIT_RATE; null: none)")
 
 
+class LoadMasterSettings(Model):
+    """Where the Locust master of a run with remote workers (a game day's load.workers
+    {expect: N}) listens; the workers connect to this host's address and port. Locust's
+    master-worker protocol has no authentication: bind an address only workers reach."""
+
+    bind_host: str = Field("127.0.0.1", description="an address of the runner's host "
+                                                    "(the sandbox's stays on loopback)")
+    port: int | None = Field(None, ge=1024, le=65535,
+                             description="default: Locust's 5557; the sandbox's port_base+28")
+
+    @field_validator("bind_host")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not an IP address (0.0.0.0: every interface)"
+                             ) from None
+        return value
+
+
 class PagerDutySettings(Model):
     service_id: str = Field(pattern=r"^P[A-Z0-9]{6}$", description="the service that pages")
     token_env: str = Field("PAGERDUTY_API_TOKEN",
@@ -175,6 +197,7 @@ class Environment(Model):
     aws: AwsSettings | None = None  # type: ignore[valid-type]
     kubernetes: KubernetesSettings | None = None  # type: ignore[valid-type]
     endpoints: Endpoints | None = None
+    load_master: LoadMasterSettings = LoadMasterSettings()
     guardrails: Guardrails = Guardrails()
     state: StateSettings = StateSettings()
     detection: DetectionSettings | None = None
@@ -210,6 +233,10 @@ def load_environment(path: str | Path) -> Environment:
     if env.driver == "sandbox" and env.sandbox is None:
         raise UserError("the sandbox driver needs a 'sandbox' section", file=path,
                         field="sandbox")
+    if env.driver == "sandbox" and not ipaddress.ip_address(env.load_master.bind_host).is_loopback:
+        raise UserError(f"the sandbox's load stays on loopback; {env.load_master.bind_host} is "
+                        "not", file=path, field="load_master.bind_host",
+                        fix="Use 127.0.0.1, or an environment of another driver")
     if env.driver == "aws" and env.aws is None:
         raise UserError("the aws driver needs an 'aws' section", file=path, field="aws")
     return env

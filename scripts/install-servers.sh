@@ -13,6 +13,8 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v nginx >/dev/null || need+=(nginx-light)
 [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
 command -v wrk >/dev/null || need+=(wrk)
+# The cross-host tests make their hosts with network namespaces (ip netns, veth).
+command -v ip >/dev/null || need+=(iproute2)
 # The sandbox's monitoring (Prometheus ships promtool, which the tests run).
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)

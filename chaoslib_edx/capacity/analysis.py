@@ -184,3 +184,16 @@ def as_dicts(results: list[StepResult], top: int = 4) -> list[dict]:
     return [{**asdict(r), "clean": r.clean,
              "top_components": sorted(r.components.items(), key=lambda item: -item[1]["cpu"])
              [:top]} for r in results]
+
+
+def step_line(name: str, r: StepResult) -> str:
+    """One step's result as the line a sweep prints."""
+    def ms(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.0f} ms"
+
+    state = ("SLO broken: " + ", ".join(r.broken)) if r.broken else "SLOs met"
+    gen = f"; GENERATOR-BOUND ({'; '.join(r.generator_bound)})" if r.generator_bound else ""
+    cpu = "n/a" if r.generator_cpu is None else f"{r.generator_cpu:.0f}%"
+    return (f"{name}: step {r.index + 1} at {r.rate:g}/s: {r.requests_per_s:.0f} req/s, p99 "
+            f"{ms(r.p99_ms)} (service {ms(r.service_p99_ms)}), waited/late/dropped "
+            f"{r.waited}/{r.late}/{r.dropped} of {r.due}, generator CPU {cpu}: {state}{gen}")

@@ -26,6 +26,7 @@ from chaoslib_edx.load.shapes import (
     ArrivalCurve,
     ReplayCurve,
 )
+from chaoslib_edx.load.workers import Workers
 from chaoslib_edx.model import Model, validation_error
 from chaoslib_edx.slo.catalog import Catalog, load_catalog
 
@@ -95,7 +96,8 @@ class LoadSettings(Model):
     learners: str | None = None
     pool: int = Field(0, ge=0, le=5000, description=f"sessions (0: {POOL_S:g} s of the "
                                                     "peak rate)")
-    workers: int = Field(0, ge=0, le=8)
+    workers: Workers = Field(0, description="local workers, or {expect, join_timeout_s} "
+                                            "for workers on other hosts")
 
 
 class Bounds(Model):
@@ -257,3 +259,14 @@ def load_plan(path: Path | str, env_override: str | None = None) -> LoadedPlan:
                         "'endpoints' (lms_url, cdn_url) for its load", file=env_file,
                         field="endpoints")
     return LoadedPlan(path, spec, env_file, environment, catalog, curve, steps)
+
+
+def hold_activity(item: Degraded) -> dict:
+    """The Chaos Toolkit action that holds ITEM's fault live (its registry hold action)."""
+    entry = registry_fault(item.fault)
+    arguments = dict(item.arguments)
+    if item.target is not None:
+        arguments[entry.argument] = item.target
+    return {"type": "action", "name": f"hold-{item.name}",
+            "provider": {"type": "python", "module": entry.actions_module, "func": entry.hold,
+                         "arguments": arguments}}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from chaoslib_edx import platforms
 from chaoslib_edx.capacity import PLAN_COPY, RUN_FILE, SWEEP_FILE, analysis
-from chaoslib_edx.capacity.plan import Degraded, LoadedPlan
+from chaoslib_edx.capacity.plan import Degraded, LoadedPlan, hold_activity
 from chaoslib_edx.capacity.saturation import ProcessSampler, read_samples
 from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY
 from chaoslib_edx.errors import UserError
@@ -29,6 +29,7 @@ from chaoslib_edx.guardrails import check_activity
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.series import Series
+from chaoslib_edx.load.workers import RemoteWorkers, describe, process_count
 from chaoslib_edx.report.rundir import CATALOG_COPY
 from chaoslib_edx.targets import check_confirmed
 
@@ -37,17 +38,6 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # machine it shares with the platform (the sandbox) it then keeps its schedule and the
 # platform gets what is left, so a knee is the platform's, not a starved generator's.
 GENERATOR_PRIORITY = 5
-
-
-def hold_activity(item: Degraded) -> dict:
-    """The Chaos Toolkit action that holds ITEM's fault live (its registry hold action)."""
-    entry = registry_fault(item.fault)
-    arguments = dict(item.arguments)
-    if item.target is not None:
-        arguments[entry.argument] = item.target
-    return {"type": "action", "name": f"hold-{item.name}",
-            "provider": {"type": "python", "module": entry.actions_module, "func": entry.hold,
-                         "arguments": arguments}}
 
 
 class CapacityRun:
@@ -108,7 +98,7 @@ class CapacityRun:
                  f"{loaded.curve.duration_s / len(loaded.steps):g} s at {rates} arrivals/s; "
                  f"stops after {spec.sweep.stop_after_breaks} step(s) with an SLO broken",
                  f"load: {spec.load.profile}, open model, pool of {loaded.pool()} sessions, "
-                 f"{spec.load.workers or 'no'} workers; each sweep bounded to "
+                 f"{describe(spec.load.workers)}; each sweep bounded to "
                  f"{spec.bounds.max_duration_s} s and {spec.bounds.max_requests} requests",
                  f"SLOs: {', '.join(spec.slos)}; projected peak "
                  f"{spec.projected_peak.growth:g}x {spec.projected_peak.rate:g}/s "
@@ -168,6 +158,7 @@ class CapacityRun:
                 "started": time.time(), "sweeps": []}
         self._write_info(info)
         previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS}
+        refused: UserError | None = None
         try:
             for item in self.loaded.sweeps:
                 if self._stop.is_set():
@@ -176,18 +167,22 @@ class CapacityRun:
                 info["sweeps"].append(name)
                 self._write_info(info)
                 self._sweep(name, item)
+        except UserError as exc:  # workers that never joined: refused, nothing held
+            refused = exc
         except Exception as exc:  # the runner broke: roll back and report all the same
             self.failed = f"{type(exc).__name__}: {exc}"
         finally:
             results = open_ledger(self.config).run_pending(self.config, None)
             pending = [e.rollback for e in open_ledger(self.config).pending()]
-            info.update(status="failed" if self.failed else
+            info.update(status="refused" if refused else "failed" if self.failed else
                         "interrupted" if self.interrupted else "completed",
                         ended=time.time(), error=self.failed, interrupted_by=self.interrupted,
                         late_rollbacks=results, pending_rollbacks=pending)
             self._write_info(info)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+        if refused is not None:
+            raise refused
         return render(self.out)
 
     def _write_info(self, info: dict) -> None:
@@ -197,7 +192,7 @@ class CapacityRun:
         spec = self.loaded.spec
         env = {**self.platform.load_environment(), "EDX_ARRIVALS": self.loaded.curve.encode(),
                "EDX_POOL": str(self.loaded.pool()),
-               "EDX_ARRIVAL_WORKERS": str(max(1, spec.load.workers))}
+               "EDX_ARRIVAL_WORKERS": str(process_count(spec.load.workers))}
         if spec.load.learners:
             env["EDX_LEARNERS_FILE"] = spec.load.learners
         return env
@@ -210,22 +205,23 @@ class CapacityRun:
                       "steps": [s.__dict__ for s in self.loaded.steps], "hold": None}
         load = sampler = None
         try:
-            if item is not None:
-                activity = hold_activity(item)
-                entry = registry_fault(item.fault)
-                arguments = activity["provider"]["arguments"]
-                self.echo(f"{name}: holding {item.fault} ({entry.hold}) for the whole sweep")
-                result = getattr(import_module(entry.actions_module), entry.hold)(
-                    **arguments, configuration=self.config)
-                meta["hold"] = {"fault": item.fault, "action": entry.hold,
-                                "arguments": arguments, "result": result}
+            # Held before the load starts, so the first step is degraded too; remote
+            # workers must all join first: a run they do not join changes nothing.
+            remote = isinstance(spec.load.workers, RemoteWorkers)
+            if item is not None and not remote:
+                meta["hold"] = self._hold(name, item)
             load = launcher.start(spec.load.profile, self.platform.lms_url(),
                                   int(self.loaded.sweep_bound_s()), sweep_dir,
-                                  workers=spec.load.workers, env=self._load_env(),
-                                  max_requests=spec.bounds.max_requests,
+                                  workers=spec.load.workers,
+                                  master_bind=self.platform.load_master(),
+                                  env=self._load_env(), max_requests=spec.bounds.max_requests,
                                   allow_remote=not self.platform.loopback_only,
                                   state_dir=self.platform.state_dir(),
                                   priority=GENERATOR_PRIORITY)
+            if remote:
+                self._join(name, load)
+                if item is not None:
+                    meta["hold"] = self._hold(name, item)
             sampler = ProcessSampler({**self.platform.components(),
                                       "generator": [p.pid for p in load.processes]},
                                      sweep_dir / "saturation.jsonl")
@@ -249,6 +245,30 @@ class CapacityRun:
                                       for r in meta["rollbacks"]) + ")")
             replace_text(sweep_dir / SWEEP_FILE, json.dumps(meta, indent=2, default=str) + "\n")
 
+    def _hold(self, name: str, item: Degraded) -> dict:
+        """Apply ITEM's fault through its registry hold action (its rollback is recorded
+        first, as every action's is); what it did."""
+        arguments = hold_activity(item)["provider"]["arguments"]
+        entry = registry_fault(item.fault)
+        self.echo(f"{name}: holding {item.fault} ({entry.hold}) for the whole sweep")
+        result = getattr(import_module(entry.actions_module), entry.hold)(
+            **arguments, configuration=self.config)
+        return {"fault": item.fault, "action": entry.hold, "arguments": arguments,
+                "result": result}
+
+    def _join(self, name: str, load: launcher.LoadRun) -> None:
+        """Every remote worker joins the sweep's master, or the run is refused (exit 2)."""
+        workers = self.loaded.spec.load.workers
+        host, port = self.platform.load_master()
+        self.echo(f"{name}: load master on {host}:{port}, waiting for {workers.expect} workers")
+        try:
+            load.wait_joined(workers.expect, workers.join_timeout_s)
+        except TimeoutError as exc:
+            raise UserError(f"{exc} at {host}:{port}; preflight refused, nothing changed",
+                            file=self.loaded.path, field="load.workers.join_timeout_s",
+                            fix="Start the workers against that address, or raise "
+                                "join_timeout_s") from None
+
     def _watch(self, name: str, load: launcher.LoadRun, sweep_dir: Path) -> str:
         """Follow the sweep step by step; why it ended."""
         spec = self.loaded.spec
@@ -264,7 +284,7 @@ class CapacityRun:
             for step in done[shown:]:
                 result = analysis.step_result(step, t0, series, self.slos, samples,
                                               spec.generator)
-                self.echo(_step_line(name, result))
+                self.echo(analysis.step_line(name, result))
                 breaks = breaks + 1 if result.broken else 0
             shown = len(done)
             if shown == len(self.loaded.steps):
@@ -279,14 +299,3 @@ class CapacityRun:
             if time.monotonic() > deadline:
                 return "the sweep reached its time bound"
 
-
-def _step_line(name: str, r: analysis.StepResult) -> str:
-    def ms(value: float | None) -> str:
-        return "n/a" if value is None else f"{value:.0f} ms"
-
-    state = ("SLO broken: " + ", ".join(r.broken)) if r.broken else "SLOs met"
-    gen = f"; GENERATOR-BOUND ({'; '.join(r.generator_bound)})" if r.generator_bound else ""
-    cpu = "n/a" if r.generator_cpu is None else f"{r.generator_cpu:.0f}%"
-    return (f"{name}: step {r.index + 1} at {r.rate:g}/s: {r.requests_per_s:.0f} req/s, p99 "
-            f"{ms(r.p99_ms)} (service {ms(r.service_p99_ms)}), waited/late/dropped "
-            f"{r.waited}/{r.late}/{r.dropped} of {r.due}, generator CPU {cpu}: {state}{gen}")

@@ -1,8 +1,11 @@
-"""What a game day writes and answers: its run directory and JUnit file (checked before
-it starts), and at its end the exit code and the lines the command line prints."""
+"""What a game day writes and answers: its run directory, chaoslib's log and JUnit file
+(checked before it starts), and at its end the exit code and the lines the command line
+prints."""
 
+import logging
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from chaoslib_edx.errors import UserError
@@ -105,3 +108,18 @@ def run_directory(gameday: Path | str, out: Path | str | None) -> Path:
         raise UserError("the run directory exists and is not empty", file=run_dir,
                         fix="Pick another --out (runs never overwrite one another)")
     return run_dir
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def configure_logging(run_dir: Path) -> logging.Handler:
+    """chaoslib's log goes to the run directory, not the terminal (progress is there)."""
+    logger = logging.getLogger("chaostoolkit")
+    handler = logging.FileHandler(run_dir / "chaostoolkit.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return handler

@@ -18,6 +18,7 @@ from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.gameday.schema import Loaded, Step, experiment_name
 from chaoslib_edx.guardrails import check_activity
 from chaoslib_edx.ledger import open_ledger, recover_command
+from chaoslib_edx.load import workers
 from chaoslib_edx.load.learners import (
     ARRIVALS_PER_USER_S,
     learners_from_env,
@@ -91,7 +92,7 @@ def describe(gameday: Loaded, plan: list[PlannedStep]) -> list[str]:
     lines = [f"game day '{spec.name}' against {env.kind} environment '{env.name}' "
              f"({gameday.env_file}, driver {env.driver})",
              f"load: {spec.load.profile}, {shape.baseline_users} to {shape.peak_users} learners"
-             f" (time scale {shape.time_scale:g}), {spec.load.workers or 'no'} workers, "
+             f" (time scale {shape.time_scale:g}), {workers.describe(spec.load.workers)}, "
              f"{spec.load.warmup_s} s warm-up; hard stop after {spec.max_duration_s} s",
              f"SLOs watched: {', '.join(spec.slos)}"]
     for index, cond in enumerate(spec.abort):

@@ -15,17 +15,18 @@ import shutil
 import signal
 import threading
 import time
-from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
 
 from chaoslib_edx import platforms
 from chaoslib_edx.configuration import LEDGER_KEY, setting
 from chaoslib_edx.detection.source import SNAPSHOT, snapshot
+from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import replace_text
 from chaoslib_edx.gameday import plan as planning
+from chaoslib_edx.gameday.generators import Generators
 from chaoslib_edx.gameday.lock import environment_lock
-from chaoslib_edx.gameday.outputs import Outcome
+from chaoslib_edx.gameday.outputs import Outcome, configure_logging, utc_now
 from chaoslib_edx.gameday.progress import Progress
 from chaoslib_edx.gameday.schema import Loaded
 from chaoslib_edx.gameday.timeline import Timeline
@@ -33,6 +34,7 @@ from chaoslib_edx.gameday.watch import Trip, Watcher
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.shapes import LaunchCurve
+from chaoslib_edx.load.workers import describe
 from chaoslib_edx.recovery import control as safety
 from chaoslib_edx.report.rundir import CATALOG_COPY, RunDir, RunWriter
 from chaoslib_edx.report.summary import verdict
@@ -61,6 +63,8 @@ class GameDayRun:
         self.interruptible = False
         self.writer: RunWriter
         self.watcher: Watcher
+        self.generators = Generators(gameday.spec.load.workers, self.platform.load_master(),
+                                     gameday.path, self.progress)
 
     # -- preflight -------------------------------------------------------------------
 
@@ -131,14 +135,17 @@ class GameDayRun:
         # kill the process, its default action.
         previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, signal.SIG_IGN)
         load = watcher = bound = None
+        refused: UserError | None = None
         try:
             load = launcher.start(spec.load.profile, self.platform.lms_url(),
                                   spec.max_duration_s, self.out,
-                                  workers=spec.load.workers, env=self._load_env(),
-                                  metrics_file=self.metrics,
+                                  workers=spec.load.workers,
+                                  master_bind=self.platform.load_master(),
+                                  env=self._load_env(), metrics_file=self.metrics,
                                   allow_remote=not self.platform.loopback_only,
                                   state_dir=self.platform.state_dir())
             self.writer.event("load_start", pid=load.master.pid)
+            self.generators.join(load, self.writer)
             # The hard bound, from the load's start: the load stops by its own -t then, and
             # this interrupts whatever runs (its rollbacks and the report still run).
             bound = threading.Timer(spec.max_duration_s, self.request_abort, args=(Trip(
@@ -156,6 +163,8 @@ class GameDayRun:
                     break
                 self._experiment(item)
                 self._wait(item.step.observe_s)
+        except UserError as exc:  # the remote workers did not join: no fault has run
+            refused = exc
         except (SystemExit, KeyboardInterrupt):
             # A signal that escaped chaoslib (one landing while it unwinds): an abort.
             name = signal.Signals(safety.last_signal).name if safety.last_signal else "a signal"
@@ -176,8 +185,13 @@ class GameDayRun:
                                        watcher_errors=watcher.errors)
             self.progress.phase = "stopping load"
             if load is not None:
+                self.generators.record(self.writer)  # a loss in the last second too
                 load.stop()
                 self.writer.event("load_end")
+            if refused is not None:
+                self.writer.update(status="refused", ended=utc_now(),
+                                   abort_reason=refused.message)
+                raise refused
             ledger = open_ledger(self.config)
             for result in ledger.run_pending(self.config, None):
                 self.writer.event("ledger_rollback", **result)
@@ -186,7 +200,7 @@ class GameDayRun:
             if pending:
                 self.progress.event(f"ROLLBACKS STILL PENDING: {', '.join(pending)}; run "
                                     f"`{self._recover_command()}`")
-            self.writer.update(status=self._status(), ended=_utc_now(),
+            self.writer.update(status=self._status(), ended=utc_now(),
                                abort_reason=self.abort.reason if self.abort else None,
                                pending_rollbacks=pending,
                                recover_command=self._recover_command())
@@ -226,9 +240,10 @@ class GameDayRun:
                 "environment": f"{env.name} (kind {env.kind}, driver {env.driver})",
                 "env_file": str(Path(self.gameday.env_file).absolute()), "pid": os.getpid(),
                 "ledger_file": setting(self.config, LEDGER_KEY),
-                "started": _utc_now(), "roles": spec.roles.model_dump(), "slos": spec.slos,
+                "started": utc_now(), "roles": spec.roles.model_dump(), "slos": spec.slos,
                 "slo_catalog": {"source": spec.slo_catalog, "copy": CATALOG_COPY},
                 "timeline": [s.model_dump() for s in spec.timeline],
+                "workers": describe(spec.load.workers),
                 "detection": spec.detection.model_dump(),
                 "versions": {"python": platform.python_version(),
                              **{name: version(name) for name in VERSIONED}}}
@@ -237,6 +252,7 @@ class GameDayRun:
         def loop() -> None:
             while watcher.is_alive():
                 self.progress.status(dict(watcher.current), watcher.rate)
+                self.generators.record(self.writer)
                 time.sleep(1)
 
         threading.Thread(target=loop, name="progress", daemon=True).start()
@@ -282,17 +298,3 @@ class GameDayRun:
             summary = render(self.out)
         return Outcome.of(self.out, status, self.abort.reason if self.abort else None, summary)
 
-
-def _utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def configure_logging(run_dir: Path) -> logging.Handler:
-    """chaoslib's log goes to the run directory, not the terminal (progress is there)."""
-    logger = logging.getLogger("chaostoolkit")
-    handler = logging.FileHandler(run_dir / "chaostoolkit.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    return handler

@@ -23,6 +23,7 @@ from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import SHIPPED, load_experiment_file, relative_to
 from chaoslib_edx.load.learners import read_learners
 from chaoslib_edx.load.shapes import LaunchCurve
+from chaoslib_edx.load.workers import Workers
 from chaoslib_edx.model import Model, validation_error
 from chaoslib_edx.slo.catalog import Catalog, load_catalog
 from chaoslib_edx.slo.evaluator import DEFAULT_BURN_THRESHOLD
@@ -49,7 +50,9 @@ class Shape(Model):
 class Load(Model):
     profile: str | None = Field(None, description="default: the course-launch profile")
     shape: Shape = Shape()
-    workers: int = Field(0, ge=0, le=8, description="0: one Locust process; N: master + N")
+    workers: Workers = Field(0, description="0: one Locust process; N: master + N local workers; "
+                                         "{expect, join_timeout_s}: workers on other hosts "
+                                         "join the master at the inventory's load_master")
     warmup_s: int = Field(15, ge=3, le=300, description="load before the first experiment")
     learners: str | None = Field(None, description="CSV of username,password the load signs "
                                                    "in as (default: the sandbox's learners)")

@@ -1,4 +1,5 @@
-"""Start Locust in its own processes (standalone, or a master and local workers).
+"""Start Locust in its own processes (standalone, a master and local workers, or a master
+that workers on other hosts join at the inventory's address).
 
 Locust monkey-patches the interpreter with gevent on import, and importing it after
 boto3/chaoslib dies in ssl with a RecursionError: it never runs in the caller's process.
@@ -9,6 +10,7 @@ lets `recover` and `sandbox down` stop whatever a crash left behind.
 """
 
 import ctypes
+import ipaddress
 import os
 import signal
 import subprocess
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaoslib_edx.load.series import Series
+from chaoslib_edx.load.workers import WORKERS_FILE, RemoteWorkers, WorkerLog, Workers
 from chaoslib_edx.ports import free_block
 from chaoslib_edx.waiting import WaitTimeout, wait_until
 
@@ -76,6 +79,7 @@ class LoadRun:
     deadline: float
     logs: list[Path] = field(default_factory=list)
     pidfile: Path | None = None
+    workers_file: Path | None = None  # the master's log of workers joining and leaving
 
     @property
     def master(self) -> subprocess.Popen:
@@ -97,6 +101,26 @@ class LoadRun:
                        interval=0.5)
         except WaitTimeout as exc:
             raise RuntimeError(f"the load did not start: {exc}; see {self.logs[0]}") from None
+
+    def wait_joined(self, expect: int, timeout: float) -> WorkerLog:
+        """The workers log once EXPECT workers have joined the master; TimeoutError
+        (saying how many did) when TIMEOUT passes or the master gives up first."""
+        log = WorkerLog(self.workers_file or self.metrics_file.parent / WORKERS_FILE)
+
+        def joined() -> bool:
+            log.poll()
+            if log.joined() >= expect:
+                return True
+            if self.master.poll() is not None:
+                raise WaitTimeout("the master gave up")
+            return False
+
+        try:
+            wait_until(joined, timeout=timeout + 2, what="workers", interval=0.25)
+        except WaitTimeout:
+            raise TimeoutError(f"{log.joined()} of {expect} workers joined within "
+                               f"{timeout:g} s") from None
+        return log
 
     def wait(self) -> int:
         """Wait for the run to end by itself (killed at the deadline); the master's code."""
@@ -128,19 +152,27 @@ class LoadRun:
 
 
 def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | str, *,
-          users: int | None = None, spawn_rate: float | None = None, workers: int = 0,
-          max_requests: int = 1_000_000, extra_args: tuple[str, ...] = (),
-          env: dict[str, str] | None = None, metrics_file: Path | str | None = None,
-          allow_remote: bool = False, state_dir: Path | None = None,
-          priority: int = 0) -> LoadRun:
+          users: int | None = None, spawn_rate: float | None = None, workers: Workers = 0,
+          master_bind: tuple[str, int] | None = None, max_requests: int = 1_000_000,
+          extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None,
+          metrics_file: Path | str | None = None, allow_remote: bool = False,
+          state_dir: Path | None = None, priority: int = 0) -> LoadRun:
     """Start a headless, bounded Locust run against HOST; output goes to OUT_DIR (metrics
     to METRICS_FILE, default OUT_DIR/metrics.jsonl). HOST must be on loopback unless
-    ALLOW_REMOTE (a game day against the endpoints of a staging inventory). The processes
+    ALLOW_REMOTE (a game day against the endpoints of a staging inventory). WORKERS: an
+    int starts that many local workers; RemoteWorkers starts only the master, bound to
+    MASTER_BIND (host, port; on loopback unless ALLOW_REMOTE), for workers started
+    elsewhere, and the master gives up when they do not join in time. The processes
     die with the calling thread; their pids go to STATE_DIR/load.pids when given.
     PRIORITY: nice levels above ours for the Locust processes (a capacity sweep's
     generator on the machine it measures, so it keeps its schedule)."""
     if not allow_remote and not host.startswith(("http://127.", "http://localhost")):
         raise ValueError(f"refusing to send load to {host}: load goes to 127.0.0.1 only")
+    remote = isinstance(workers, RemoteWorkers)
+    bind = master_bind if remote and master_bind else ("127.0.0.1", free_block(1))
+    if not allow_remote and not ipaddress.ip_address(bind[0]).is_loopback:
+        raise ValueError(f"refusing to bind the load's master to {bind[0]}: "
+                         "the sandbox's load stays on 127.0.0.1")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     metrics = Path(metrics_file or out / "metrics.jsonl")
@@ -152,13 +184,20 @@ def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | st
     if users is not None:
         master += ["-u", str(users), "-r", str(spawn_rate or users)]
     worker_cmds = []
+    workers_file = None
     if workers:
-        port = free_block(1)
-        master += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port",
-                   str(port), "--expect-workers", str(workers)]
-        worker_cmds = [[sys.executable, "-m", "locust", *common, "--worker",
-                        "--master-host", "127.0.0.1", "--master-port", str(port),
-                        *extra_args] for _ in range(workers)]
+        workers_file = out / WORKERS_FILE
+        workers_file.unlink(missing_ok=True)  # this run's joins only
+        expect = workers.expect if remote else workers
+        master += ["--master", "--master-bind-host", bind[0], "--master-bind-port",
+                   str(bind[1]), "--expect-workers", str(expect),
+                   "--edx-workers-log", str(workers_file)]
+        if remote:
+            master += ["--expect-workers-max-wait", f"{workers.join_timeout_s:g}"]
+        else:
+            worker_cmds = [[sys.executable, "-m", "locust", *common, "--worker",
+                            "--master-host", bind[0], "--master-port", str(bind[1]),
+                            *extra_args] for _ in range(workers)]
     environ = {**os.environ, **(env or {})}
     processes, logs = [], []
     pidfile = state_dir / PIDFILE if state_dir is not None else None
@@ -173,5 +212,7 @@ def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | st
             pidfile.parent.mkdir(parents=True, exist_ok=True)
             with pidfile.open("a") as handle:
                 handle.write(f"{processes[-1].pid}\n")
-    deadline = time.monotonic() + run_time_s + GRACE_S + (10 if workers else 0)
-    return LoadRun(processes, metrics, out / "locust.json", deadline, logs, pidfile)
+    joining = workers.join_timeout_s if remote else 10 if workers else 0
+    deadline = time.monotonic() + run_time_s + GRACE_S + joining
+    return LoadRun(processes, metrics, out / "locust.json", deadline, logs, pidfile,
+                   workers_file)

@@ -3,7 +3,8 @@
 Import it from a locustfile. Standalone, it appends JSON Lines to `--edx-metrics`. In
 distributed mode each worker attaches its buckets to its report to the master
 (`report_to_master`), and the master merges them (`worker_report`) and writes the file.
-`--edx-max-requests` bounds the run in requests as `-t` bounds it in time.
+`--edx-max-requests` bounds the run in requests as `-t` bounds it in time. The master
+also logs its workers' joins and leaves (load.membership).
 """
 
 import atexit
@@ -16,6 +17,7 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
+from chaoslib_edx.load import membership  # noqa: F401  (registers the workers log)
 from chaoslib_edx.load.recorder import Recorder, dump_buckets, load_buckets, write_lines
 
 FLUSH_INTERVAL_S = 0.5

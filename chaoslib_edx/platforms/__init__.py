@@ -15,6 +15,7 @@ from chaoslib_edx.configuration import ENV_KEY, environment_file
 from chaoslib_edx.environment import USER_STATE, Environment, load_environment
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import Fault
+from chaoslib_edx.load.workers import LOCUST_MASTER_PORT
 
 if TYPE_CHECKING:
     from chaoslib_edx.detection.source import DetectionSource
@@ -62,6 +63,11 @@ class Platform(ABC):
     @abstractmethod
     def login_limit(self) -> int | None:
         """Logins per 5 minutes from one address the LMS allows (None: not limited)."""
+
+    def load_master(self) -> tuple[str, int]:
+        """Where a run's Locust master listens for remote workers (host, port)."""
+        settings = self.environment.load_master
+        return settings.bind_host, settings.port or LOCUST_MASTER_PORT
 
     def check_ready(self) -> None:
         """Raise UserError when the platform cannot take a game day now."""

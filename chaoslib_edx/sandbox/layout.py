@@ -18,6 +18,7 @@ LMS_OFFSET = 10  # .. +17: one port per replica, at most 8
 _MONITORING_OFFSETS = {"pager": 8, "prometheus": 20, "alertmanager": 21, "mtail": 22,
                        "nginx_status": 23, "nginx_exporter": 24, "redis_exporter": 25,
                        "mysqld_exporter_db-a": 26, "mysqld_exporter_db-b": 27}
+LOAD_MASTER_OFFSET = 28  # a run's Locust master, for workers started outside the runner
 DB_NODES = ("db-a", "db-b")  # db-a starts as primary, db-b as its replica
 
 
@@ -54,6 +55,10 @@ class Layout:
 
     def db_port(self, node: str) -> int:
         return self.port("db_primary") if node == DB_NODES[0] else self.port("db_replica")
+
+    @property
+    def load_master_port(self) -> int:
+        return self.settings.port_base + LOAD_MASTER_OFFSET
 
     @property
     def lms_ports(self) -> dict[str, int]:

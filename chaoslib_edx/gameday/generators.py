@@ -1,0 +1,60 @@
+"""The load's Locust workers as a run sees them: remote ones must all join before the
+first fault, and every worker that joins or leaves later is an event of the timeline (a
+worker lost mid-run lowers the rate sent; the report says by how much, never silently).
+"""
+
+import threading
+from pathlib import Path
+
+from chaoslib_edx.errors import UserError
+from chaoslib_edx.gameday.progress import Progress
+from chaoslib_edx.load.launcher import LoadRun
+from chaoslib_edx.load.workers import RemoteWorkers, WorkerLog, Workers
+from chaoslib_edx.report.rundir import RunWriter
+
+
+class Generators:
+    def __init__(self, workers: Workers, master: tuple[str, int], path: Path,
+                 progress: Progress) -> None:
+        self.workers, self.master, self.path, self.progress = workers, master, path, progress
+        self.log: WorkerLog | None = None
+        self._recorded = 0  # events of the log already in the timeline
+        self._lock = threading.Lock()  # the status thread and the main thread both record
+
+    def join(self, load: LoadRun, writer: RunWriter) -> None:
+        """Follow LOAD's master; with remote workers, wait for all of them or refuse the
+        run (UserError: exit 2, no fault has run)."""
+        if load.workers_file is None:  # one Locust process: no workers to follow
+            return
+        if isinstance(self.workers, RemoteWorkers):
+            expect, timeout = self.workers.expect, self.workers.join_timeout_s
+            host, port = self.master
+            self.progress.phase = "waiting for workers"
+            self.progress.event(f"load master on {host}:{port}: waiting up to {timeout:g} s "
+                                f"for {expect} workers")
+            try:
+                self.log = load.wait_joined(expect, timeout)
+            except TimeoutError as exc:
+                raise UserError(f"{exc} at {host}:{port}; preflight refused, nothing changed",
+                                file=self.path, field="load.workers.join_timeout_s",
+                                fix="Start the workers with --master-host/--master-port of "
+                                    "that address (deploy/kubernetes/ has a Deployment), "
+                                    "or raise join_timeout_s") from None
+        else:
+            self.log = WorkerLog(load.workers_file)
+        self.record(writer)
+
+    def record(self, writer: RunWriter) -> None:
+        """The master's worker changes since the last call, into the timeline at the time
+        the master saw them."""
+        if self.log is None:
+            return
+        with self._lock:
+            self.log.poll()
+            changes, self._recorded = self.log.events[self._recorded:], len(self.log.events)
+            for change in changes:
+                writer.event(f"worker_{change.event}", t=change.t, worker=change.worker,
+                             workers=change.workers, reason=change.reason or None)
+                if change.event == "left":
+                    self.progress.event(f"load: worker {change.worker} left ({change.reason}); "
+                                        f"{change.workers} remain")

@@ -1,0 +1,89 @@
+"""Locust workers on other hosts: what a run expects of them, and the master's log of who
+joined and who left, read by the runner while the load runs.
+
+Pure Python (no locust import): the master's plugin writes the log (load.membership),
+the runner and the report read it here.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Discriminator, Field, Tag
+
+from chaoslib_edx.model import Model
+
+WORKERS_FILE = "workers.jsonl"  # beside the metrics: {"t", "event", "worker", "workers"}
+LOCUST_MASTER_PORT = 5557  # Locust's own default, where an inventory names no port
+
+
+class RemoteWorkers(Model):
+    """Workers started elsewhere (other hosts, a Kubernetes Deployment) that join this
+    run's master at the inventory's load_master address."""
+
+    expect: int = Field(ge=1, le=1000, description="workers that must join before any fault")
+    join_timeout_s: float = Field(60, ge=1, le=1800,
+                                  description="how long the master waits for them")
+
+
+def _kind(value: object) -> str:
+    return "RemoteWorkers" if isinstance(value, (dict, RemoteWorkers)) else "LocalWorkers"
+
+
+# An int: that many local workers on the runner's machine (0: one Locust process); a
+# mapping: remote workers. Tagged, so an error names the field of the form it is in.
+Workers = Annotated[Annotated[Annotated[int, Field(ge=0, le=8)], Tag("LocalWorkers")]
+                    | Annotated[RemoteWorkers, Tag("RemoteWorkers")], Discriminator(_kind)]
+
+
+def process_count(workers: Workers) -> int:
+    """The Locust processes that generate load: the workers, or the standalone one."""
+    count = workers.expect if isinstance(workers, RemoteWorkers) else workers
+    return max(1, count)
+
+
+def describe(workers: Workers) -> str:
+    if isinstance(workers, RemoteWorkers):
+        return (f"{workers.expect} remote workers (joining within "
+                f"{workers.join_timeout_s:g} s)")
+    return f"{workers} local workers" if workers else "one Locust process"
+
+
+@dataclass(frozen=True)
+class WorkerEvent:
+    t: float
+    event: str  # "joined" or "left"
+    worker: str
+    workers: int  # workers connected after the event
+    reason: str = ""  # left: "quit" (it said so) or "missing" (its heartbeats stopped)
+
+
+class WorkerLog:
+    """Reads the master's workers.jsonl as it grows; each event once."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._offset = 0
+        self.events: list[WorkerEvent] = []
+
+    def poll(self) -> list[WorkerEvent]:
+        """The events written since the last poll (whole lines only)."""
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self._offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return []
+        complete = data[:data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        new = [WorkerEvent(**json.loads(line)) for line in complete.splitlines() if line]
+        self.events += new
+        return new
+
+    def joined(self) -> int:
+        """Workers connected now, as of the last poll."""
+        return self.events[-1].workers if self.events else 0
+
+    def left(self) -> list[WorkerEvent]:
+        return [e for e in self.events if e.event == "left"]
