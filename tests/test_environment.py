@@ -31,6 +31,12 @@ def test_committed_sandbox_environment_is_valid() -> None:
      "aws.databases.edxapp"),
     ("kind: sandbox\ndriver: sandbox\nsandbox: {}\n", "name"),
     ("name: x\nkind: sandbox\ndriver: sandbox\n", "sandbox"),
+    ("name: x\nkind: sandbox\ndriver: sandbox\nsandbox: {}\nload_master: {bind_host: 0.0.0.0}\n",
+     "load_master.bind_host"),
+    ("name: x\nkind: staging\ndriver: aws\naws: {region: eu-west-1}\n"
+     "load_master: {bind_host: master.example}\n", "load_master.bind_host"),
+    ("name: x\nkind: staging\ndriver: aws\naws: {region: eu-west-1}\n"
+     "load_master: {port: 80}\n", "load_master.port"),
 ])
 def test_bad_environment_names_file_and_field(tmp_path: Path, body: str, field: str) -> None:
     path = tmp_path / "env.yaml"
@@ -114,3 +120,16 @@ def test_a_reader_that_went_away_ends_the_command_quietly() -> None:
     os.close(write)
     assert proc.returncode == 141, proc.stderr
     assert proc.stderr == ""  # no "failed: [Errno 32] Broken pipe", no traceback
+
+
+def test_the_load_master_listens_where_the_inventory_says(tmp_path: Path) -> None:
+    from chaoslib_edx.platforms import platform
+
+    sandbox = tmp_path / "sandbox.yaml"
+    sandbox.write_text("name: x\nkind: sandbox\ndriver: sandbox\nsandbox: {port_base: 21000}\n")
+    assert platform(load_environment(sandbox), str(sandbox)).load_master() == ("127.0.0.1", 21028)
+    cloud = tmp_path / "staging.yaml"
+    cloud.write_text("name: s\nkind: staging\ndriver: aws\naws: {region: eu-west-1}\n")
+    assert platform(load_environment(cloud), str(cloud)).load_master() == ("127.0.0.1", 5557)
+    cloud.write_text(cloud.read_text() + "load_master: {bind_host: 10.0.4.7, port: 6000}\n")
+    assert platform(load_environment(cloud), str(cloud)).load_master() == ("10.0.4.7", 6000)

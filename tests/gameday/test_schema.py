@@ -55,6 +55,10 @@ def test_the_default_game_day_is_valid_and_runs_all_five_faults(monkeypatch) -> 
     ({"timeline__1__experiment": str(REPO / "experiments/rds-failover.yaml")},
      "timeline.1.experiment", "'rds-failover' is already in the timeline (timeline.0)"),
     ({"load__shape__time_scale": float("nan")}, "load.shape.time_scale", "finite number"),
+    ({"load__workers": 9}, "load.workers", "less than or equal to 8"),
+    ({"load__workers": {"expect": 0}}, "load.workers.expect", "greater than or equal to 1"),
+    ({"load__workers": {"expect": 2, "join_timeout": 5}}, "load.workers.join_timeout",
+     "unknown field"),
 ])
 @pytest.mark.integration
 def test_bad_game_day_exit_2_naming_file_and_field(tmp_path, changes, field, words) -> None:
