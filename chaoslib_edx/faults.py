@@ -44,6 +44,9 @@ class Fault:
     # An action of <package>.actions that keeps the fault live until its rollback runs: what
     # a capacity plan's degraded sweep holds for a whole sweep (None: it cannot be held).
     hold: str | None = None
+    # The longest its rollback may take on any platform (the waits of its drivers): what a
+    # runner must be given after SIGTERM to roll back (a pod's termination grace period).
+    rollback_bound_s: int = 120
 
     @property
     def actions_module(self) -> str:
@@ -61,11 +64,12 @@ FAULTS: tuple[Fault, ...] = (
     Fault("database", "rds", "database",
           {"sandbox": Placement("sandbox", names=("edxapp",)),
            "aws": Placement("aws", "aws.databases", AwsDatabase)},
-          "database_writable", DatabaseDriver, ("restore_database",)),
+          "database_writable", DatabaseDriver, ("restore_database",), rollback_bound_s=900),
     Fault("cache", "cache", "cache",
           {"sandbox": Placement("sandbox", names=("sessions",)),
            "aws": Placement("aws", "aws.caches", AwsCache)},
-          "cache_healthy", CacheDriver, ("restore_cache",), hold="evict_cache"),
+          "cache_healthy", CacheDriver, ("restore_cache",), hold="evict_cache",
+          rollback_bound_s=900),
     Fault("pods", "pods", "deployment",
           {"sandbox": Placement("sandbox", names=("lms",)),
            "aws": Placement("kubernetes", "kubernetes.deployments", KubernetesDeployment)},
@@ -77,16 +81,22 @@ FAULTS: tuple[Fault, ...] = (
           {"sandbox": Placement("sandbox", names=("video",)),
            "aws": Placement("aws", "aws.distributions", AwsDistribution)},
           "video_origin_serving", CdnDriver, ("restore_video_origin",),
-          hold="break_video_origin"),
+          hold="break_video_origin", rollback_bound_s=1800),
     Fault("database_latency", "dblatency", "database",
           {"sandbox": Placement("sandbox", names=("edxapp",)),
            "aws": Placement("aws", "aws.database_latency", AwsDatabaseLatency)},
           "database_at_full_speed", LatencyDriver, ("restore_database_speed",),
-          guards=MappingProxyType({"slow_database": "guard_slow"}), hold="slow_database"),
+          guards=MappingProxyType({"slow_database": "guard_slow"}), hold="slow_database",
+          rollback_bound_s=300),
 )
 
 _BY_KIND = {fault.kind: fault for fault in FAULTS}
 _BY_PACKAGE = {fault.package: fault for fault in FAULTS}
+
+
+def longest_rollback_s() -> int:
+    """The longest any fault's rollback may take: how long a stopped runner needs."""
+    return max(f.rollback_bound_s for f in FAULTS)
 
 
 def fault(kind: str) -> Fault:

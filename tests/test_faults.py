@@ -173,3 +173,25 @@ def test_every_hold_is_an_action_of_its_fault_that_a_plan_can_name() -> None:
         module = import_module(entry.actions_module)
         assert entry.hold in module.__all__
         assert entry.argument in inspect.signature(getattr(module, entry.hold)).parameters
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.kind)
+def test_the_rollback_bound_covers_every_wait_of_its_drivers(fault: Fault) -> None:
+    """A runner stopped by SIGTERM (a pod's termination) gets the longest rollback bound to
+    roll back: every timeout default of the fault's rollbacks and drivers, and every
+    *_WAIT_S of its driver modules, must fit in its bound."""
+    modules = [import_module(fault.actions_module),
+               *(import_module(fault.driver_module(p)) for p in fault.placements)]
+    waits = []
+    for module in modules:
+        waits += [(f"{module.__name__}.{name}", value) for name, value in vars(module).items()
+                  if name.endswith("_WAIT_S")]
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ != module.__name__:
+                continue
+            for parameter in inspect.signature(function).parameters.values():
+                if parameter.name in ("timeout_s", "timeout_seconds") and \
+                        parameter.default is not inspect.Parameter.empty:
+                    waits.append((f"{module.__name__}.{name}", parameter.default))
+    assert waits, "a rollback that waits for nothing is not bounded by anything we know"
+    assert [w for w in waits if w[1] > fault.rollback_bound_s] == []

@@ -20,6 +20,7 @@ RUN_TAG = "chaostoolkit-edx-run"   # on every experiment we start: the ledger's 
 DEFAULTS = {"delayMilliseconds": 200, "jitterMilliseconds": 10}  # FIS's, when unset
 STARTING = ("pending", "initiating", "running")
 LIVE = (*STARTING, "stopping")   # the delay may still be on the pods
+STOP_WAIT_S = 300  # how long a stopped experiment may take to end
 
 
 def _configuration(target: Target) -> dict:
@@ -112,7 +113,7 @@ def restore(target: Target, *, secrets: Secrets | None, run: str | None) -> Spee
     for experiment in ending:
         wait_until(lambda: get_experiment(experiment_id=experiment["id"], configuration=config,
                                           secrets=secrets)["experiment"]["state"]["status"],
-                   until=lambda status: status not in LIVE, timeout=300, interval=1.0,
+                   until=lambda status: status not in LIVE, timeout=STOP_WAIT_S, interval=1.0,
                    max_interval=15.0, what=f"FIS experiment {experiment['id']} ended")
     return {"latency_ms": added_latency(target, secrets=secrets), "stopped": stopped,
             "status": "restored"}
