@@ -83,8 +83,11 @@ def recover(env_file: str, ledger: str | None) -> None:
               help="Also write the JUnit XML here (one test case per experiment and SLO).")
 @click.option("--confirm-production", metavar="NAME",
               help="Confirm a game day against the production environment NAME.")
+@click.option("--upload", metavar="s3://BUCKET/PREFIX", envvar="EDX_UPLOAD_URL",
+              help="Also copy the run directory there once the report is written "
+                   "(a scheduled pod's disk goes with it). Env: EDX_UPLOAD_URL.")
 def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, junit: str | None,
-        confirm_production: str | None) -> None:
+        confirm_production: str | None, upload: str | None) -> None:
     """Run a game day: one load, a timeline of experiments, SLOs watched, a report.
 
     GAMEDAY is a game-day file, or the name of one shipped with the package
@@ -102,14 +105,18 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
       edx-gameday run gamedays/course-launch.yaml --junit junit.xml
 
     Exit codes: 0 every hypothesis held and every SLO met, 1 a hypothesis deviated or an
-    SLO was missed, 2 bad input or preflight refused, 3 aborted (rollbacks ran).
+    SLO was missed, 2 bad input or preflight refused, 3 aborted (rollbacks ran). A failed
+    upload is reported on stderr and leaves the game day's code as it is.
     """
     import shutil
 
     from chaoslib_edx.gameday.outputs import junit_destination, run_directory
     from chaoslib_edx.gameday.runner import GameDayRun
     from chaoslib_edx.gameday.schema import find_gameday, load_gameday
+    from chaoslib_edx.report.upload import parse_s3_url, upload_run
 
+    if upload:
+        parse_s3_url(upload)
     junit_file = junit_destination(junit) if junit else None
     path = find_gameday(gameday)
     loaded = load_gameday(path, env_file)
@@ -122,6 +129,13 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
     if junit_file is not None:
         shutil.copyfile(outcome.run_dir / "junit.xml", junit_file)
     click.echo("\n".join(outcome.lines()))
+    if upload:
+        try:
+            keys = upload_run(outcome.run_dir, upload)
+            click.echo(f"uploaded {len(keys)} files to {upload.rstrip('/')}/"
+                       f"{outcome.run_dir.name}/")
+        except Exception as exc:  # the run and its report stand; say what did not
+            click.echo(f"upload to {upload} FAILED: {type(exc).__name__}: {exc}", err=True)
     sys.exit(outcome.code)
 
 
