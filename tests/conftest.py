@@ -221,3 +221,4 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory):
 
 
 from tests.aws import aws_env, moto_endpoint  # noqa: E402,F401  (fixtures)
+from tests.kube import eks  # noqa: E402,F401  (fixture)

@@ -10,7 +10,11 @@ READY_AFTER_S, as a ReplicaSet's would. Requests cross the wire: the client is r
 import json
 import threading
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+
+import pytest
+import yaml
 
 from tests.fakehttp import FakeServer, JsonHandler
 
@@ -26,6 +30,7 @@ class Cluster:
         self.pods = {f"{deployment}-{i}": 0.0 for i in range(replicas)}
         self.deleted: list[tuple[str, int | None]] = []
         self.scaled: list[int] = []  # each count a scale PATCH set
+        self.requests: list[tuple[str, str]] = []  # (method, path): what RBAC must allow
         self._serial = replicas
         self.lock = threading.Lock()
 
@@ -66,7 +71,11 @@ def _handler(cluster: Cluster):
             wanted = dict(part.split("=", 1) for part in selector.split(",") if part)
             return all(cluster.labels.get(k) == v for k, v in wanted.items())
 
+        def _record(self) -> None:
+            cluster.requests.append((self.command, urlparse(self.path).path))
+
         def do_GET(self) -> None:
+            self._record()
             url = urlparse(self.path)
             pods = f"/api/v1/namespaces/{cluster.namespace}/pods"
             deployment = f"/apis/apps/v1/namespaces/{cluster.namespace}/deployments/" \
@@ -90,6 +99,7 @@ def _handler(cluster: Cluster):
                 self._send(404, {"kind": "Status", "code": 404, "message": url.path})
 
         def do_PATCH(self) -> None:
+            self._record()
             scale = f"/apis/apps/v1/namespaces/{cluster.namespace}/deployments/" \
                     f"{cluster.deployment}/scale"
             length = int(self.headers.get("Content-Length") or 0)
@@ -105,6 +115,7 @@ def _handler(cluster: Cluster):
                              "status": {"replicas": len(cluster.pods)}})
 
         def do_DELETE(self) -> None:
+            self._record()
             prefix = f"/api/v1/namespaces/{cluster.namespace}/pods/"
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
@@ -121,3 +132,19 @@ class FakeApiServer(FakeServer):
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         super().__init__(_handler(cluster))
+
+
+@pytest.fixture
+def eks(tmp_path: Path, monkeypatch):
+    """A six-pod LMS deployment behind the fake API, and a configuration naming it."""
+    cluster = Cluster("openedx", "lms", {"app": "lms", "tier": "web"}, replicas=6)
+    with FakeApiServer(cluster) as api:
+        monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+        monkeypatch.setenv("KUBERNETES_HOST", api.url)
+        env = tmp_path / "staging.yaml"
+        env.write_text(yaml.safe_dump({
+            "name": "staging", "kind": "staging", "driver": "aws",
+            "aws": {"region": "eu-west-1"},
+            "kubernetes": {"namespace": "openedx", "deployments": {
+                "lms": {"name": "lms", "label_selector": "app=lms,tier=web"}}}}))
+        yield cluster, {"edx_environment": str(env), "edx_ledger": str(tmp_path / "ledger")}

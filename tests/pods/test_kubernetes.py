@@ -1,31 +1,13 @@
 """The pod fault through chaosk8s and the kubernetes client, against tests/kube.py's fake
 API server over HTTP (no Kubernetes API server can run on this machine)."""
 
-from pathlib import Path
 
 import pytest
-import yaml
 
 from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.pods.actions import kill_lms_replicas, wait_lms_replicas_ready
 from chaoslib_edx.pods.probes import lms_replicas_ready
 from chaoslib_edx.targets import GuardrailRefused
-from tests.kube import Cluster, FakeApiServer
-
-
-@pytest.fixture
-def eks(tmp_path: Path, monkeypatch):
-    cluster = Cluster("openedx", "lms", {"app": "lms", "tier": "web"}, replicas=6)
-    with FakeApiServer(cluster) as api:
-        monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
-        monkeypatch.setenv("KUBERNETES_HOST", api.url)
-        env = tmp_path / "staging.yaml"
-        env.write_text(yaml.safe_dump({
-            "name": "staging", "kind": "staging", "driver": "aws",
-            "aws": {"region": "eu-west-1"},
-            "kubernetes": {"namespace": "openedx", "deployments": {
-                "lms": {"name": "lms", "label_selector": "app=lms,tier=web"}}}}))
-        yield cluster, {"edx_environment": str(env), "edx_ledger": str(tmp_path / "ledger")}
 
 
 def test_kill_a_third_of_the_pods_then_wait_ready(eks) -> None:

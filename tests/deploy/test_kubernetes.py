@@ -1,0 +1,201 @@
+"""deploy/kubernetes/: every manifest against the Kubernetes API models, the RBAC against
+the calls the pod-kill fault makes, the scheduled Job's settings, the workers' path to the
+master, and the CronJob's command line against our own CLI."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from chaoslib_edx.environment import load_environment
+from chaoslib_edx.faults import longest_rollback_s
+from chaoslib_edx.gameday.schema import load_gameday
+from chaoslib_edx.pods.actions import kill_lms_replicas, wait_lms_replicas_ready
+from chaoslib_edx.pods.probes import lms_replicas_ready
+from tests.conftest import REPO
+from tests.deploy.manifests import documents, validate
+
+DEPLOY = REPO / "deploy" / "kubernetes"
+DOCS = documents(DEPLOY)
+IMAGE_ROOT, CONFIG_DIR = "/opt/chaostoolkit-edx", "/etc/edx-gameday"
+REPORT_MARGIN_S = 60  # past the longest rollback: the report and the upload
+
+
+def _one(kind: str) -> dict:
+    (doc,) = [d for _, d in DOCS if d["kind"] == kind]
+    return doc
+
+
+def _runner() -> tuple[dict, dict]:
+    """The CronJob's Job spec and its one container."""
+    job = _one("CronJob")["spec"]["jobTemplate"]["spec"]
+    (container,) = job["template"]["spec"]["containers"]
+    return job, container
+
+
+def _config(tmp_path: Path) -> Path:
+    """The ConfigMap's files as the pod sees them under /etc/edx-gameday, with the image's
+    copy of the repository (IMAGE_ROOT) at this checkout and a learners file standing in
+    for the Secret of the same name."""
+    etc = tmp_path / "etc"
+    (etc / "learners").mkdir(parents=True)
+    for name, text in _one("ConfigMap")["data"].items():
+        (etc / name).write_text(text.replace(IMAGE_ROOT, str(REPO))
+                                .replace(CONFIG_DIR, str(etc)))
+    (etc / "learners" / "learners.csv").write_text("username,password\nlearner1,edx\n")
+    return etc
+
+
+@pytest.mark.parametrize("where, doc", DOCS, ids=[w for w, _ in DOCS])
+def test_every_manifest_validates_against_the_kubernetes_api_models(where, doc):
+    assert validate(doc) == []
+    assert doc["metadata"].get("namespace") or doc["kind"] == "Namespace", where
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda spec: spec.update(restartPolicies="Never"), "restartPolicies: not a field"),
+    (lambda spec: spec["containers"][0].pop("name"), "name"),
+    (lambda spec: spec.update(terminationGracePeriodSeconds="1920"), "expected int"),
+])
+def test_the_validation_refuses_what_the_api_server_would(change, words):
+    """The check above is no stub: a typo, a missing required field, a wrong type."""
+    doc = yaml.safe_load(yaml.safe_dump(_one("CronJob")))
+    change(doc["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+    assert any(words in error for error in validate(doc)), validate(doc)
+
+
+def test_rbac_is_the_pod_kill_faults_in_its_namespace_and_nothing_cluster_wide():
+    kinds = {d["kind"] for _, d in DOCS}
+    assert not kinds & {"ClusterRole", "ClusterRoleBinding"}
+    role, binding = _one("Role"), _one("RoleBinding")
+    inventory = yaml.safe_load(_one("ConfigMap")["data"]["staging.yaml"])
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == \
+        inventory["kubernetes"]["namespace"]
+    assert {(g, r, v) for rule in role["rules"] for g in rule["apiGroups"]
+            for r in rule["resources"] for v in rule["verbs"]} == {
+        ("", "pods", "list"), ("", "pods", "delete"),
+        ("apps", "deployments", "get"), ("apps", "deployments", "list")}
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                  "name": role["metadata"]["name"]}
+    job, _ = _runner()
+    account = _one("ServiceAccount")["metadata"]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account["name"],
+                                    "namespace": account["namespace"]}]
+    assert job["template"]["spec"]["serviceAccountName"] == account["name"]
+
+
+def _rbac_request(method: str, path: str) -> tuple[str, str, str, str]:
+    """(namespace, apiGroup, resource, verb) of a request to the API server."""
+    match = re.fullmatch(r"/(?:api/v1|apis/(?P<group>[^/]+)/[^/]+)/namespaces/(?P<ns>[^/]+)/"
+                         r"(?P<resource>[^/]+)(?:/(?P<name>[^/]+)(?:/(?P<sub>[^/]+))?)?", path)
+    resource = match["resource"] + (f"/{match['sub']}" if match["sub"] else "")
+    verb = {"GET": "get" if match["name"] else "list", "DELETE": "delete",
+            "PATCH": "patch"}[method]
+    return match["ns"], match["group"] or "", resource, verb
+
+
+def test_the_role_allows_every_call_the_pod_kill_fault_makes(eks):
+    """The fault's guard, action, probe and rollback, against the fake API server: each
+    request it received must be one the Role allows."""
+    cluster, config = eks
+    assert lms_replicas_ready("lms", configuration=config)
+    kill_lms_replicas("lms", share=0.25, grace_period_seconds=0, configuration=config)
+    wait_lms_replicas_ready("lms", timeout_seconds=10, configuration=config)
+    made = {_rbac_request(m, p) for m, p in cluster.requests}
+    assert {("openedx", "", "pods", "delete"), ("openedx", "", "pods", "list")} <= made
+    rules = {("openedx", g, r, v) for rule in _one("Role")["rules"]
+             for g in rule["apiGroups"] for r in rule["resources"] for v in rule["verbs"]}
+    assert made <= rules, made - rules
+
+
+def test_the_scheduled_job_never_reruns_overlaps_or_cuts_a_rollback_short():
+    cron = _one("CronJob")["spec"]
+    job, container = _runner()
+    pod = job["template"]["spec"]
+    assert cron["concurrencyPolicy"] == "Forbid"
+    assert job["backoffLimit"] == 0 and pod["restartPolicy"] == "Never"
+    assert pod["terminationGracePeriodSeconds"] >= longest_rollback_s() + REPORT_MARGIN_S
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["CHAOSTOOLKIT_IN_POD"] == "true" and env["EDX_UPLOAD_URL"].startswith("s3://")
+    gameday = yaml.safe_load(_one("ConfigMap")["data"]["gameday.yaml"])
+    assert job["activeDeadlineSeconds"] > gameday["max_duration_s"]
+    # The run directories go to the volume: the working directory is its mount.
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "persistentVolumeClaim" in volumes[mounts[container["workingDir"]]]
+    assert container["command"] == ["edx-gameday"] and container["args"][0] == "run"
+    # The inventory keeps its lock and ledger where every other runner finds them.
+    inventory = yaml.safe_load(_one("ConfigMap")["data"]["staging.yaml"])
+    assert inventory["state"]["backend"] == "dynamodb"
+
+
+def test_the_workers_reach_the_master_through_the_service_and_only_they_do():
+    service, workers, policy = _one("Service"), _one("Deployment"), _one("NetworkPolicy")
+    job, container = _runner()
+    runner_labels = job["template"]["metadata"]["labels"]
+    worker_labels = workers["spec"]["template"]["metadata"]["labels"]
+    inventory = yaml.safe_load(_one("ConfigMap")["data"]["staging.yaml"])
+    gameday = yaml.safe_load(_one("ConfigMap")["data"]["gameday.yaml"])
+    port = inventory["load_master"]["port"]
+    assert service["spec"]["selector"] == runner_labels
+    (service_port,) = service["spec"]["ports"]
+    assert service_port["port"] == port
+    assert {p["name"]: p["containerPort"] for p in container["ports"]}[
+        service_port["targetPort"]] == port
+    args = workers["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--worker" in args
+    assert args[args.index("--master-host") + 1] == \
+        f"{service['metadata']['name']}.{service['metadata']['namespace']}.svc"
+    assert args[args.index("--master-port") + 1] == str(port)
+    assert workers["spec"]["replicas"] == gameday["load"]["workers"]["expect"]
+    # Locust's protocol has no authentication: only worker pods may reach the port.
+    assert policy["spec"]["podSelector"]["matchLabels"] == runner_labels
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    (rule,) = policy["spec"]["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": worker_labels}}]
+    assert rule["ports"] == [{"protocol": "TCP", "port": port}]
+
+
+def test_the_configuration_is_a_valid_inventory_and_game_day(tmp_path):
+    etc = _config(tmp_path)
+    inventory = load_environment(etc / "staging.yaml")
+    assert inventory.load_master.bind_host == "0.0.0.0"
+    loaded = load_gameday(etc / "gameday.yaml", str(etc / "staging.yaml"))
+    assert loaded.spec.load.workers.expect == 4
+
+
+@pytest.mark.sandbox
+def test_the_cronjobs_command_line_is_accepted_with_dry_run_against_the_sandbox(sandbox,
+                                                                               tmp_path):
+    etc = _config(tmp_path)
+    job, container = _runner()
+    args = [a.replace(CONFIG_DIR, str(etc)) for a in container["args"]]
+    args[args.index("--env") + 1] = str(sandbox.env_file)
+    work = tmp_path / "work"  # the runs volume, the container's working directory
+    work.mkdir()
+    env = {e["name"]: e["value"] for e in container["env"]} | {"HOME": str(work)}
+    command = [str(Path(sys.executable).parent / container["command"][0]), *args, "--dry-run"]
+    result = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=180,
+                            env={**os.environ, **env})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "game day 'Weekly staging launch'" in result.stdout
+    assert "4 remote workers (joining within 300 s)" in result.stdout
+    assert list(work.iterdir()) == []  # a dry run writes nothing
+
+
+@pytest.mark.integration
+def test_the_dockerfile_passes_hadolint():
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    result = subprocess.run([hadolint, "--failure-threshold", "style",
+                             str(REPO / "deploy" / "Dockerfile")], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (REPO / "deploy" / "Dockerfile").read_text()
+    assert re.search(r"^USER 10001", text, re.M)  # not root
+    for shipped in ("experiments", "gamedays", "loadprofiles"):
+        assert f"chaoslib_edx/shipped/{shipped} {shipped}" in text
