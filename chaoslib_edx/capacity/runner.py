@@ -29,7 +29,7 @@ from chaoslib_edx.guardrails import check_activity
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.series import Series
-from chaoslib_edx.load.workers import RemoteWorkers, describe, process_count
+from chaoslib_edx.load.workers import RemoteWorkers, WorkersMissing, describe, process_count
 from chaoslib_edx.report.rundir import CATALOG_COPY
 from chaoslib_edx.targets import check_confirmed
 
@@ -158,7 +158,7 @@ class CapacityRun:
                 "started": time.time(), "sweeps": []}
         self._write_info(info)
         previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS}
-        refused: UserError | None = None
+        refused: WorkersMissing | None = None
         try:
             for item in self.loaded.sweeps:
                 if self._stop.is_set():
@@ -167,7 +167,7 @@ class CapacityRun:
                 info["sweeps"].append(name)
                 self._write_info(info)
                 self._sweep(name, item)
-        except UserError as exc:  # workers that never joined: refused, nothing held
+        except WorkersMissing as exc:  # workers that never joined: refused, nothing held
             refused = exc
         except Exception as exc:  # the runner broke: roll back and report all the same
             self.failed = f"{type(exc).__name__}: {exc}"
@@ -264,10 +264,7 @@ class CapacityRun:
         try:
             load.wait_joined(workers.expect, workers.join_timeout_s)
         except TimeoutError as exc:
-            raise UserError(f"{exc} at {host}:{port}; preflight refused, nothing changed",
-                            file=self.loaded.path, field="load.workers.join_timeout_s",
-                            fix="Start the workers against that address, or raise "
-                                "join_timeout_s") from None
+            raise WorkersMissing.of(str(exc), (host, port), self.loaded.path) from None
 
     def _watch(self, name: str, load: launcher.LoadRun, sweep_dir: Path) -> str:
         """Follow the sweep step by step; why it ended."""

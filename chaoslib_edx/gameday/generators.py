@@ -6,10 +6,9 @@ worker lost mid-run lowers the rate sent; the report says by how much, never sil
 import threading
 from pathlib import Path
 
-from chaoslib_edx.errors import UserError
 from chaoslib_edx.gameday.progress import Progress
 from chaoslib_edx.load.launcher import LoadRun
-from chaoslib_edx.load.workers import RemoteWorkers, WorkerLog, Workers
+from chaoslib_edx.load.workers import RemoteWorkers, WorkerLog, Workers, WorkersMissing
 from chaoslib_edx.report.rundir import RunWriter
 
 
@@ -23,7 +22,7 @@ class Generators:
 
     def join(self, load: LoadRun, writer: RunWriter) -> None:
         """Follow LOAD's master; with remote workers, wait for all of them or refuse the
-        run (UserError: exit 2, no fault has run)."""
+        run (WorkersMissing: exit 2, no fault has run)."""
         if load.workers_file is None:  # one Locust process: no workers to follow
             return
         if isinstance(self.workers, RemoteWorkers):
@@ -35,11 +34,7 @@ class Generators:
             try:
                 self.log = load.wait_joined(expect, timeout)
             except TimeoutError as exc:
-                raise UserError(f"{exc} at {host}:{port}; preflight refused, nothing changed",
-                                file=self.path, field="load.workers.join_timeout_s",
-                                fix="Start the workers with --master-host/--master-port of "
-                                    "that address (deploy/kubernetes/ has a Deployment), "
-                                    "or raise join_timeout_s") from None
+                raise WorkersMissing.of(str(exc), self.master, self.path) from None
         else:
             self.log = WorkerLog(load.workers_file)
         self.record(writer)

@@ -171,6 +171,10 @@ def dry_run(gameday: Loaded, config: Configuration, target: Platform) -> tuple[l
     lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
               for label, ok, detail in checks]
     lines += _login_rate(gameday, target)
+    if isinstance(gameday.spec.load.workers, workers.RemoteWorkers):
+        host, port = target.load_master()
+        lines.append(f"workers: the master would listen on {host}:{port} (load_master); start "
+                     f"the workers with --master-host/--master-port of that address")
     lines.append(f"dry run: nothing was started or changed; load would go to "
                  f"{target.lms_url()}")
     return lines, all(ok for _, ok, _ in checks)

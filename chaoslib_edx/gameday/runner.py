@@ -21,7 +21,6 @@ from pathlib import Path
 from chaoslib_edx import platforms
 from chaoslib_edx.configuration import LEDGER_KEY, setting
 from chaoslib_edx.detection.source import SNAPSHOT, snapshot
-from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import replace_text
 from chaoslib_edx.gameday import plan as planning
 from chaoslib_edx.gameday.generators import Generators
@@ -34,7 +33,7 @@ from chaoslib_edx.gameday.watch import Trip, Watcher
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.shapes import LaunchCurve
-from chaoslib_edx.load.workers import describe
+from chaoslib_edx.load.workers import WorkersMissing, describe
 from chaoslib_edx.recovery import control as safety
 from chaoslib_edx.report.rundir import CATALOG_COPY, RunDir, RunWriter
 from chaoslib_edx.report.summary import verdict
@@ -135,7 +134,7 @@ class GameDayRun:
         # kill the process, its default action.
         previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, signal.SIG_IGN)
         load = watcher = bound = None
-        refused: UserError | None = None
+        refused: WorkersMissing | None = None
         try:
             load = launcher.start(spec.load.profile, self.platform.lms_url(),
                                   spec.max_duration_s, self.out,
@@ -163,7 +162,7 @@ class GameDayRun:
                     break
                 self._experiment(item)
                 self._wait(item.step.observe_s)
-        except UserError as exc:  # the remote workers did not join: no fault has run
+        except WorkersMissing as exc:  # the remote workers did not join: no fault has run
             refused = exc
         except (SystemExit, KeyboardInterrupt):
             # A signal that escaped chaoslib (one landing while it unwinds): an abort.

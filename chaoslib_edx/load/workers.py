@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import Discriminator, Field, Tag
 
+from chaoslib_edx.errors import UserError
 from chaoslib_edx.model import Model
 
 WORKERS_FILE = "workers.jsonl"  # beside the metrics: {"t", "event", "worker", "workers"}
@@ -35,6 +36,19 @@ def _kind(value: object) -> str:
 # mapping: remote workers. Tagged, so an error names the field of the form it is in.
 Workers = Annotated[Annotated[Annotated[int, Field(ge=0, le=8)], Tag("LocalWorkers")]
                     | Annotated[RemoteWorkers, Tag("RemoteWorkers")], Discriminator(_kind)]
+
+
+class WorkersMissing(UserError):
+    """Remote workers did not all join in time: the run is refused before any fault (its
+    own type, so a runner never mistakes another error for this refusal)."""
+
+    @classmethod
+    def of(cls, problem: str, master: tuple[str, int], file: Path | str) -> "WorkersMissing":
+        host, port = master
+        return cls(f"{problem} at {host}:{port}; preflight refused, nothing changed",
+                   file=file, field="load.workers.join_timeout_s",
+                   fix="Start the workers with --master-host/--master-port of that address "
+                       "(deploy/kubernetes/ has a Deployment), or raise join_timeout_s")
 
 
 def process_count(workers: Workers) -> int:

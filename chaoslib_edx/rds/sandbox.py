@@ -2,6 +2,7 @@
 re-pointed (what RDS Multi-AZ does with its DNS name), old primary back as the standby."""
 
 import signal
+import subprocess
 import time
 
 import pymysql
@@ -85,6 +86,38 @@ def _caught_up(layout: Layout, node: str, gtid_pos: str, timeout: float = 30) ->
         return False
 
 
+def _diverged(layout: Layout, node: str, primary: str) -> bool:
+    """True when NODE wrote an event group PRIMARY never received (the last commit of a
+    primary lost before it was sent, or a write taken while it came back writable):
+    replication would refuse NODE (error 1236). Read from the binlog states, which keep
+    the last sequence number of every server in every domain, purged logs included."""
+    def last(state: str) -> dict[tuple[str, str], int]:
+        return {(domain, server): int(seq) for domain, server, seq in
+                (gtid.split("-") for gtid in state.split(",") if gtid)}
+
+    (own, server_id), = _sql(layout, node, "SELECT @@gtid_binlog_state, @@server_id")
+    (theirs,), = _sql(layout, primary, "SELECT @@gtid_binlog_state")
+    received = last(theirs)
+    return any(received.get(key, -1) < seq for key, seq in last(own).items()
+               if key[1] == str(server_id))
+
+
+def _rebuild(layout: Layout, node: str, primary: str, gtid_pos: str) -> None:
+    """Replace NODE's data with a copy of PRIMARY's (frozen at GTID_POS) and follow it, as
+    RDS replaces a lost primary with a standby made from the new one: what NODE alone
+    held is dropped, as RDS drops it. The copy stays out of NODE's binary log."""
+    dump = subprocess.run(["mariadb-dump", f"--socket={layout.db_socket(primary)}",
+                           "--user=root", "--single-transaction", "--databases", "edxapp"],
+                          check=True, capture_output=True)
+    _sql(layout, node, "SET GLOBAL read_only = ON", "STOP SLAVE", "RESET SLAVE ALL",
+         "RESET MASTER")
+    subprocess.run(["mariadb", f"--socket={layout.db_socket(node)}", "--user=root",
+                    "--init-command=SET SESSION sql_log_bin = 0"],
+                   input=dump.stdout, check=True, capture_output=True)
+    _sql(layout, node, "SET GLOBAL gtid_slave_pos = %s", args=(gtid_pos,))
+    _follow(layout, node, primary)
+
+
 def _drop_app_connections(layout: Layout, node: str) -> None:
     """End the application's sessions on a demoted node, as an RDS instance restart does:
     they would stay alive (their ping succeeds) and every write on them would fail."""
@@ -128,11 +161,15 @@ def restore(target: Target, *, secrets: Secrets | None) -> RestoreResult:
     if current != home:
         # Controlled switchover: freeze writes, let home catch up, swap roles. A failover
         # cut short after the promotion left home not following: it lacks the writes the
-        # new primary took and must fetch them before it is promoted back.
+        # new primary took and must fetch them before it is promoted back. A home that
+        # took a write the new primary never got (lost with it, or taken while it came
+        # back writable) cannot follow at all: it is rebuilt from the new primary.
         if not database.replication_status(layout, home).get("replicating"):
             _follow(layout, home, current)
         _sql(layout, current, "SET GLOBAL read_only = ON")
         (pos,), = _sql(layout, current, "SELECT @@gtid_binlog_pos")
+        if _diverged(layout, home, current):  # sequence numbers alone would look caught up
+            _rebuild(layout, home, current, pos)
         if not _caught_up(layout, home, pos):
             _sql(layout, current, "SET GLOBAL read_only = OFF")
             raise ActivityFailed(f"{home} did not catch up with {current} (GTID {pos}) "

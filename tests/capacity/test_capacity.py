@@ -161,3 +161,21 @@ def test_open_model_splits_the_rate_over_workers(sandbox, tmp_path) -> None:
     assert due == 20 * 5 + 40 * 5  # every arrival of the curve, once
     steps = json.loads((run_dir / "capacity.json").read_text())["sweeps"][0]["steps"]
     assert [s["due"] for s in steps] == [20 * 4, 40 * 4]
+
+
+def test_remote_workers_that_never_join_refuse_the_sweep_before_the_fault_is_held(
+        sandbox, tmp_path) -> None:
+    """Only the degraded sweep runs, so a fault held before the join would show."""
+    plan = _plan(tmp_path, sandbox, load={"pool": 120,
+                                          "workers": {"expect": 2, "join_timeout_s": 3}})
+    run_dir, ledger = tmp_path / "run", tmp_path / "ledger.jsonl"
+    result = run_cli("capacity", str(plan), "--out", str(run_dir), "--sweep", "database-slow",
+                     env={"EDX_LEDGER": str(ledger)}, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{plan}: field 'load.workers.join_timeout_s': 0 of 2 workers joined within 3 s" \
+        in " ".join(result.stderr.split())
+    assert "preflight refused, nothing changed" in " ".join(result.stderr.split())
+    assert not ledger.exists()  # no fault recorded a rollback: none was held
+    assert database_at_full_speed(configuration={"edx_environment": str(sandbox.env_file)})
+    assert json.loads((run_dir / "capacity-run.json").read_text())["status"] == "refused"
+    assert load_processes(run_dir / "database-slow" / "metrics.jsonl") == []

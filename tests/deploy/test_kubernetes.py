@@ -185,6 +185,8 @@ def test_the_cronjobs_command_line_is_accepted_with_dry_run_against_the_sandbox(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "game day 'Weekly staging launch'" in result.stdout
     assert "4 remote workers (joining within 300 s)" in result.stdout
+    port = load_environment(sandbox.env_file).sandbox.port_base + 28  # the sandbox's own
+    assert f"workers: the master would listen on 127.0.0.1:{port}" in result.stdout
     assert list(work.iterdir()) == []  # a dry run writes nothing
 
 

@@ -68,3 +68,31 @@ def test_restore_is_idempotent(sandbox, tmp_path) -> None:
     config = sandbox.configuration(tmp_path)
     assert restore_database("edxapp", configuration=config)["was_primary"] == "db-a"
     assert sandbox.status()["state"] == "healthy"
+
+
+def test_a_home_node_that_took_a_write_of_its_own_is_rebuilt_on_failback(sandbox,
+                                                                          tmp_path) -> None:
+    """The old primary holds a commit the promoted node never received (lost with it, or
+    taken while it came back writable): both nodes wrote the same GTID sequence number,
+    replication refuses it (error 1236), and the failback must still converge, keeping
+    the promoted node's writes and dropping the stray one, as RDS does."""
+    config = sandbox.configuration(tmp_path)
+    layout = sandbox.layout
+    failover_database("edxapp", downtime_seconds=0.5, configuration=config)
+    with database.admin_connect(layout, "db-a") as conn, conn.cursor() as cur:
+        cur.execute("STOP SLAVE")
+        cur.execute("SET GLOBAL read_only = OFF")
+        cur.execute("REPLACE INTO edxapp.write_probe VALUES (7, '2001-01-01 00:00:00')")
+    assert database_writable("edxapp", configuration=config)  # a write on db-b, same seq
+    with database.admin_connect(layout, "db-b") as conn, conn.cursor() as cur:
+        cur.execute("REPLACE INTO edxapp.write_probe VALUES (8, '2002-02-02 00:00:00')")
+
+    restored = restore_database("edxapp", configuration=config)
+    assert (restored["primary"], restored["was_primary"]) == ("db-a", "db-b")
+    assert sandbox.status()["state"] == "healthy"
+    with database.admin_connect(layout, "db-a") as conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM edxapp.write_probe WHERE id IN (7, 8)")
+        assert cur.fetchall() == ((8,),)  # db-b's write kept, the stray one dropped
+    assert database_writable("edxapp", configuration=config)
+    eventually(lambda: database.replication_status(layout, "db-b")["replicating"])
+    assert Ledger(config["edx_ledger"]).pending() == []
