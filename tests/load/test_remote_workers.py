@@ -22,6 +22,7 @@ from chaoslib_edx.load.recorder import percentiles
 from chaoslib_edx.load.series import Series
 from chaoslib_edx.load.workers import WorkerLog
 from tests.netns import network
+from tests.sandbox.helpers import eventually
 
 pytestmark = pytest.mark.integration
 LOCUSTFILE = Path(__file__).parent / "locustfiles" / "sampled.py"
@@ -74,19 +75,21 @@ def hosts(tmp_path_factory):
         server = subprocess.Popen(target.command(sys.executable, "-c", TARGET, target.address,
                                                  str(PORT)))
         try:
+            eventually(lambda: _served(hosts) is not None, timeout=30, interval=0.2)
             yield hosts
         finally:
             server.kill()
             server.wait()
 
 
-def _served(hosts) -> int:
+def _served(hosts) -> int | None:
+    """Requests the target served, asked from the master's host (None: not listening)."""
     url = f"http://{hosts['target'].address}:{PORT}/served"
     probe = ("import urllib.request,sys;"
              "print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())")
     out = subprocess.run(hosts["master"].command(sys.executable, "-c", probe, url),
                          capture_output=True, text=True, timeout=30)
-    return int(out.stdout)
+    return int(out.stdout) if out.returncode == 0 else None
 
 
 def _run(hosts, out: Path, seconds: int, kill_after_s: float | None = None) -> dict:
