@@ -4,6 +4,7 @@ worker lost mid-run lowers the rate sent; the report says by how much, never sil
 """
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from chaoslib_edx.gameday.progress import Progress
@@ -20,9 +21,10 @@ class Generators:
         self._recorded = 0  # events of the log already in the timeline
         self._lock = threading.Lock()  # the status thread and the main thread both record
 
-    def join(self, load: LoadRun, writer: RunWriter) -> None:
-        """Follow LOAD's master; with remote workers, wait for all of them or refuse the
-        run (WorkersMissing: exit 2, no fault has run)."""
+    def join(self, load: LoadRun, writer: RunWriter,
+             stopped: Callable[[], bool] = lambda: False) -> None:
+        """Follow LOAD's master; with remote workers, wait for all of them (until STOPPED()
+        holds: a signal) or refuse the run (WorkersMissing: exit 2, no fault has run)."""
         if load.workers_file is None:  # one Locust process: no workers to follow
             return
         if isinstance(self.workers, RemoteWorkers):
@@ -32,7 +34,7 @@ class Generators:
             self.progress.event(f"load master on {host}:{port}: waiting up to {timeout:g} s "
                                 f"for {expect} workers")
             try:
-                self.log = load.wait_joined(expect, timeout)
+                self.log = load.wait_joined(expect, timeout, stopped)
             except TimeoutError as exc:
                 raise WorkersMissing.of(str(exc), self.master, self.path) from None
         else:

@@ -144,7 +144,7 @@ class GameDayRun:
                                   allow_remote=not self.platform.loopback_only,
                                   state_dir=self.platform.state_dir())
             self.writer.event("load_start", pid=load.master.pid)
-            self.generators.join(load, self.writer)
+            self.generators.join(load, self.writer, self._stop.is_set)
             # The hard bound, from the load's start: the load stops by its own -t then, and
             # this interrupts whatever runs (its rollbacks and the report still run).
             bound = threading.Timer(spec.max_duration_s, self.request_abort, args=(Trip(

@@ -102,14 +102,15 @@ class LoadRun:
         except WaitTimeout as exc:
             raise RuntimeError(f"the load did not start: {exc}; see {self.logs[0]}") from None
 
-    def wait_joined(self, expect: int, timeout: float) -> WorkerLog:
-        """The workers log once EXPECT workers have joined the master; TimeoutError
-        (saying how many did) when TIMEOUT passes or the master gives up first."""
+    def wait_joined(self, expect: int, timeout: float,
+                    stopped: Callable[[], bool] = lambda: False) -> WorkerLog:
+        """The workers log once EXPECT workers have joined the master (or STOPPED() holds);
+        TimeoutError (saying how many did) when TIMEOUT passes or the master gives up."""
         log = WorkerLog(self.workers_file or self.metrics_file.parent / WORKERS_FILE)
 
         def joined() -> bool:
             log.poll()
-            if log.joined() >= expect:
+            if log.joined() >= expect or stopped():
                 return True
             if self.master.poll() is not None:
                 raise WaitTimeout("the master gave up")

@@ -103,3 +103,27 @@ def test_a_worker_lost_mid_run_is_in_the_timeline_and_the_report(sandbox, tmp_pa
     assert f"Worker {left['worker']} left at +" in html and "generator-rates" in html
     assert "left at +" in (run_dir / "summary.md").read_text()
     assert Ledger(tmp_path / "ledger.jsonl").pending() == []
+
+
+def test_sigterm_while_waiting_for_workers_stops_at_once_with_nothing_changed(sandbox,
+                                                                              tmp_path):
+    gameday = _remote(tmp_path, sandbox, expect=2, join_timeout_s=120)
+    run_dir = tmp_path / "run"
+    proc = _gameday_process(gameday, run_dir, tmp_path)
+    try:
+        eventually(lambda: (run_dir / "timeline.jsonl").exists() and any(
+            e["event"] == "load_start" for e in _events(run_dir)), timeout=60)
+        time.sleep(1)
+        proc.send_signal(signal.SIGTERM)
+        stopped_at = time.monotonic()
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3, stderr[-2000:]
+    assert time.monotonic() - stopped_at < 30  # not the 120 s the workers had to join
+    assert "fault_start" not in [e["event"] for e in _events(run_dir)]
+    assert json.loads((run_dir / "run.json").read_text())["abort_reason"] == \
+        "interrupted by SIGTERM"
+    assert not (tmp_path / "ledger.jsonl").exists()
+    assert load_processes(run_dir / "metrics.jsonl") == []
