@@ -170,7 +170,7 @@ def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | st
     if not allow_remote and not host.startswith(("http://127.", "http://localhost")):
         raise ValueError(f"refusing to send load to {host}: load goes to 127.0.0.1 only")
     remote = isinstance(workers, RemoteWorkers)
-    bind = master_bind if remote and master_bind else ("127.0.0.1", free_block(1))
+    bind = master_bind if remote and master_bind else ("127.0.0.1", 0)  # 0: a free one
     if not allow_remote and not ipaddress.ip_address(bind[0]).is_loopback:
         raise ValueError(f"refusing to bind the load's master to {bind[0]}: "
                          "the sandbox's load stays on 127.0.0.1")
@@ -187,6 +187,7 @@ def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | st
     worker_cmds = []
     workers_file = None
     if workers:
+        bind = (bind[0], bind[1] or free_block(1))
         workers_file = out / WORKERS_FILE
         workers_file.unlink(missing_ok=True)  # this run's joins only
         expect = workers.expect if remote else workers
