@@ -259,12 +259,9 @@ class CapacityRun:
     def _join(self, name: str, load: launcher.LoadRun) -> None:
         """Every remote worker joins the sweep's master, or the run is refused (exit 2)."""
         workers = self.loaded.spec.load.workers
-        host, port = self.platform.load_master()
+        host, port = load.master_bind
         self.echo(f"{name}: load master on {host}:{port}, waiting for {workers.expect} workers")
-        try:
-            load.wait_joined(workers.expect, workers.join_timeout_s)
-        except TimeoutError as exc:
-            raise WorkersMissing.of(str(exc), (host, port), self.loaded.path) from None
+        load.wait_joined(workers.expect, workers.join_timeout_s, file=self.loaded.path)
 
     def _watch(self, name: str, load: launcher.LoadRun, sweep_dir: Path) -> str:
         """Follow the sweep step by step; why it ended."""

@@ -9,14 +9,13 @@ from pathlib import Path
 
 from chaoslib_edx.gameday.progress import Progress
 from chaoslib_edx.load.launcher import LoadRun
-from chaoslib_edx.load.workers import RemoteWorkers, WorkerLog, Workers, WorkersMissing
+from chaoslib_edx.load.workers import RemoteWorkers, WorkerLog, Workers
 from chaoslib_edx.report.rundir import RunWriter
 
 
 class Generators:
-    def __init__(self, workers: Workers, master: tuple[str, int], path: Path,
-                 progress: Progress) -> None:
-        self.workers, self.master, self.path, self.progress = workers, master, path, progress
+    def __init__(self, workers: Workers, path: Path, progress: Progress) -> None:
+        self.workers, self.path, self.progress = workers, path, progress
         self.log: WorkerLog | None = None
         self._recorded = 0  # events of the log already in the timeline
         self._lock = threading.Lock()  # the status thread and the main thread both record
@@ -29,14 +28,11 @@ class Generators:
             return
         if isinstance(self.workers, RemoteWorkers):
             expect, timeout = self.workers.expect, self.workers.join_timeout_s
-            host, port = self.master
+            host, port = load.master_bind
             self.progress.phase = "waiting for workers"
             self.progress.event(f"load master on {host}:{port}: waiting up to {timeout:g} s "
                                 f"for {expect} workers")
-            try:
-                self.log = load.wait_joined(expect, timeout, stopped)
-            except TimeoutError as exc:
-                raise WorkersMissing.of(str(exc), self.master, self.path) from None
+            self.log = load.wait_joined(expect, timeout, file=self.path, stopped=stopped)
         else:
             self.log = WorkerLog(load.workers_file)
         self.record(writer)

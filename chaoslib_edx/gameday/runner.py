@@ -62,8 +62,7 @@ class GameDayRun:
         self.interruptible = False
         self.writer: RunWriter
         self.watcher: Watcher
-        self.generators = Generators(gameday.spec.load.workers, self.platform.load_master(),
-                                     gameday.path, self.progress)
+        self.generators = Generators(gameday.spec.load.workers, gameday.path, self.progress)
 
     # -- preflight -------------------------------------------------------------------
 

@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaoslib_edx.load.series import Series
-from chaoslib_edx.load.workers import WORKERS_FILE, RemoteWorkers, WorkerLog, Workers
+from chaoslib_edx.load.workers import (
+    WORKERS_FILE,
+    RemoteWorkers,
+    WorkerLog,
+    Workers,
+    WorkersMissing,
+)
 from chaoslib_edx.ports import free_block
 from chaoslib_edx.waiting import WaitTimeout, wait_until
 
@@ -80,6 +86,7 @@ class LoadRun:
     logs: list[Path] = field(default_factory=list)
     pidfile: Path | None = None
     workers_file: Path | None = None  # the master's log of workers joining and leaving
+    master_bind: tuple[str, int] | None = None  # where workers join (host, port)
 
     @property
     def master(self) -> subprocess.Popen:
@@ -102,10 +109,11 @@ class LoadRun:
         except WaitTimeout as exc:
             raise RuntimeError(f"the load did not start: {exc}; see {self.logs[0]}") from None
 
-    def wait_joined(self, expect: int, timeout: float,
+    def wait_joined(self, expect: int, timeout: float, *, file: Path | str | None = None,
                     stopped: Callable[[], bool] = lambda: False) -> WorkerLog:
         """The workers log once EXPECT workers have joined the master (or STOPPED() holds);
-        TimeoutError (saying how many did) when TIMEOUT passes or the master gives up."""
+        WorkersMissing (how many did, where, FILE's field) when TIMEOUT passes or the
+        master gives up first: the run is refused."""
         log = WorkerLog(self.workers_file or self.metrics_file.parent / WORKERS_FILE)
 
         def joined() -> bool:
@@ -119,8 +127,8 @@ class LoadRun:
         try:
             wait_until(joined, timeout=timeout + 2, what="workers", interval=0.25)
         except WaitTimeout:
-            raise TimeoutError(f"{log.joined()} of {expect} workers joined within "
-                               f"{timeout:g} s") from None
+            raise WorkersMissing(f"{log.joined()} of {expect} workers joined within "
+                                 f"{timeout:g} s", self.master_bind, file) from None
         return log
 
     def wait(self) -> int:
@@ -217,4 +225,4 @@ def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | st
     joining = workers.join_timeout_s if remote else 10 if workers else 0
     deadline = time.monotonic() + run_time_s + GRACE_S + joining
     return LoadRun(processes, metrics, out / "locust.json", deadline, logs, pidfile,
-                   workers_file)
+                   workers_file, bind if workers else None)

@@ -40,15 +40,16 @@ Workers = Annotated[Annotated[Annotated[int, Field(ge=0, le=8)], Tag("LocalWorke
 
 class WorkersMissing(UserError):
     """Remote workers did not all join in time: the run is refused before any fault (its
-    own type, so a runner never mistakes another error for this refusal)."""
+    own type, so a runner never mistakes another error for this refusal). FILE: the game
+    day or plan whose load.workers asked for them."""
 
-    @classmethod
-    def of(cls, problem: str, master: tuple[str, int], file: Path | str) -> "WorkersMissing":
+    def __init__(self, problem: str, master: tuple[str, int], file: Path | str | None) -> None:
         host, port = master
-        return cls(f"{problem} at {host}:{port}; preflight refused, nothing changed",
-                   file=file, field="load.workers.join_timeout_s",
-                   fix="Start the workers with --master-host/--master-port of that address "
-                       "(deploy/kubernetes/ has a Deployment), or raise join_timeout_s")
+        super().__init__(f"{problem} at {host}:{port}; preflight refused, nothing changed",
+                         file=file, field="load.workers.join_timeout_s",
+                         fix="Start the workers with --master-host/--master-port of that "
+                             "address (deploy/kubernetes/ has a Deployment), or raise "
+                             "join_timeout_s")
 
 
 def process_count(workers: Workers) -> int:
