@@ -142,22 +142,40 @@ class Endpoints(Model):
 class LoadMasterSettings(Model):
     """Where the Locust master of a run with remote workers (a game day's load.workers
     {expect: N}) listens; the workers connect to this host's address and port. Locust's
-    master-worker protocol has no authentication: bind an address only workers reach."""
+    master-worker protocol has no authentication: the master binds one address the
+    workers reach, never every interface."""
 
     bind_host: str = Field("127.0.0.1", description="an address of the runner's host "
                                                     "(the sandbox's stays on loopback)")
+    bind_host_env: str | None = Field(
+        None, pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="an environment variable holding the address instead, read when the "
+                    "run starts (a pod's own IP: POD_IP from the downward API)")
     port: int | None = Field(None, ge=1024, le=65535,
                              description="default: Locust's 5557; the sandbox's port_base+28")
 
     @field_validator("bind_host")
     @classmethod
     def _address(cls, value: str) -> str:
-        try:
-            ipaddress.ip_address(value)
-        except ValueError:
-            raise ValueError(f"'{value}' is not an IP address (0.0.0.0: every interface)"
-                             ) from None
-        return value
+        return one_address(value)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "LoadMasterSettings":
+        if self.bind_host_env and "bind_host" in self.model_fields_set:
+            raise ValueError("give either 'bind_host' or 'bind_host_env', not both")
+        return self
+
+
+def one_address(value: str) -> str:
+    """VALUE if it is one IP address; ValueError for a name or every interface."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not an IP address") from None
+    if address.is_unspecified:
+        raise ValueError(f"'{value}' binds every interface; name the address the workers "
+                         "reach (in a pod: bind_host_env: POD_IP)")
+    return value
 
 
 class PagerDutySettings(Model):
@@ -233,9 +251,12 @@ def load_environment(path: str | Path) -> Environment:
     if env.driver == "sandbox" and env.sandbox is None:
         raise UserError("the sandbox driver needs a 'sandbox' section", file=path,
                         field="sandbox")
-    if env.driver == "sandbox" and not ipaddress.ip_address(env.load_master.bind_host).is_loopback:
-        raise UserError(f"the sandbox's load stays on loopback; {env.load_master.bind_host} is "
-                        "not", file=path, field="load_master.bind_host",
+    master = env.load_master
+    if env.driver == "sandbox" and (master.bind_host_env or
+                                    not ipaddress.ip_address(master.bind_host).is_loopback):
+        field = "bind_host_env" if master.bind_host_env else "bind_host"
+        raise UserError(f"the sandbox's load stays on loopback; {getattr(master, field)} is "
+                        "not", file=path, field=f"load_master.{field}",
                         fix="Use 127.0.0.1, or an environment of another driver")
     if env.driver == "aws" and env.aws is None:
         raise UserError("the aws driver needs an 'aws' section", file=path, field="aws")

@@ -37,6 +37,12 @@ def test_committed_sandbox_environment_is_valid() -> None:
      "load_master: {bind_host: master.example}\n", "load_master.bind_host"),
     ("name: x\nkind: staging\ndriver: aws\naws: {region: eu-west-1}\n"
      "load_master: {port: 80}\n", "load_master.port"),
+    ("name: x\nkind: staging\ndriver: aws\naws: {region: eu-west-1}\n"
+     "load_master: {bind_host: '::'}\n", "load_master.bind_host"),
+    ("name: x\nkind: staging\ndriver: aws\naws: {region: eu-west-1}\n"
+     "load_master: {bind_host: 10.0.4.7, bind_host_env: POD_IP}\n", "load_master"),
+    ("name: x\nkind: sandbox\ndriver: sandbox\nsandbox: {}\n"
+     "load_master: {bind_host_env: POD_IP}\n", "load_master.bind_host_env"),
 ])
 def test_bad_environment_names_file_and_field(tmp_path: Path, body: str, field: str) -> None:
     path = tmp_path / "env.yaml"
@@ -133,3 +139,19 @@ def test_the_load_master_listens_where_the_inventory_says(tmp_path: Path) -> Non
     assert platform(load_environment(cloud), str(cloud)).load_master() == ("127.0.0.1", 5557)
     cloud.write_text(cloud.read_text() + "load_master: {bind_host: 10.0.4.7, port: 6000}\n")
     assert platform(load_environment(cloud), str(cloud)).load_master() == ("10.0.4.7", 6000)
+
+
+def test_a_pod_names_its_own_address_through_an_environment_variable(tmp_path, monkeypatch):
+    from chaoslib_edx.platforms import platform
+
+    cloud = tmp_path / "staging.yaml"
+    cloud.write_text("name: s\nkind: staging\ndriver: aws\naws: {region: eu-west-1}\n"
+                     "load_master: {bind_host_env: POD_IP}\n")
+    target = platform(load_environment(cloud), str(cloud))
+    monkeypatch.setenv("POD_IP", "10.1.2.3")
+    assert target.load_master() == ("10.1.2.3", 5557)
+    for value in ("", "0.0.0.0", "lms.internal"):
+        monkeypatch.setenv("POD_IP", value)
+        with pytest.raises(UserError) as err:
+            target.load_master()
+        assert err.value.field == "load_master.bind_host_env" and "$POD_IP" in str(err.value)

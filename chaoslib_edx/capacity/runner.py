@@ -48,6 +48,8 @@ class CapacityRun:
         if confirm:
             self.config[CONFIRM_KEY] = confirm
         self.platform = platforms.platform(loaded.environment, loaded.env_file)
+        self.remote = isinstance(loaded.spec.load.workers, RemoteWorkers)
+        self.master = self.platform.load_master() if self.remote else None  # checked early
         self.slos = [loaded.catalog.get(name) for name in loaded.spec.slos]
         self._stop = threading.Event()
         self.interrupted: str | None = None
@@ -207,18 +209,17 @@ class CapacityRun:
         try:
             # Held before the load starts, so the first step is degraded too; remote
             # workers must all join first: a run they do not join changes nothing.
-            remote = isinstance(spec.load.workers, RemoteWorkers)
-            if item is not None and not remote:
+            if item is not None and not self.remote:
                 meta["hold"] = self._hold(name, item)
             load = launcher.start(spec.load.profile, self.platform.lms_url(),
                                   int(self.loaded.sweep_bound_s()), sweep_dir,
                                   workers=spec.load.workers,
-                                  master_bind=self.platform.load_master(),
+                                  master_bind=self.master,
                                   env=self._load_env(), max_requests=spec.bounds.max_requests,
                                   allow_remote=not self.platform.loopback_only,
                                   state_dir=self.platform.state_dir(),
                                   priority=GENERATOR_PRIORITY)
-            if remote:
+            if self.remote:
                 self._join(name, load)
                 if item is not None:
                     meta["hold"] = self._hold(name, item)

@@ -33,7 +33,7 @@ from chaoslib_edx.gameday.watch import Trip, Watcher
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.shapes import LaunchCurve
-from chaoslib_edx.load.workers import WorkersMissing, describe
+from chaoslib_edx.load.workers import RemoteWorkers, WorkersMissing, describe
 from chaoslib_edx.recovery import control as safety
 from chaoslib_edx.report.rundir import CATALOG_COPY, RunDir, RunWriter
 from chaoslib_edx.report.summary import verdict
@@ -63,6 +63,8 @@ class GameDayRun:
         self.writer: RunWriter
         self.watcher: Watcher
         self.generators = Generators(gameday.spec.load.workers, gameday.path, self.progress)
+        self.master = self.platform.load_master() \
+            if isinstance(gameday.spec.load.workers, RemoteWorkers) else None  # checked early
 
     # -- preflight -------------------------------------------------------------------
 
@@ -137,8 +139,7 @@ class GameDayRun:
         try:
             load = launcher.start(spec.load.profile, self.platform.lms_url(),
                                   spec.max_duration_s, self.out,
-                                  workers=spec.load.workers,
-                                  master_bind=self.platform.load_master(),
+                                  workers=spec.load.workers, master_bind=self.master,
                                   env=self._load_env(), metrics_file=self.metrics,
                                   allow_remote=not self.platform.loopback_only,
                                   state_dir=self.platform.state_dir())

@@ -6,13 +6,14 @@ options; targets, the runner and the load control ask the adapter and never impo
 sandbox themselves.
 """
 
+import os
 from abc import ABC, abstractmethod
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaoslib_edx.configuration import ENV_KEY, environment_file
-from chaoslib_edx.environment import USER_STATE, Environment, load_environment
+from chaoslib_edx.environment import USER_STATE, Environment, load_environment, one_address
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import Fault
 from chaoslib_edx.load.workers import LOCUST_MASTER_PORT
@@ -65,9 +66,23 @@ class Platform(ABC):
         """Logins per 5 minutes from one address the LMS allows (None: not limited)."""
 
     def load_master(self) -> tuple[str, int]:
-        """Where a run's Locust master listens for remote workers (host, port)."""
+        """Where a run's Locust master listens for remote workers (host, port): the
+        inventory's address, or the one its bind_host_env names now (UserError if none)."""
         settings = self.environment.load_master
-        return settings.bind_host, settings.port or LOCUST_MASTER_PORT
+        host = settings.bind_host
+        if settings.bind_host_env:
+            host = os.environ.get(settings.bind_host_env, "")
+            try:
+                one_address(host)
+            except ValueError as exc:
+                raise UserError(f"${settings.bind_host_env}: {exc}", file=self.env_file,
+                                field="load_master.bind_host_env",
+                                fix="Set it to this host's address (a pod: the downward "
+                                    "API's status.podIP)") from None
+        return host, settings.port or self.default_master_port()
+
+    def default_master_port(self) -> int:
+        return LOCUST_MASTER_PORT
 
     def check_ready(self) -> None:
         """Raise UserError when the platform cannot take a game day now."""

@@ -37,9 +37,8 @@ class SandboxPlatform(Platform):
         return {"EDX_CDN_URL": self.layout.cdn_url, "EDX_LEARNERS": str(seed.learners),
                 "EDX_COURSES": str(seed.courses), "EDX_LEARNER_PASSWORD": seed.learner_password}
 
-    def load_master(self) -> tuple[str, int]:
-        settings = self.environment.load_master
-        return settings.bind_host, settings.port or self.layout.load_master_port
+    def default_master_port(self) -> int:
+        return self.layout.load_master_port
 
     def login_limit(self) -> int | None:
         return OPENEDX_LOGINS_PER_IP if self.environment.sandbox.login_rate_limit else None
