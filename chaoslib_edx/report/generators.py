@@ -23,11 +23,11 @@ def generators(run: RunDir) -> dict | None:
     bounds = [first, *(int(e["t"]) for e in during), end]
     counts = [before[-1]["workers"] if before else 0, *(e["workers"] for e in during)]
     segments = []
-    for (start, stop), workers in zip(zip(bounds, bounds[1:]), counts):
-        if stop > start:
-            sent = run.series.window(start, stop).count
-            segments.append({"from_s": start - first, "to_s": stop - first, "workers": workers,
-                             "requests_per_s": sent / (stop - start)})
+    for (begin, stop), workers in zip(zip(bounds, bounds[1:]), counts):
+        if stop > begin:
+            sent = run.series.window(begin, stop).count
+            segments.append({"from_s": begin - first, "to_s": stop - first, "workers": workers,
+                             "requests_per_s": sent / (stop - begin)})
     return {"workers": run.run.get("workers", ""), "joined": counts[0],
             "events": [{"at_s": round(e["t"] - first, 1),
                         "event": e["event"].removeprefix("worker_"),
