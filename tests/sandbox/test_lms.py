@@ -84,11 +84,17 @@ def test_catalog_and_enrollment_api(sandbox) -> None:
     base = sandbox.layout.lb_url
     catalog = requests.get(f"{base}/api/courses/v1/courses/", timeout=5).json()
     assert catalog["pagination"]["count"] == 4
+    # Loads in the shared sandbox sign in as any seeded learner and may have enrolled this
+    # one everywhere: drop one enrollment on the primary so the test owns its starting state.
+    course = catalog["results"][-1]["id"]
+    with database.admin_connect(sandbox.layout, database.endpoint_target(sandbox.layout)) \
+            as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM edxapp.enrollments WHERE course_id = %s AND learner_id = "
+                    "(SELECT id FROM edxapp.learners WHERE username = 'learner4')", (course,))
     session = login(base, "learner4")
     before = {e["course_details"]["course_id"] for e in
               session.get(f"{base}/api/enrollment/v1/enrollment", timeout=5).json()}
-    # Loads sign in as any seeded learner: take a course this one has not enrolled in.
-    course = next(c["id"] for c in catalog["results"] if c["id"] not in before)
+    assert course not in before
     assert requests.get(f"{base}/api/courses/v1/courses/{course}", timeout=5).json()["id"] \
         == course
     assert requests.get(f"{base}/api/enrollment/v1/course/{course}", timeout=5).json()[
