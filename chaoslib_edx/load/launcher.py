@@ -111,10 +111,10 @@ class LoadRun:
 
     def wait_joined(self, expect: int, timeout: float, *, file: Path | str | None = None,
                     stopped: Callable[[], bool] = lambda: False) -> WorkerLog:
-        """The workers log once EXPECT workers have joined the master (or STOPPED() holds);
-        WorkersMissing (how many did, where, FILE's field) when TIMEOUT passes or the
-        master gives up first: the run is refused."""
-        log = WorkerLog(self.workers_file or self.metrics_file.parent / WORKERS_FILE)
+        """The workers log once EXPECT workers have joined the master of a run started with
+        workers (or STOPPED() holds); WorkersMissing (how many did, where, FILE's field)
+        when TIMEOUT passes or the master gives up first: the run is refused."""
+        log = WorkerLog(self.workers_file)
 
         def joined() -> bool:
             log.poll()
