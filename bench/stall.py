@@ -47,18 +47,19 @@ def run_with_stall(model: str, env_file: str, out: Path, rate: float, stall_s: f
     target = platform_of(env_file)
     run_s = int(window_s + 12)
     env = target.load_environment()
+    pids = launcher.pidfile(target.state_dir(), f"bench-{os.getpid()}")  # for `recover`
     if model == "open":
         env.update(EDX_ARRIVALS=f"0:{rate:g},{run_s:g}:{rate:g}",
                    EDX_POOL=str(int(rate * max(3.0, stall_s) + 10)))
         load = launcher.start(PROFILES / "open_launch.py", target.lms_url(), run_s + 20, out,
-                              env=env, state_dir=target.state_dir(), priority=5)
+                              env=env, pidfile=pids, priority=5)
     else:
         users = round(rate * USERS_PER_RATE)
         flat = {"baseline_users": users, "peak_users": users, "baseline_s": run_s,
                 "spike_s": 0, "plateau_s": 0, "decay_s": 0, "time_scale": 1}
         env.update({LaunchCurve.ENV[k]: str(v) for k, v in flat.items()})
         load = launcher.start(PROFILES / "course_launch.py", target.lms_url(), run_s, out,
-                              env=env, state_dir=target.state_dir(), priority=5)
+                              env=env, pidfile=pids, priority=5)
     try:
         series = Series(load.metrics_file)
         deadline = time.monotonic() + 60

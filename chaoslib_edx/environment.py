@@ -96,7 +96,9 @@ class StateSettings(Model):
     table: str | None = Field(None, description="dynamodb: the table (key: pk, sk strings)")
     region: str | None = Field(None, description="dynamodb: default the aws section's")
     lease_s: int = Field(30, ge=5, le=3600, description="dynamodb: a lock's lease, renewed "
-                                                        "every third of it while held")
+                                                        "every sixth of it while held")
+    grace_s: int = Field(5, ge=0, le=600, description="dynamodb: how much longer than lease_s "
+                         "a taker watches an unrenewed lease before it takes it over")
 
     @model_validator(mode="after")
     def _table(self) -> "StateSettings":

@@ -1,9 +1,13 @@
-"""The recovery ledger: an append-only JSON Lines file of rollbacks, one per environment.
+"""The recovery ledger: an append-only log of rollbacks, one per environment.
 
-A fault appends its rollback (function and arguments, never secrets) and fsyncs it
-before it acts; a rollback that ran appends a `done` line. What has no `done` line is
-pending, whatever happened to the process that recorded it. A low-level module: every
-fault writes it, so it imports no guardrail, runner or report code.
+A fault appends its rollback (function and arguments, never secrets) durably before it
+acts; a rollback that ran appends a `done` line. What has no `done` line is pending,
+whatever happened to the process that recorded it. Every line carries the run that wrote
+it, the fencing token of that run's lease and the run's own sequence number: a run settles
+and rolls back only its own entries, in its own order, never by a clock. Lines from before
+runs were recorded are one "legacy" run that only `recover` rolls back.
+
+A low-level module: every fault writes it, so it imports no guardrail, runner or report code.
 """
 
 import json
@@ -17,12 +21,15 @@ from pathlib import Path
 
 from chaoslib.types import Configuration, Secrets
 
+from chaoslib_edx import lease
 from chaoslib_edx.configuration import LEDGER_KEY, environment_file, setting
 from chaoslib_edx.environment import Environment, load_environment
 from chaoslib_edx.faults import FAULTS
 from chaoslib_edx.platforms import Platform, platform
 
 logger = logging.getLogger("chaostoolkit")
+LEGACY = "legacy"  # the run of lines written before lines named their run
+_RECORD = frozenset({"id", "fault", "rollback", "arguments"})
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,16 @@ class Entry:
     fault: str
     rollback: str        # "module:function"
     arguments: dict
-    recorded_at: float
+    run: str             # the run that recorded it (LEGACY: a line from before runs)
+    token: int           # the fencing token it was recorded under (0: legacy)
+    seq: int             # its place in its run
+    label: str = ""      # that run in words: a run directory, a command and its pid
+
+    @property
+    def order(self) -> tuple[int, int]:
+        """Oldest first: by grant, then within the run. Tokens only grow, so a later run's
+        entries sort after an earlier one's; legacy lines keep their written order."""
+        return self.token, self.seq
 
 
 def _platform(configuration: Configuration | None) -> Platform:
@@ -107,53 +123,63 @@ class Ledger:
             if not raw.strip():
                 continue
             try:
-                lines.append(json.loads(raw))
+                line = json.loads(raw)
+                if not isinstance(line, dict):
+                    raise ValueError("not an object")
+                lines.append(line)
             except ValueError:
                 logger.warning(f"{self.path}:{number}: skipping a partial or damaged ledger "
                                f"line ({raw[:60]!r}); the complete entries still run")
         return lines
 
-    def record(self, fault: str, rollback: str, arguments: dict) -> str:
-        """Write a rollback down (durably) before its fault acts; returns its id."""
+    def record(self, run: lease.Run, fault: str, rollback: str, arguments: dict) -> str:
+        """Write a rollback down (durably) for RUN before its fault acts; returns its id."""
         entry_id = uuid.uuid4().hex[:12]
         self._append({"id": entry_id, "fault": fault, "rollback": rollback,
-                      "arguments": arguments, "recorded_at": time.time()})
+                      "arguments": arguments, "run": run.id, "label": run.name,
+                      "token": run.token, "seq": run.next_seq(), "recorded_at": time.time()})
         return entry_id
 
-    def done(self, entry_id: str) -> None:
-        self._append({"id": entry_id, "done": True, "at": time.time()})
+    def done(self, run: lease.Run, entry_id: str) -> None:
+        """Mark ENTRY_ID rolled back, by RUN (its own, or `recover` for a crashed run)."""
+        self._append({"id": entry_id, "done": True, "run": run.id, "token": run.token,
+                      "seq": run.next_seq(), "at": time.time()})
 
-    def pending(self) -> list[Entry]:
-        entries: dict[str, Entry] = {}
-        for line in self._lines():
-            if line.get("done"):
-                entries.pop(line.get("id"), None)
-            elif {"id", "fault", "rollback", "arguments", "recorded_at"} <= set(line):
-                entries[line["id"]] = Entry(line["id"], line["fault"], line["rollback"],
-                                            line["arguments"], line["recorded_at"])
-        return list(entries.values())
+    def pending(self, run: str | None = None) -> list[Entry]:
+        """Entries with no `done` line, oldest first: RUN's only, or every run's."""
+        lines = self._lines()
+        done = {line.get("id") for line in lines if line.get("done")}
+        entries = [_entry(index, line) for index, line in enumerate(lines)
+                   if not line.get("done") and line.get("id") not in done]
+        return sorted((e for e in entries if e is not None and (run is None or e.run == run)),
+                      key=lambda e: e.order)
 
-    def newest(self, rollback: str, **match: object) -> Entry | None:
-        """The newest pending entry of ROLLBACK whose arguments include MATCH, else None."""
-        found = [e for e in self.pending() if e.rollback == rollback
+    def newest(self, run: str, rollback: str, **match: object) -> Entry | None:
+        """RUN's newest pending entry of ROLLBACK whose arguments include MATCH, else None."""
+        found = [e for e in self.pending(run) if e.rollback == rollback
                  and all(e.arguments.get(k) == v for k, v in match.items())]
-        return max(found, key=lambda e: e.recorded_at, default=None)
+        return found[-1] if found else None
 
-    def settle(self, rollback: str, arguments: dict) -> None:
-        """Mark done every pending entry with this rollback and arguments (it just ran)."""
-        for entry in self.pending():
+    def settle(self, run: lease.Run, rollback: str, arguments: dict) -> None:
+        """Mark done RUN's pending entries with this rollback and arguments (it just ran);
+        another run's entries are never touched."""
+        for entry in self.pending(run.id):
             if entry.rollback == rollback and entry.arguments == arguments:
-                self.done(entry.id)
+                self.done(run, entry.id)
 
-    def run_pending(self, configuration: Configuration | None, secrets: Secrets | None,
+    def run_pending(self, run: lease.Run, configuration: Configuration | None,
+                    secrets: Secrets | None, whose: str | None = None,
                     allowed: frozenset[str] | None = None) -> list[dict]:
-        """Run every pending rollback, newest first; failures stay pending and are reported.
-        Only ALLOWED rollbacks run (default: the fault library's); others stay pending."""
+        """Run the pending rollbacks of run WHOSE (None: every run's, as `recover` does),
+        newest first, as RUN; failures stay pending and are reported. Only ALLOWED
+        rollbacks run (default: the fault library's); others stay pending."""
         allowed = registered_rollbacks() if allowed is None else allowed
         results = []
-        for entry in sorted(self.pending(), key=lambda e: e.recorded_at, reverse=True):
+        for entry in reversed(self.pending(whose)):
+            result = {"id": entry.id, "rollback": entry.rollback, "run": entry.run,
+                      "label": entry.label, "token": entry.token}
             if entry.rollback not in allowed:
-                results.append({"id": entry.id, "rollback": entry.rollback, "ok": False,
+                results.append({**result, "ok": False,
                                 "error": "not a rollback of the fault library: not run"})
                 continue
             module, func = entry.rollback.split(":")
@@ -162,12 +188,29 @@ class Ledger:
                                                      configuration=configuration,
                                                      secrets=secrets)
             except Exception as exc:  # report and go on: other rollbacks must still run
-                results.append({"id": entry.id, "rollback": entry.rollback, "ok": False,
-                                "error": str(exc)})
+                results.append({**result, "ok": False, "error": str(exc)})
                 continue
-            self.done(entry.id)
-            results.append({"id": entry.id, "rollback": entry.rollback, "ok": True})
+            self.done(run, entry.id)
+            results.append({**result, "ok": True})
         return results
+
+
+def _entry(index: int, line: dict) -> Entry | None:
+    """The entry a record line holds (a line without a run is legacy: its place in the log
+    is its order); None, with a warning, for a line that is not one."""
+    if not _RECORD <= set(line):
+        return None
+    if "run" not in line:
+        return Entry(line["id"], line["fault"], line["rollback"], line["arguments"], LEGACY,
+                     0, index)
+    try:
+        return Entry(line["id"], line["fault"], line["rollback"], line["arguments"],
+                     str(line["run"]), int(line["token"]), int(line["seq"]),
+                     str(line.get("label", "")))
+    except (KeyError, TypeError, ValueError):
+        logger.warning(f"skipping a damaged ledger line (entry {line['id']}): its run, token "
+                       "or sequence number is missing or not a number")
+        return None
 
 
 class DynamoLedger(Ledger):
@@ -193,7 +236,8 @@ class DynamoLedger(Ledger):
         return {"S": f"ledger#{self.environment}"}
 
     def _append(self, line: dict) -> None:
-        sort_key = f"{time.time_ns():020d}#{uuid.uuid4().hex[:8]}"
+        # Ordered by grant and the run's own sequence, never by the writer's clock.
+        sort_key = f"{line['token']:020d}#{line['seq']:010d}#{uuid.uuid4().hex[:8]}"
         self.client.put_item(TableName=self.table, Item={
             "pk": self._pk, "sk": {"S": sort_key}, "line": {"S": json.dumps(line)}})
 
@@ -205,12 +249,28 @@ class DynamoLedger(Ledger):
 
 
 
+def _acting(configuration: Configuration | None) -> lease.Run:
+    """The run this process acts under: fault activities are fenced, so there is one."""
+    run = lease.current(configuration)
+    if run is None:
+        raise RuntimeError("the ledger is written only under a run of the environment: "
+                           "call the fault activity (it is fenced), not the ledger")
+    return run
+
+
 def record_rollback(fault: str, rollback: str, arguments: dict,
                     configuration: Configuration | None) -> str:
     """What a fault calls before it acts."""
-    return open_ledger(configuration).record(fault, rollback, arguments)
+    return open_ledger(configuration).record(_acting(configuration), fault, rollback, arguments)
 
 
 def settle(rollback: str, arguments: dict, configuration: Configuration | None) -> None:
-    """What a rollback calls after it restored its target."""
-    open_ledger(configuration).settle(rollback, arguments)
+    """What a rollback calls after it restored its target: its run's entries are done."""
+    open_ledger(configuration).settle(_acting(configuration), rollback, arguments)
+
+
+def own_entry(rollback: str, configuration: Configuration | None,
+              **match: object) -> Entry | None:
+    """The acting run's newest pending entry of ROLLBACK whose arguments include MATCH:
+    where a rollback called without its arguments finds them (never another run's)."""
+    return open_ledger(configuration).newest(_acting(configuration).id, rollback, **match)

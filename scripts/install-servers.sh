@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the servers the sandbox runs (MariaDB, Redis, nginx with the stream module,
-# Prometheus, Alertmanager, the exporters and mtail; wrk for the benchmarks) from Debian's packages, only when something is missing.
+# Prometheus, Alertmanager, the exporters and mtail; wrk for the benchmarks; faketime for
+# the lease tests) from Debian's packages, only when something is missing.
 # --with-browser adds Debian's chromium: the end-to-end test opens the report headless.
 # Debian starts no service here (no init in the container); the sandbox starts its own
 # copies under supervisord on 127.0.0.1, so system services are never touched.
@@ -15,6 +16,8 @@ command -v nginx >/dev/null || need+=(nginx-light)
 command -v wrk >/dev/null || need+=(wrk)
 # The cross-host tests make their hosts with network namespaces (ip netns, veth).
 command -v ip >/dev/null || need+=(iproute2)
+# The lease tests run a runner whose clocks are off by 40 s (libfaketime).
+command -v faketime >/dev/null || need+=(faketime)
 # The sandbox's monitoring (Prometheus ships promtool, which the tests run).
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)

@@ -129,6 +129,18 @@ def compressed_gameday(tmp_path: Path, sandbox: "Sandbox", timeline: list[tuple[
     return write_yaml(tmp_path / "gameday.yaml", spec)
 
 
+def slow_database_experiment(tmp_path: Path, name: str, latency_ms: int,
+                             hold_s: int) -> str:
+    """The shipped database slowdown with LATENCY_MS, live for HOLD_S, then its rollback."""
+    experiment = yaml.safe_load((REPO / "experiments/database-degradation.yaml").read_text())
+    slow = experiment["method"][0]
+    slow["provider"]["arguments"].update(latency_ms=latency_ms, jitter_ms=0)
+    slow["pauses"] = {"after": hold_s}
+    experiment["method"] = [slow]
+    experiment.pop("steady-state-hypothesis")
+    return str(write_yaml(tmp_path / f"{name}.yaml", experiment))
+
+
 def tripping_gameday(tmp_path: Path, sandbox: "Sandbox") -> Path:
     """A compressed game day whose abort condition must trip once the fault is live: an
     impossible API p99 (under 1 microsecond) that every request breaches."""

@@ -15,7 +15,7 @@ from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.sandbox import credentials
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from tests.conftest import REPO, program_pids
-from tests.sandbox.helpers import eventually
+from tests.sandbox.helpers import db_query_ms, eventually
 
 EXPERIMENTS = sorted((REPO / "experiments").glob("*.yaml"))
 
@@ -52,7 +52,39 @@ def _env(sandbox, tmp_path: Path) -> dict:
             "EDX_METRICS_FILE": str(tmp_path / "metrics.jsonl")}
 
 
+CRASHED = """
+import json, sys, time
+from pathlib import Path
+from chaoslib_edx import lease
+from chaoslib_edx.dblatency.actions import slow_database
+config = json.loads(sys.argv[1])
+lease.begin(config, "a script that crashed", run_dir=Path(sys.argv[2]))
+slow_database("edxapp", latency_ms=50, configuration=config)
+print("slowed", flush=True)
+time.sleep(600)
+"""
+
+
+def _crashed_run_slowed_the_database(sandbox, tmp_path: Path) -> None:
+    """A run of its own slows the database by 50 ms and dies (SIGKILL): its rollback is
+    pending in the ledger, its fault live."""
+    config = {"edx_environment": str(sandbox.env_file), "edx_ledger": str(tmp_path / "ledger")}
+    crashed = subprocess.Popen([sys.executable, "-c", CRASHED, json.dumps(config),
+                                str(tmp_path / "crashed")], cwd=REPO, stdout=subprocess.PIPE,
+                               text=True)
+    try:
+        assert crashed.stdout.readline().strip() == "slowed"
+    finally:
+        crashed.send_signal(signal.SIGKILL)
+        crashed.wait()
+
+
 def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
+    """The shipped pod kill through plain `chaos run`, while a crashed run's 50 ms delay is
+    still pending: the run rolls back its own fault only (the delay, measured on the
+    target, stays), and `recover` then runs the crashed run's, naming it."""
+    _crashed_run_slowed_the_database(sandbox, tmp_path)
+    assert db_query_ms(sandbox.layout) >= 45
     journal, log = tmp_path / "journal.json", tmp_path / "chaostoolkit.log"
     result = _chaos("run", "--journal-path", str(journal), "experiments/lms-pod-kill.yaml",
                     env=_env(sandbox, tmp_path), log=log)
@@ -62,7 +94,20 @@ def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
     kill = next(r for r in record["run"] if r["activity"]["name"] == "kill-a-third-of-the-lms")
     assert kill["status"] == "succeeded" and len(kill["output"]["killed"]) == 1
     assert (tmp_path / "metrics.jsonl").stat().st_size > 0
-    assert Ledger(tmp_path / "ledger").pending() == []
+    (mine,) = [e for e in record["extensions"] if e["name"] == "chaostoolkit-edx"]
+    assert mine["lease_token"] > 0
+    (left,) = Ledger(tmp_path / "ledger").pending()  # the crashed run's, not ours
+    assert left.rollback == "chaoslib_edx.dblatency.actions:restore_database_speed"
+    assert left.run != mine["run"] and left.label.startswith("a script that crashed in ")
+    assert db_query_ms(sandbox.layout) >= 45  # another run's fault: not this run's to undo
+
+    recovered = subprocess.run([sys.executable, "-m", "chaoslib_edx", "recover", "--env",
+                                str(sandbox.env_file), "--ledger", str(tmp_path / "ledger")],
+                               cwd="/", capture_output=True, text=True, timeout=120)
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert f"(run a script that crashed in {tmp_path / 'crashed'}, lease token " \
+        in recovered.stdout
+    assert Ledger(tmp_path / "ledger").pending() == [] and db_query_ms(sandbox.layout) < 25
     assert sandbox.status()["state"] == "healthy"
     # The sandbox's generated credentials appear in nothing the run wrote.
     written = [journal, log, tmp_path / "ledger", tmp_path / "metrics.jsonl",

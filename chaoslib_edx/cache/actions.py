@@ -2,6 +2,7 @@
 
 from chaoslib.types import Configuration, Secrets
 
+from chaoslib_edx.lease import fenced
 from chaoslib_edx.ledger import record_rollback, settle
 from chaoslib_edx.targets import resolve
 
@@ -10,6 +11,7 @@ __all__ = ["evict_cache", "restore_cache"]
 _ROLLBACK = "chaoslib_edx.cache.actions:restore_cache"
 
 
+@fenced
 def evict_cache(cache: str = "sessions", maxmemory: str = "4mb", fill_mb: int = 16,
                 configuration: Configuration = None, secrets: Secrets = None) -> dict:
     """Make the session/page cache lose its keys: learners are logged out, pages re-render.
@@ -23,6 +25,7 @@ def evict_cache(cache: str = "sessions", maxmemory: str = "4mb", fill_mb: int = 
     return target.drive("evict", secrets, maxmemory=maxmemory, fill_mb=fill_mb)
 
 
+@fenced
 def restore_cache(cache: str = "sessions", configuration: Configuration = None,
                   secrets: Secrets = None) -> dict:
     """Restore the cache: the inventory's maxmemory and no filler (sandbox), or the

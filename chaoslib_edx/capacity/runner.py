@@ -15,23 +15,19 @@ from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
 
-from chaoslib_edx import platforms
-from chaoslib_edx.capacity import PLAN_COPY, RUN_FILE, SWEEP_FILE, analysis
+from chaoslib_edx import lease, platforms
+from chaoslib_edx.capacity import PLAN_COPY, RUN_FILE, SWEEP_FILE, analysis, preflight
 from chaoslib_edx.capacity.plan import Degraded, LoadedPlan, hold_activity
 from chaoslib_edx.capacity.saturation import ProcessSampler, read_samples
 from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import fault as registry_fault
 from chaoslib_edx.files import replace_text
-from chaoslib_edx.gameday.lock import environment_lock
-from chaoslib_edx.gameday.plan import login_check
-from chaoslib_edx.guardrails import check_activity
-from chaoslib_edx.ledger import open_ledger, recover_command
+from chaoslib_edx.ledger import open_ledger
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.series import Series
-from chaoslib_edx.load.workers import RemoteWorkers, WorkersMissing, describe, process_count
+from chaoslib_edx.load.workers import RemoteWorkers, WorkersMissing, process_count
 from chaoslib_edx.report.rundir import CATALOG_COPY
-from chaoslib_edx.targets import check_confirmed
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # The generator runs this many nice levels above the platform where it may (root): on a
@@ -54,74 +50,18 @@ class CapacityRun:
         self._stop = threading.Event()
         self.interrupted: str | None = None
         self.failed: str | None = None
+        self.run_lease: lease.Run  # the environment's lease, held from execute() on
 
     # -- preflight -------------------------------------------------------------------
 
     def preflight(self) -> list[tuple[str, bool, str]]:
-        """Read-only: every hold through the guardrails (a refusal raises), no rollback
-        pending (raises), then each held target's health, the platform's, a login."""
-        # Load alone can take a platform down: production needs its confirmation, faults or not.
-        check_confirmed(self.loaded.environment, self.loaded.env_file, self.config)
-        checks = []
-        for item in self._held():
-            activity = hold_activity(item)
-            target = check_activity(activity, self.config, None, str(self.loaded.path))
-            entry = target.fault
-            try:
-                ok = bool(getattr(import_module(entry.probes_module), entry.health_probe)(
-                    **{entry.argument: target.name}, configuration=self.config))
-                checks.append((f"{entry.kind} '{target.name}'", ok,
-                               f"{entry.health_probe}: {'yes' if ok else 'no'}"))
-            except Exception as exc:  # unreachable is unhealthy, with the reason
-                checks.append((f"{entry.kind} '{target.name}'", False, str(exc)))
-        ledger = open_ledger(self.config)
-        if ledger.pending():
-            raise UserError(f"{len(ledger.pending())} rollbacks of an earlier run are still "
-                            "pending", file=ledger.where,
-                            fix=f"Run `{recover_command(self.loaded.env_file, None)}` first")
-        try:
-            self.platform.check_ready()
-            checks.append((f"platform {self.platform.name}", True, "ready"))
-        except UserError as exc:
-            checks.append((f"platform {self.platform.name}", False, str(exc)))
-        checks.append(login_check(self.loaded.spec.load.learners, self.platform))
-        return checks
-
-    def _held(self) -> list[Degraded]:
-        """The degraded sweeps this run makes."""
-        return [item for item in self.loaded.sweeps if item is not None]
-
-    def describe(self) -> list[str]:
-        spec, loaded = self.loaded.spec, self.loaded
-        rates = ", ".join(f"{s.rate:g}" for s in loaded.steps)
-        lines = [f"capacity plan '{spec.name}' against {loaded.environment.kind} environment "
-                 f"'{loaded.environment.name}' ({loaded.env_file})",
-                 f"sweep: {spec.sweep.kind}, {len(loaded.steps)} steps of "
-                 f"{loaded.curve.duration_s / len(loaded.steps):g} s at {rates} arrivals/s; "
-                 f"stops after {spec.sweep.stop_after_breaks} step(s) with an SLO broken",
-                 f"load: {spec.load.profile}, open model, pool of {loaded.pool()} sessions, "
-                 f"{describe(spec.load.workers)}; each sweep bounded to "
-                 f"{spec.bounds.max_duration_s} s and {spec.bounds.max_requests} requests",
-                 f"SLOs: {', '.join(spec.slos)}; projected peak "
-                 f"{spec.projected_peak.growth:g}x {spec.projected_peak.rate:g}/s "
-                 f"({spec.projected_peak.label}) = {spec.projected_peak.target:g}/s",
-                 f"generator-bound past {spec.generator.max_cpu:.0%} of a core per Locust "
-                 f"process, or {spec.generator.max_late:.0%} of arrivals late or dropped"]
-        if None in loaded.sweeps:
-            lines.append("sweep normal: no fault")
-        for item in self._held():
-            entry = registry_fault(item.fault)
-            args = ", ".join(f"{k}={v}" for k, v in hold_activity(item)["provider"]
-                             ["arguments"].items()) or "defaults"
-            lines.append(f"sweep {item.name}: hold {entry.actions_module}.{entry.hold}({args}) "
-                         f"for the whole sweep; rollback {', '.join(entry.rollbacks)} "
-                         "(in the ledger first)")
-        return lines
+        """Read-only checks before a sweep (see capacity.preflight.checks)."""
+        return preflight.checks(self.loaded, self.config, self.platform)
 
     def dry_run(self) -> tuple[list[str], bool]:
-        environment_lock(self.config).probe()
+        held = lease.environment_lease(self.config).probe(self.echo)
         checks = self.preflight()
-        lines = self.describe()
+        lines = [*preflight.describe(self.loaded), held]
         lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
                   for label, ok, detail in checks]
         lines.append(f"dry run: nothing was started or changed; load would go to "
@@ -131,8 +71,10 @@ class CapacityRun:
     # -- the run ---------------------------------------------------------------------
 
     def execute(self) -> dict:
-        """Lock, preflight (unhealthy targets: UserError), sweep, report; the summary."""
-        lock = environment_lock(self.config).acquire(self.out.absolute())
+        """Take the environment's lease, preflight (unhealthy targets: UserError), sweep,
+        report; the summary."""
+        self.run_lease = lease.begin(self.config, f"capacity run '{self.loaded.spec.name}'",
+                                     run_dir=self.out, say=self.echo, on_lost=self._lease_lost)
         try:
             unhealthy = [f"{label} ({detail})" for label, ok, detail in self.preflight()
                          if not ok]
@@ -142,11 +84,29 @@ class CapacityRun:
                                 fix="Bring them back first (sandbox: `edx-gameday sandbox up`)")
             return self._run()
         finally:
-            lock.release()
+            lease.end(self.run_lease)
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self.interrupted = self.interrupted or signal.Signals(signum).name
         self._stop.set()
+
+    def _lease_lost(self, reason: str) -> None:
+        """The lease was lost: stop at once; the run rolls back nothing (its held fault is
+        the new holder's to recover)."""
+        self.interrupted = self.interrupted or (
+            f"lease lost at {self.run_lease.lost_at()}: {reason}; its rollbacks are left to "
+            "the environment's new holder")
+        self._stop.set()
+
+    def _release_held(self) -> list[dict]:
+        """Run this run's pending rollbacks, if it still holds its lease (a run that lost
+        it rolls back nothing)."""
+        try:
+            self.run_lease.check()
+        except lease.LeaseLost:
+            return []
+        return open_ledger(self.config).run_pending(self.run_lease, self.config, None,
+                                                    whose=self.run_lease.id)
 
     def _run(self) -> dict:
         from chaoslib_edx.capacity.report import render
@@ -157,6 +117,7 @@ class CapacityRun:
         info = {"name": self.loaded.spec.name, "plan": str(self.loaded.path.absolute()),
                 "env_file": str(Path(self.loaded.env_file).absolute()),
                 "environment": self.loaded.environment.name, "status": "running",
+                "run_id": self.run_lease.id, "lease_token": self.run_lease.token,
                 "started": time.time(), "sweeps": []}
         self._write_info(info)
         previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS}
@@ -174,8 +135,8 @@ class CapacityRun:
         except Exception as exc:  # the runner broke: roll back and report all the same
             self.failed = f"{type(exc).__name__}: {exc}"
         finally:
-            results = open_ledger(self.config).run_pending(self.config, None)
-            pending = [e.rollback for e in open_ledger(self.config).pending()]
+            results = self._release_held()
+            pending = [e.rollback for e in open_ledger(self.config).pending(self.run_lease.id)]
             info.update(status="refused" if refused else "failed" if self.failed else
                         "interrupted" if self.interrupted else "completed",
                         ended=time.time(), error=self.failed, interrupted_by=self.interrupted,
@@ -217,7 +178,8 @@ class CapacityRun:
                                   master_bind=self.master,
                                   env=self._load_env(), max_requests=spec.bounds.max_requests,
                                   allow_remote=not self.platform.loopback_only,
-                                  state_dir=self.platform.state_dir(),
+                                  pidfile=launcher.pidfile(self.platform.state_dir(),
+                                                           self.run_lease.id),
                                   priority=GENERATOR_PRIORITY)
             if self.remote:
                 self._join(name, load)
@@ -240,7 +202,7 @@ class CapacityRun:
                 series, meta["platform_series_error"] = {}, f"{type(exc).__name__}: {exc}"
             replace_text(sweep_dir / "platform-series.json", json.dumps(series) + "\n")
             if item is not None:
-                meta["rollbacks"] = open_ledger(self.config).run_pending(self.config, None)
+                meta["rollbacks"] = self._release_held()
                 self.echo(f"{name}: fault released ("
                           + ", ".join(f"{r['rollback']} {'ok' if r['ok'] else 'FAILED'}"
                                       for r in meta["rollbacks"]) + ")")

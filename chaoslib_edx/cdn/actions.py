@@ -2,7 +2,8 @@
 
 from chaoslib.types import Configuration, Secrets
 
-from chaoslib_edx.ledger import open_ledger, record_rollback, settle
+from chaoslib_edx.lease import fenced
+from chaoslib_edx.ledger import own_entry, record_rollback, settle
 from chaoslib_edx.targets import resolve
 
 __all__ = ["break_video_origin", "restore_video_origin"]
@@ -10,6 +11,7 @@ __all__ = ["break_video_origin", "restore_video_origin"]
 _ROLLBACK = "chaoslib_edx.cdn.actions:restore_video_origin"
 
 
+@fenced
 def break_video_origin(distribution: str = "video", configuration: Configuration = None,
                        secrets: Secrets = None) -> dict:
     """Lose the video/asset origin behind the CDN: cached objects keep being served (stale
@@ -22,6 +24,7 @@ def break_video_origin(distribution: str = "video", configuration: Configuration
     return target.drive("break_origin", secrets)
 
 
+@fenced
 def restore_video_origin(distribution: str = "video", saved: dict = None,
                          configuration: Configuration = None, secrets: Secrets = None) -> dict:
     """Put the video origin back (the CloudFront origin saved when it was broken, or
@@ -29,7 +32,7 @@ def restore_video_origin(distribution: str = "video", saved: dict = None,
     distribution gives it; with none pending, an origin already back is left alone."""
     target = resolve("cdn", distribution, configuration)
     if saved is None:
-        entry = open_ledger(configuration).newest(_ROLLBACK, distribution=distribution)
+        entry = own_entry(_ROLLBACK, configuration, distribution=distribution)
         saved = entry.arguments["saved"] if entry is not None else {}
     result = target.drive("restore", secrets, saved=saved)
     settle(_ROLLBACK, {"distribution": distribution, "saved": saved}, configuration)

@@ -44,18 +44,22 @@ def check(experiment: str, env_file: str | None, confirm_production: str | None)
 def recover(env_file: str, ledger: str | None) -> None:
     """Run every rollback still pending in the recovery ledger (after a crash or SIGKILL).
 
-    Each fault records its rollback before it acts; this stops the load a crashed run
-    left, then runs what never ran, newest first. Works from any directory: the lock,
-    the ledger and the load's pidfile belong to the environment. Safe to repeat: with
-    nothing pending it does nothing. Refused (exit 2) while a game day runs against the
-    environment. Exit 1 if a rollback failed.
+    Each fault records its rollback before it acts; this takes the environment's lease,
+    stops the load the runs that crashed or lost their lease left, then runs what they
+    never rolled back, newest first, naming each one's run. Works from any directory:
+    the lease, the ledger and the load's pidfiles belong to the environment. Safe to
+    repeat: with nothing pending it does nothing. Refused (exit 2) while a live run holds
+    the environment; on a DynamoDB state table, a lease its holder stopped renewing is
+    taken over once it has gone unrenewed for state.lease_s + state.grace_s. Exit 1 if a
+    rollback failed.
 
     \b
       edx-gameday recover --env /srv/gamedays/environments/staging.yaml
     """
+    from chaoslib_edx.ledger import LEGACY
     from chaoslib_edx.recovery.recover import recover as run_pending
 
-    recovery = run_pending(env_file, ledger)
+    recovery = run_pending(env_file, ledger, say=lambda line: click.echo(f"  {line}", err=True))
     path, results = recovery.ledger, recovery.results
     if recovery.crashed_run:
         click.echo(f"  the run in {recovery.crashed_run} had crashed: its report now says so")
@@ -64,7 +68,10 @@ def recover(env_file: str, ledger: str | None) -> None:
                    f"{', '.join(map(str, recovery.load_stopped))}")
     for result in results:
         state = "ok" if result["ok"] else f"FAILED: {result['error']}"
-        click.echo(f"  {result['rollback']:<50} {state}")
+        whose = ("a ledger line from before runs were recorded (legacy)"
+                 if result["run"] == LEGACY else
+                 f"run {result['label'] or result['run']}, lease token {result['token']}")
+        click.echo(f"  {result['rollback']:<50} {state} ({whose})")
     failed = [r for r in results if not r["ok"]]
     click.echo(f"recover: {len(results) - len(failed)} rollbacks ran, {len(failed)} failed, "
                f"ledger {path}" if results else f"recover: nothing pending in {path}")

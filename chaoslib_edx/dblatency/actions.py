@@ -5,7 +5,8 @@ import uuid
 from chaoslib.types import Configuration, Secrets
 
 from chaoslib_edx.dblatency.contract import MAX_LATENCY_MS
-from chaoslib_edx.ledger import open_ledger, record_rollback, settle
+from chaoslib_edx.lease import fenced
+from chaoslib_edx.ledger import own_entry, record_rollback, settle
 from chaoslib_edx.targets import GuardrailRefused, Target, resolve
 
 __all__ = ["slow_database", "restore_database_speed"]
@@ -13,6 +14,7 @@ __all__ = ["slow_database", "restore_database_speed"]
 _ROLLBACK = "chaoslib_edx.dblatency.actions:restore_database_speed"
 
 
+@fenced
 def slow_database(database: str = "edxapp", latency_ms: int = 200, jitter_ms: int = 0,
                   configuration: Configuration = None, secrets: Secrets = None) -> dict:
     """Add latency_ms (+/- jitter_ms) to every query the LMS sends its database, on open
@@ -50,6 +52,7 @@ def guard_slow(target: Target, arguments: dict, secrets: Secrets | None) -> None
     check_delay(target, arguments["latency_ms"], arguments["jitter_ms"], secrets)
 
 
+@fenced
 def restore_database_speed(database: str = "edxapp", run: str = "",
                            configuration: Configuration = None,
                            secrets: Secrets = None) -> dict:
@@ -58,7 +61,7 @@ def restore_database_speed(database: str = "edxapp", run: str = "",
     pending entry for this database gives it; with none, every one of ours is stopped."""
     target = resolve("database_latency", database, configuration)
     if not run:
-        entry = open_ledger(configuration).newest(_ROLLBACK, database=database)
+        entry = own_entry(_ROLLBACK, configuration, database=database)
         run = entry.arguments["run"] if entry is not None else ""
     result = target.drive("restore", secrets, run=run or None)
     settle(_ROLLBACK, {"database": database, "run": run}, configuration)

@@ -1,6 +1,6 @@
 """Game days: a timeline of experiments under one load, SLOs watched, a report.
 
-schema (the game-day file), plan (dry run and preflight), lock (one run per
-environment), watch (live SLOs and abort conditions), progress (the terminal), runner
-(the whole run). `edx-gameday run` is the entry point.
+schema (the game-day file), plan (dry run and preflight), watch (live SLOs and abort
+conditions), progress (the terminal), runner (the whole run, under the environment's
+lease: chaoslib_edx.lease). `edx-gameday run` is the entry point.
 """

@@ -12,9 +12,10 @@ from pathlib import Path
 from chaoslib.types import Configuration
 
 from chaoslib_edx import learner
+from chaoslib_edx.lease import environment_lease
+from chaoslib_edx.lease.base import Say
 from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY, LEDGER_KEY, setting
 from chaoslib_edx.errors import UserError
-from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.gameday.schema import Loaded, Step, experiment_name
 from chaoslib_edx.guardrails import check_activity
 from chaoslib_edx.ledger import open_ledger, recover_command
@@ -161,12 +162,14 @@ def preflight(gameday: Loaded, config: Configuration, target: Platform
     return plan, checks
 
 
-def dry_run(gameday: Loaded, config: Configuration, target: Platform) -> tuple[list[str], bool]:
+def dry_run(gameday: Loaded, config: Configuration, target: Platform,
+            say: Say | None = None) -> tuple[list[str], bool]:
     """The plan and the preflight as lines, and whether a run would start. Probes the
-    environment lock without taking it; refusals raise as they would for a run."""
-    environment_lock(config).probe()
+    environment's lease without taking it (SAY hears of a wait); refusals raise as they
+    would for a run."""
+    held = environment_lease(config).probe(say)
     plan, checks = preflight(gameday, config, target)
-    lines = describe(gameday, plan)
+    lines = [*describe(gameday, plan), held]
     checks.append(login_check(gameday.spec.load.learners, target))
     lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
               for label, ok, detail in checks]

@@ -18,13 +18,12 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from chaoslib_edx import platforms
+from chaoslib_edx import lease, platforms
 from chaoslib_edx.configuration import LEDGER_KEY, setting
 from chaoslib_edx.detection.source import SNAPSHOT, snapshot
 from chaoslib_edx.files import replace_text
 from chaoslib_edx.gameday import plan as planning
 from chaoslib_edx.gameday.generators import Generators
-from chaoslib_edx.gameday.lock import environment_lock
 from chaoslib_edx.gameday.outputs import Outcome, configure_logging, utc_now
 from chaoslib_edx.gameday.progress import Progress
 from chaoslib_edx.gameday.schema import Loaded
@@ -65,12 +64,14 @@ class GameDayRun:
         self.generators = Generators(gameday.spec.load.workers, gameday.path, self.progress)
         self.master = self.platform.load_master() \
             if isinstance(gameday.spec.load.workers, RemoteWorkers) else None  # checked early
+        self.run_lease: lease.Run  # the environment's lease, held from execute() on
 
     # -- preflight -------------------------------------------------------------------
 
     def dry_run(self) -> tuple[list[str], bool]:
         """The plan and the preflight as lines, and whether a run would start."""
-        return planning.dry_run(self.gameday, self.config, self.platform)
+        return planning.dry_run(self.gameday, self.config, self.platform,
+                                self.progress.event)
 
     def _load_env(self) -> dict[str, str]:
         load = self.gameday.spec.load
@@ -104,6 +105,16 @@ class GameDayRun:
         if self.abort is not None:
             raise SystemExit(20)
 
+    def _lease_lost(self, reason: str) -> None:
+        """The lease was lost (from the renewer's thread or a check): abort at once. The
+        run rolls back nothing: its faults are the new holder's to recover."""
+        if hasattr(self, "writer"):
+            self.request_abort(Trip(self._lost_reason(), -1))
+
+    def _lost_reason(self) -> str:
+        return (f"lease lost at {self.run_lease.lost_at()}: {self.run_lease.lease.lost}; its "
+                f"rollbacks are left to the environment's new holder")
+
     def _on_signal(self, signum: int, frame: object) -> None:
         name = signal.Signals(signum).name
         self.request_abort(Trip(f"interrupted by {name}", -1))
@@ -115,15 +126,19 @@ class GameDayRun:
     # -- the run ---------------------------------------------------------------------
 
     def execute(self) -> Outcome:
-        """Lock the environment, pass preflight, run; the lock goes when the run ends."""
-        lock = environment_lock(self.config).acquire(self.out.absolute())
+        """Take the environment's lease, pass preflight, run; the lease goes back when the
+        run ends."""
+        self.run_lease = lease.begin(self.config, f"game day '{self.gameday.spec.name}'",
+                                     run_dir=self.out, say=self.progress.event,
+                                     on_lost=self._lease_lost)
         try:
             plan = planning.checked(self.gameday, self.config, self.platform)
             self.progress.event(f"preflight: {len(plan)} experiments pass the guardrails, "
-                                f"targets healthy, load to {self.platform.lms_url()}")
+                                f"targets healthy, load to {self.platform.lms_url()}; lease "
+                                f"token {self.run_lease.token}")
             return self.run(plan)
         finally:
-            lock.release()
+            lease.end(self.run_lease)
 
     def run(self, plan: list[planning.PlannedStep]) -> Outcome:
         spec = self.gameday.spec
@@ -136,13 +151,16 @@ class GameDayRun:
         previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, signal.SIG_IGN)
         load = watcher = bound = None
         refused: WorkersMissing | None = None
+        if self.run_lease.lease.lost is not None:  # lost during the preflight: no fault runs
+            self.request_abort(Trip(self._lost_reason(), -1))
         try:
             load = launcher.start(spec.load.profile, self.platform.lms_url(),
                                   spec.max_duration_s, self.out,
                                   workers=spec.load.workers, master_bind=self.master,
                                   env=self._load_env(), metrics_file=self.metrics,
                                   allow_remote=not self.platform.loopback_only,
-                                  state_dir=self.platform.state_dir())
+                                  pidfile=launcher.pidfile(self.platform.state_dir(),
+                                                           self.run_lease.id))
             self.writer.event("load_start", pid=load.master.pid)
             self.generators.join(load, self.writer, self._stop.is_set)
             # The hard bound, from the load's start: the load stops by its own -t then, and
@@ -192,11 +210,16 @@ class GameDayRun:
                                    abort_reason=refused.message)
                 raise refused
             ledger = open_ledger(self.config)
-            for result in ledger.run_pending(self.config, None):
-                self.writer.event("ledger_rollback", **result)
+            if self._still_held():
+                for result in ledger.run_pending(self.run_lease, self.config, None,
+                                                 whose=self.run_lease.id):
+                    self.writer.event("ledger_rollback", **result)
             self._snapshot_detection()
-            pending = [e.rollback for e in ledger.pending()]
-            if pending:
+            pending = [e.rollback for e in ledger.pending(self.run_lease.id)]
+            if pending and self.run_lease.lease.lost is not None:
+                self.progress.event(f"LEASE LOST: rollbacks left to the environment's new "
+                                    f"holder: {', '.join(pending)}")
+            elif pending:
                 self.progress.event(f"ROLLBACKS STILL PENDING: {', '.join(pending)}; run "
                                     f"`{self._recover_command()}`")
             self.writer.update(status=self._status(), ended=utc_now(),
@@ -208,6 +231,18 @@ class GameDayRun:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             logging.getLogger("chaostoolkit").removeHandler(log_handler)
+
+    def _still_held(self) -> bool:
+        """Whether the run still holds its lease, checked now: a run that lost it rolls
+        back nothing (and is aborted, if it was not already)."""
+        try:
+            self.run_lease.check()
+            return True
+        except lease.LeaseLost:
+            self.writer.event("lease_lost", reason=self.run_lease.lease.lost,
+                              at=self.run_lease.lost_at())
+            self.abort = self.abort or Trip(self._lost_reason(), -1)
+            return False
 
     def _snapshot_detection(self) -> None:
         """Keep what the platform's monitoring and pager saw (detection.json): the report
@@ -238,6 +273,8 @@ class GameDayRun:
                 "gameday": str(self.gameday.path), "status": "running",
                 "environment": f"{env.name} (kind {env.kind}, driver {env.driver})",
                 "env_file": str(Path(self.gameday.env_file).absolute()), "pid": os.getpid(),
+                "run_id": self.run_lease.id, "lease_token": self.run_lease.token,
+                "lease": self.run_lease.lease.where,
                 "ledger_file": setting(self.config, LEDGER_KEY),
                 "started": utc_now(), "roles": spec.roles.model_dump(), "slos": spec.slos,
                 "slo_catalog": {"source": spec.slo_catalog, "copy": CATALOG_COPY},

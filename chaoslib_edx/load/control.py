@@ -11,10 +11,12 @@ flat load of `edx_load_users` learners against the environment's LMS, metrics to
 """
 
 import logging
+import os
 from pathlib import Path
 
 from chaoslib.types import Configuration, Experiment, Secrets
 
+from chaoslib_edx import lease
 from chaoslib_edx.configuration import environment_file
 from chaoslib_edx.environment import load_environment
 from chaoslib_edx.files import SHIPPED
@@ -54,8 +56,11 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
              "spike_s": 0, "plateau_s": 0, "decay_s": 0, "time_scale": 1}
     flat = {**{LaunchCurve.ENV[k]: str(v) for k, v in curve.items()},
             **target.load_environment()}
+    # Its pids under the run the safety control began, so `recover` stops only a dead run's.
+    owner = lease.current(configuration)
+    pids = launcher.pidfile(target.state_dir(), owner.id if owner else f"pid-{os.getpid()}")
     run = launcher.start(PROFILE, target.lms_url(), seconds, metrics.parent, env=flat,
-                         metrics_file=metrics, state_dir=target.state_dir())
+                         metrics_file=metrics, pidfile=pids)
     _runs[str(metrics)] = run
     run.wait_warm(settings["warmup"], slack_s=30)
     logger.info(f"load: {users} learners against {target.lms_url()}, metrics in {metrics}")

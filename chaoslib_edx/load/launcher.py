@@ -5,8 +5,9 @@ Locust monkey-patches the interpreter with gevent on import, and importing it af
 boto3/chaoslib dies in ssl with a RecursionError: it never runs in the caller's process.
 Every run is bounded: Locust's -t, the plugin's request cap, and a hard kill deadline.
 And it dies with its starter: the kernel SIGKILLs each Locust process when the thread that
-started it dies (prctl PR_SET_PDEATHSIG), and a pidfile in the environment's state dir
-lets `recover` and `sandbox down` stop whatever a crash left behind.
+started it dies (prctl PR_SET_PDEATHSIG), and a pidfile per run in the environment's
+state dir lets `recover` and `sandbox down` stop whatever a crashed run left behind, and
+only that run's.
 """
 
 import ctypes
@@ -32,7 +33,8 @@ from chaoslib_edx.ports import free_block
 from chaoslib_edx.waiting import WaitTimeout, wait_until
 
 GRACE_S = 30  # past -t, before the launcher kills what is left
-PIDFILE = "load.pids"
+PIDFILES = "load"          # <state dir>/load/<run id>.pids: each run's Locust processes
+LEGACY_PIDFILE = "load.pids"  # the one pidfile of every run, before runs had their own
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _libc = ctypes.CDLL(None, use_errno=True)  # loaded before any fork: preexec_fn only calls it
 
@@ -53,25 +55,32 @@ def _dies_with(parent: int, priority: int = 0) -> Callable[[], None]:
     return arm
 
 
-def stop_recorded(state_dir: Path) -> list[int]:
-    """SIGKILL the load processes a run recorded in STATE_DIR that are still alive (a crash
-    before their parent-death signal could act, or a run of another machine's user);
-    only processes that are still Locust, so a reused pid is left alone."""
+def pidfile(state_dir: Path, run_id: str) -> Path:
+    """Where run RUN_ID keeps the pids of its load, in the environment's STATE_DIR."""
+    return state_dir / PIDFILES / f"{run_id}.pids"
+
+
+def stop_recorded(state_dir: Path, spare: str | None = None) -> list[int]:
+    """SIGKILL the load processes the runs in STATE_DIR recorded that are still alive (a
+    crash before their parent-death signal could act, or a run of another machine's user),
+    all but run SPARE's; only processes that are still Locust, so a reused pid is left
+    alone. The caller holds the environment's lease, so no other run is live."""
     import psutil
 
-    pidfile = state_dir / PIDFILE
-    if not pidfile.exists():
-        return []
+    files = [state_dir / LEGACY_PIDFILE, *sorted((state_dir / PIDFILES).glob("*.pids"))]
     killed = []
-    for pid in (int(p) for p in pidfile.read_text().split() if p.isdigit()):
-        try:
-            proc = psutil.Process(pid)
-            if "locust" in " ".join(proc.cmdline()):
-                proc.kill()
-                killed.append(pid)
-        except psutil.Error:  # gone already, or not ours to touch
-            pass
-    pidfile.unlink(missing_ok=True)
+    for path in files:
+        if not path.exists() or path.stem == spare:
+            continue
+        for pid in (int(p) for p in path.read_text().split() if p.isdigit()):
+            try:
+                proc = psutil.Process(pid)
+                if "locust" in " ".join(proc.cmdline()):
+                    proc.kill()
+                    killed.append(pid)
+            except psutil.Error:  # gone already, or not ours to touch
+                pass
+        path.unlink(missing_ok=True)
     return killed
 
 
@@ -165,14 +174,14 @@ def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | st
           master_bind: tuple[str, int] | None = None, max_requests: int = 1_000_000,
           extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None,
           metrics_file: Path | str | None = None, allow_remote: bool = False,
-          state_dir: Path | None = None, priority: int = 0) -> LoadRun:
+          pidfile: Path | None = None, priority: int = 0) -> LoadRun:
     """Start a headless, bounded Locust run against HOST; output goes to OUT_DIR (metrics
     to METRICS_FILE, default OUT_DIR/metrics.jsonl). HOST must be on loopback unless
     ALLOW_REMOTE (a game day against the endpoints of a staging inventory). WORKERS: an
     int starts that many local workers; RemoteWorkers starts only the master, bound to
     MASTER_BIND (host, port; on loopback unless ALLOW_REMOTE), for workers started
     elsewhere, and the master gives up when they do not join in time. The processes
-    die with the calling thread; their pids go to STATE_DIR/load.pids when given.
+    die with the calling thread; their pids go to PIDFILE when given (see pidfile()).
     PRIORITY: nice levels above ours for the Locust processes (a capacity sweep's
     generator on the machine it measures, so it keeps its schedule)."""
     if not allow_remote and not host.startswith(("http://127.", "http://localhost")):
@@ -210,7 +219,6 @@ def start(locustfile: Path | str, host: str, run_time_s: int, out_dir: Path | st
                             *extra_args] for _ in range(workers)]
     environ = {**os.environ, **(env or {})}
     processes, logs = [], []
-    pidfile = state_dir / PIDFILE if state_dir is not None else None
     for index, cmd in enumerate([master, *worker_cmds]):
         log = out / ("locust-master.log" if index == 0 else f"locust-worker-{index}.log")
         with log.open("w") as handle:

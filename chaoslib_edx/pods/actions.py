@@ -5,7 +5,8 @@ import math
 
 from chaoslib.types import Configuration, Secrets
 
-from chaoslib_edx.ledger import open_ledger, record_rollback, settle
+from chaoslib_edx.lease import fenced
+from chaoslib_edx.ledger import own_entry, record_rollback, settle
 from chaoslib_edx.targets import GuardrailRefused, Target, resolve
 
 __all__ = ["kill_lms_replicas", "wait_lms_replicas_ready", "stop_lms_replicas",
@@ -15,6 +16,7 @@ _ROLLBACK = "chaoslib_edx.pods.actions:wait_lms_replicas_ready"
 _RESTORE = "chaoslib_edx.pods.actions:restore_lms_replicas"
 
 
+@fenced
 def kill_lms_replicas(deployment: str = "lms", share: float = 0.33, count: int = 0,
                       grace_period_seconds: int = 0, configuration: Configuration = None,
                       secrets: Secrets = None) -> dict:
@@ -50,6 +52,7 @@ def guard_kill(target: Target, arguments: dict, secrets: Secrets | None) -> None
     planned_kill(target, arguments["share"], arguments["count"], secrets)
 
 
+@fenced
 def wait_lms_replicas_ready(deployment: str = "lms", timeout_seconds: int = 120,
                             configuration: Configuration = None, secrets: Secrets = None) -> dict:
     """Wait until every LMS replica is running and ready (starting any left stopped)."""
@@ -59,6 +62,7 @@ def wait_lms_replicas_ready(deployment: str = "lms", timeout_seconds: int = 120,
     return result
 
 
+@fenced
 def stop_lms_replicas(deployment: str = "lms", count: int = 1,
                       configuration: Configuration = None, secrets: Secrets = None) -> dict:
     """Keep COUNT LMS replicas stopped until restore_lms_replicas (what a capacity sweep holds:
@@ -78,6 +82,7 @@ def guard_stop(target: Target, arguments: dict, secrets: Secrets | None) -> None
     planned_kill(target, 0, arguments["count"], secrets)
 
 
+@fenced
 def restore_lms_replicas(deployment: str = "lms", replicas: int = 0, timeout_seconds: int = 120,
                          configuration: Configuration = None, secrets: Secrets = None) -> dict:
     """Bring the deployment back to REPLICAS and wait until every one is ready (sandbox:
@@ -85,7 +90,7 @@ def restore_lms_replicas(deployment: str = "lms", replicas: int = 0, timeout_sec
     deployment gives it; with none, the count it has now."""
     target = resolve("pods", deployment, configuration)
     if not replicas:
-        entry = open_ledger(configuration).newest(_RESTORE, deployment=deployment)
+        entry = own_entry(_RESTORE, configuration, deployment=deployment)
         replicas = entry.arguments["replicas"] if entry is not None else \
             target.drive("replicas", secrets)
     result = target.drive("restore", secrets, replicas=replicas,

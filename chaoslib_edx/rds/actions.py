@@ -2,6 +2,7 @@
 
 from chaoslib.types import Configuration, Secrets
 
+from chaoslib_edx.lease import fenced
 from chaoslib_edx.ledger import record_rollback, settle
 from chaoslib_edx.targets import resolve
 
@@ -10,6 +11,7 @@ __all__ = ["failover_database", "restore_database"]
 _ROLLBACK = "chaoslib_edx.rds.actions:restore_database"
 
 
+@fenced
 def failover_database(database: str = "edxapp", downtime_seconds: float = 2.0,
                       configuration: Configuration = None, secrets: Secrets = None) -> dict:
     """Fail the primary database over to its standby (RDS Multi-AZ reboot with failover,
@@ -23,6 +25,7 @@ def failover_database(database: str = "edxapp", downtime_seconds: float = 2.0,
     return target.drive("failover", secrets, downtime_seconds=downtime_seconds)
 
 
+@fenced
 def restore_database(database: str = "edxapp", configuration: Configuration = None,
                      secrets: Secrets = None) -> dict:
     """Restore the database after a failover: the sandbox fails back to its original

@@ -1,10 +1,15 @@
-"""Chaos Toolkit control for safety: guardrails before, the recovery ledger after.
+"""Chaos Toolkit control for safety: guardrails and the environment's lease before an
+experiment, the run's own pending rollbacks after it.
 
-Before the experiment every fault is checked against the inventory and guardrails
-(a refusal interrupts the run before anything acts). After it, every rollback still in
-the ledger runs: chaoslib's default strategy skips rollbacks when a run is interrupted
-(SIGINT/SIGTERM) or failed, but it still ends its controls, so this runs on every path.
-List it first, so nothing (not even load) starts before the guardrails pass:
+Before the experiment every fault is checked against the inventory and guardrails (a
+refusal interrupts the run before anything acts), then the run takes the environment's
+lease: while a game day, a capacity run or another experiment holds it, the experiment is
+refused before any method step, naming the holder. Inside a game day the experiment runs
+under the game day's lease (re-entrant), never a second one. After it, every rollback this
+run left pending runs: chaoslib's default strategy skips rollbacks when a run is
+interrupted (SIGINT/SIGTERM) or failed, but it still ends its controls, so this runs on
+every path; another run's entries are never touched. List it first, so nothing (not even
+load) starts before the guardrails and the lease:
 
     controls:
       - name: safety
@@ -12,17 +17,21 @@ List it first, so nothing (not even load) starts before the guardrails pass:
 """
 
 import logging
+import os
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
+from chaoslib_edx import lease
 from chaoslib_edx.guardrails import check_experiment
 from chaoslib_edx.ledger import open_ledger
 
 logger = logging.getLogger("chaostoolkit")
 last_signal: int | None = None  # what interrupted the last experiment (the runner reads it)
+_own: list[lease.Run] = []  # the run this control began (a plain `chaos run`), to end
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -37,6 +46,21 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def _lease_lost(reason: str) -> None:
+    """The renewer lost this run's lease: stop the experiment in the main thread (SIGUSR1)."""
+    logger.error(f"lease lost: {reason}; stopping the experiment: nothing more acts and "
+                 "nothing is rolled back (its rollbacks stay in the ledger for the "
+                 "environment's new holder to run with `edx-gameday recover`)")
+    os.kill(os.getpid(), signal.SIGUSR1)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    global last_signal
+    if last_signal is None:
+        last_signal = signum
+        raise SystemExit(20)  # chaoslib's graceful exit: the run is marked interrupted
+
+
 def before_experiment_control(context: Experiment, configuration: Configuration = None,
                               secrets: Secrets = None, **kwargs: object) -> None:
     # chaoslib's SIGTERM handler raises InterruptExecution, which its python provider
@@ -44,21 +68,46 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     # on. SystemExit is not an Exception: chaoslib marks the run interrupted and still
     # ends its controls, so the ledger below runs. SIGINT and SIGHUP (a closed terminal)
     # the same way, so they are named.
-    if threading.current_thread() is threading.main_thread():
+    main = threading.current_thread() is threading.main_thread()
+    if main:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, _terminate)
     for name, target in check_experiment(context, configuration, secrets):
         logger.info(f"guardrails: '{name}' may act on {target.kind} '{target.name}' "
                     f"({target.driver}, environment {target.environment.name})")
+    if lease.current(configuration) is not None:
+        return  # a game day's experiment: it acts under the game day's run
+    run = lease.begin(configuration, f"chaos run of '{context.get('title', '?')}'",
+                      run_dir=Path.cwd(), say=logger.warning,
+                      on_lost=_lease_lost if main else None)
+    if main:
+        signal.signal(signal.SIGUSR1, _interrupt)
+    _own.append(run)
+    logger.info(f"lease: environment held by this run (token {run.token}, {run.lease.where})")
 
 
 def after_experiment_control(context: Experiment, state: Journal,
                              configuration: Configuration = None, secrets: Secrets = None,
                              **kwargs: object) -> None:
-    ledger = open_ledger(configuration)
-    for result in ledger.run_pending(configuration, secrets):
-        if result["ok"]:
-            logger.warning(f"recovery ledger: ran pending rollback {result['rollback']}")
-        else:
-            logger.error(f"recovery ledger: rollback {result['rollback']} failed: "
-                         f"{result['error']}; `edx-gameday recover` retries it")
+    run = lease.current(configuration)
+    if run is None:
+        return  # refused before it held the environment: nothing of its own to roll back
+    if isinstance(state, dict):  # the journal names the run and the grant it acted under
+        state.setdefault("extensions", []).append(
+            {"name": "chaostoolkit-edx", "run": run.id, "lease_token": run.token})
+    try:
+        if run.lease.lost is not None:
+            logger.error(f"lease lost ({run.lease.lost}): this run's pending rollbacks are "
+                         "left for the environment's new holder")
+            return
+        ledger = open_ledger(configuration)
+        for result in ledger.run_pending(run, configuration, secrets, whose=run.id):
+            if result["ok"]:
+                logger.warning(f"recovery ledger: ran pending rollback {result['rollback']}")
+            else:
+                logger.error(f"recovery ledger: rollback {result['rollback']} failed: "
+                             f"{result['error']}; `edx-gameday recover` retries it")
+    finally:
+        if run in _own:
+            _own.remove(run)
+            lease.end(run)

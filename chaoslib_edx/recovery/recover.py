@@ -4,11 +4,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from chaoslib_edx import lease
 from chaoslib_edx.capacity import RUN_FILE
 from chaoslib_edx.configuration import ENV_KEY, LEDGER_KEY, environment_file
 from chaoslib_edx.environment import load_environment
 from chaoslib_edx.files import replace_text
-from chaoslib_edx.gameday.lock import environment_lock
+from chaoslib_edx.lease.base import Say
 from chaoslib_edx.ledger import open_ledger
 from chaoslib_edx.load.launcher import stop_recorded
 from chaoslib_edx.platforms import platform
@@ -18,32 +19,33 @@ from chaoslib_edx.report.rundir import RunWriter
 @dataclass
 class Recovery:
     ledger: str                 # where the ledger is
-    results: list[dict]         # one per pending rollback, newest first
+    results: list[dict]         # one per pending rollback, newest first, naming its run
     load_stopped: list[int]     # pids of a crashed run's load that were still running
     crashed_run: str | None = None  # the run directory of a runner that died, re-reported
 
 
-def recover(env_file: str, ledger: str | None = None) -> Recovery:
-    """Stop a crashed run's load and run every pending rollback of ENV_FILE's environment
-    under its lock, newest first.
+def recover(env_file: str, ledger: str | None = None, say: Say | None = None) -> Recovery:
+    """Stop the load of runs that are no longer live and run every rollback they left
+    pending in ENV_FILE's environment, newest first, under the environment's lease.
 
-    Refused (UserError) while a game day holds the lock: recovering under a live run
-    would undo its faults. Works from any directory: the lock, the ledger and the load's
-    pidfile belong to the environment.
+    Refused (LeaseHeld) while a live run holds the lease: recovering under it would undo
+    its faults. A lease whose holder stopped renewing is taken over only once it has gone
+    unrenewed for lease_s + grace_s on this machine's clock (SAY hears of the wait); so
+    every run recover acts for has lost its lease, and rolls back nothing itself. Works
+    from any directory: the lease, the ledger and the load's pidfiles belong to the
+    environment.
     """
     env_file = environment_file({ENV_KEY: env_file})
     environment = load_environment(env_file)  # a bad file is exit 2 before anything runs
     configuration = {ENV_KEY: env_file, **({LEDGER_KEY: ledger} if ledger else {})}
     book = open_ledger(configuration)
-    lock = environment_lock(configuration)
-    dead = lock.last_holder()  # read before acquire overwrites it
-    lock.acquire("edx-gameday recover")
+    run = lease.begin(configuration, "edx-gameday recover", say=say)
     try:
-        stopped = stop_recorded(platform(environment, env_file).state_dir())
-        results = book.run_pending(configuration, None)
+        stopped = stop_recorded(platform(environment, env_file).state_dir(), spare=run.id)
+        results = book.run_pending(run, configuration, None)
     finally:
-        lock.release()
-    return Recovery(book.where, results, stopped, _report_crashed(dead))
+        lease.end(run)
+    return Recovery(book.where, results, stopped, _report_crashed(run.lease.took_over))
 
 
 _CRASHED = ("the runner died without finishing (SIGKILL or a lost machine); "
@@ -54,7 +56,7 @@ def _report_crashed(holder: dict | None) -> str | None:
     """Re-render the report of a run whose runner died holding the lock (SIGKILL, power
     loss): it could not write its end, so its run.json (a capacity run's
     capacity-run.json) still says running."""
-    run_dir = Path(str((holder or {}).get("run_dir", "")))
+    run_dir = Path(str((holder or {}).get("run_dir") or ""))
     if holder and (run_dir / RUN_FILE).is_file():
         return _capacity_crashed(run_dir)
     run_json = run_dir / "run.json"

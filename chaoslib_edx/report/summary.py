@@ -110,6 +110,7 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
     pending = _pending(info, status)
     return {"name": info.get("name", run.path.name), "description": info.get("description", ""),
             "environment": info.get("environment", ""), "status": status,
+            "run_id": info.get("run_id"), "lease_token": info.get("lease_token"),
             "pending_rollbacks": pending,
             "watcher_failures": info.get("watcher_failures", 0),
             "watcher_errors": info.get("watcher_errors", []),
@@ -187,7 +188,8 @@ def _pending(info: dict, status: str) -> list[str]:
         return list(info.get("pending_rollbacks") or [])
     configuration = {ENV_KEY: info["env_file"],
                      **({LEDGER_KEY: info["ledger_file"]} if info.get("ledger_file") else {})}
-    try:
-        return [entry.rollback for entry in open_ledger(configuration).pending()]
+    try:  # the run's own entries (none of another run's); all of them for an older run
+        return [entry.rollback for entry in open_ledger(configuration).pending(
+            info.get("run_id"))]
     except Exception as exc:  # the report still renders; it says why it cannot tell
         return [f"unknown: the ledger could not be read ({exc})"]

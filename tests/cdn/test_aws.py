@@ -9,6 +9,7 @@ from pathlib import Path
 
 import boto3
 
+from chaoslib_edx import lease
 from chaoslib_edx.cdn.actions import break_video_origin, restore_video_origin
 from chaoslib_edx.cdn.aws import UNREACHABLE
 from chaoslib_edx.cdn.probes import video_origin_serving
@@ -63,13 +64,18 @@ def test_origin_swap_and_restore(aws_env, moto_endpoint) -> None:
     assert Ledger(config["edx_ledger"]).pending() == []
 
 
-def test_the_ledger_alone_restores_after_a_crash(aws_env) -> None:
-    """The saved origin travels in the ledger: the control restores with nothing else."""
+def test_the_ledger_alone_restores_after_an_interrupted_experiment(aws_env) -> None:
+    """The saved origin travels in the ledger: the control, ending an experiment of a game
+    day whose rollbacks never ran, restores it with nothing else."""
     dist_id, _ = _distribution("edx-video-after-crash")
     config = aws_env({"distributions": {"video": {"id": dist_id, "origin_id": "video-s3"}}})
-    break_video_origin("video", configuration=config)
-    assert _origins(dist_id)["video-s3"] == UNREACHABLE
-    after_experiment_control({}, {}, configuration=config)
+    run = lease.begin(config, "game day 'cdn'")
+    try:
+        break_video_origin("video", configuration=config)
+        assert _origins(dist_id)["video-s3"] == UNREACHABLE
+        after_experiment_control({}, {}, configuration=config)
+    finally:
+        lease.end(run)
     assert _origins(dist_id)["video-s3"] == ORIGIN
     assert Ledger(ledger_path(config)).pending() == []
 

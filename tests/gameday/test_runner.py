@@ -21,7 +21,7 @@ import pytest
 import yaml
 from junitparser import JUnitXml
 
-from chaoslib_edx.gameday.lock import environment_lock
+from chaoslib_edx import lease
 from chaoslib_edx.ledger import Ledger
 from tests.conftest import (
     REPO,
@@ -32,6 +32,7 @@ from tests.conftest import (
     tripping_gameday,
     write_yaml,
 )
+from tests.recovery.runs import crashed_run_entry
 from tests.sandbox.helpers import eventually
 
 REPORT_FILES = ("run.json", "timeline.jsonl", "metrics.jsonl", "index.html", "summary.json",
@@ -315,28 +316,29 @@ def test_dry_run_checks_a_login_and_warns_of_the_login_limit(sandbox, tmp_path) 
 def test_a_second_run_on_a_locked_environment_is_refused(sandbox, tmp_path, flags) -> None:
     """A dry run refuses what the run would: it probes the lock without taking it."""
     gameday = _gameday(tmp_path, sandbox, [("lms-pod-kill", 0)])
-    # The environment's own lock, in the sandbox's state dir: the run's EDX_LEDGER elsewhere
-    # does not move it.
-    lock = environment_lock({"edx_environment": str(sandbox.env_file)}).acquire("elsewhere")
+    # The environment's own lease, in the sandbox's state dir: the run's EDX_LEDGER
+    # elsewhere does not move it.
+    held = lease.begin({"edx_environment": str(sandbox.env_file)}, "game day 'elsewhere'",
+                       run_dir=tmp_path / "elsewhere")
     try:
         before = _fingerprint(sandbox)
         result = run_cli("run", str(gameday), "--out", str(tmp_path / "run"), *flags,
                          env=_env(tmp_path))
     finally:
-        lock.release()
+        lease.end(held)
     message = one_paragraph(result.stderr)
     assert result.returncode == 2, result.stderr
-    assert "the environment 'test-sandbox' is in use by another game day" in message
-    assert f'"pid": {os.getpid()}' in message
+    assert "the environment 'test-sandbox' is in use by game day 'elsewhere'" in message
+    assert f"pid {os.getpid()}" in message and str(tmp_path / "elsewhere") in message
     assert _fingerprint(sandbox) == before and not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("flags", [(), ("--dry-run",)], ids=["run", "dry-run"])
 def test_pending_rollbacks_of_an_earlier_run_block_a_new_one(sandbox, tmp_path, flags) -> None:
     gameday = _gameday(tmp_path, sandbox, [("lms-pod-kill", 0)])
-    Ledger(tmp_path / "ledger.jsonl").record(
-        "break_video_origin", "chaoslib_edx.cdn.actions:restore_video_origin",
-        {"distribution": "video", "saved": {}})
+    crashed_run_entry(Ledger(tmp_path / "ledger.jsonl"), tmp_path, "break_video_origin",
+                      "chaoslib_edx.cdn.actions:restore_video_origin",
+                      {"distribution": "video", "saved": {}})
     result = run_cli("run", str(gameday), "--out", str(tmp_path / "run"), *flags,
                      env=_env(tmp_path))
     message = one_paragraph(result.stderr)

@@ -7,6 +7,7 @@ import pytest
 from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.pods.actions import kill_lms_replicas, wait_lms_replicas_ready
 from chaoslib_edx.pods.probes import lms_replicas_ready
+from chaoslib_edx.recovery.recover import recover
 from chaoslib_edx.targets import GuardrailRefused
 
 
@@ -41,7 +42,7 @@ def test_a_held_stop_scales_down_and_its_rollback_scales_back(eks) -> None:
     (entry,) = Ledger(config["edx_ledger"]).pending()
     assert entry.arguments == {"deployment": "lms", "replicas": 6}
     # The rollback as `recover` runs it: from the ledger, with the count to bring back.
-    assert Ledger(config["edx_ledger"]).run_pending(config, None)[0]["ok"] is True
+    assert recover(config["edx_environment"], config["edx_ledger"]).results[0]["ok"] is True
     assert cluster.scaled == [4, 6] and cluster.ready() == 6
     assert Ledger(config["edx_ledger"]).pending() == []
     assert restore_lms_replicas("lms", configuration=config) == {"ready_replicas": 6}

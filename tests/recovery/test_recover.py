@@ -1,10 +1,12 @@
-"""A runner SIGKILLed in the middle of a fault leaves its rollback; `recover` runs it."""
+"""A runner SIGKILLed in the middle of a fault leaves its rollback; `recover` runs it, as
+it runs what a previous version of the ledger left."""
 
 import json
 import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pymysql
 
@@ -12,7 +14,7 @@ from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.sandbox import credentials, database
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from tests.conftest import REPO, run_cli
-from tests.sandbox.helpers import eventually
+from tests.sandbox.helpers import db_query_ms, eventually
 
 
 def _failover_in_a_process(config: dict, downtime_seconds: float) -> subprocess.Popen:
@@ -103,3 +105,23 @@ def test_sigkill_right_after_the_promotion_then_recover_keeps_the_new_writes(
     assert status["state"] == "healthy", (status["programs"], status["checks"])
     assert status["checks"]["db"]["primary"] == "db-a"
     assert _probe_row(sandbox.layout, "db-a", row=2) == new_write
+
+
+def test_a_ledger_the_previous_version_wrote_is_recovered(sandbox, tmp_path) -> None:
+    """A fault recorded before ledger lines named their run: `recover` reads the line as
+    the legacy run, says so, and undoes the fault (measured on the target)."""
+    from chaoslib_edx.dblatency.actions import slow_database
+
+    config = sandbox.configuration(tmp_path)
+    slow_database("edxapp", latency_ms=120, configuration=config)
+    path = Path(config["edx_ledger"])
+    (line,) = [json.loads(raw) for raw in path.read_text().splitlines()]
+    legacy = {k: line[k] for k in ("id", "fault", "rollback", "arguments", "recorded_at")}
+    path.write_text(json.dumps(legacy) + "\n")  # as the previous version wrote it
+    assert db_query_ms(sandbox.layout) >= 120
+
+    result = run_cli("recover", "--env", str(sandbox.env_file), "--ledger", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "restore_database_speed" in result.stdout
+    assert "(a ledger line from before runs were recorded (legacy))" in result.stdout
+    assert Ledger(path).pending() == [] and db_query_ms(sandbox.layout) < 60

@@ -15,6 +15,7 @@ from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.load.recorder import ClassStats, new_histogram
 from chaoslib_edx.report.render import render
 from tests.conftest import REPO, write_yaml
+from tests.recovery.runs import crashed_run_entry
 
 T0 = 1_800_000_000
 CATALOG = REPO / "gamedays/slos.yaml"
@@ -125,8 +126,8 @@ def test_a_killed_run_renders_as_crashed_with_its_pending_rollbacks(tmp_path: Pa
         "name": "t", "kind": "sandbox", "driver": "sandbox",
         "sandbox": {"state_dir": str(tmp_path / "state"), "port_base": 23000}})
     ledger = tmp_path / "ledger.jsonl"
-    Ledger(ledger).record("failover_database", "chaoslib_edx.rds.actions:restore_database",
-                          {"database": "edxapp"})
+    crashed_run_entry(Ledger(ledger), tmp_path, "failover_database",
+                      "chaoslib_edx.rds.actions:restore_database", {"database": "edxapp"})
     info = json.loads((run / "run.json").read_text())
     (run / "run.json").write_text(json.dumps({**info, "status": "running", "pid": dead.pid,
                                               "env_file": str(env),

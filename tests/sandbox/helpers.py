@@ -5,9 +5,11 @@ import time
 from collections import Counter
 from typing import Callable
 
+import pymysql
 import requests
 
 from chaoslib_edx import learner
+from chaoslib_edx.sandbox import credentials
 
 
 def login(base_url: str, username: str = "learner1", password: str = "edx") -> requests.Session:
@@ -56,3 +58,15 @@ class Traffic:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def db_query_ms(layout) -> float:
+    """One query's round trip through the db-path, as an LMS replica sends it (ms)."""
+    password = credentials.read(layout.secrets_file)["DB_PASSWORD"]
+    with pymysql.connect(host="127.0.0.1", port=layout.port("db_path"), user="edxapp",
+                         password=password, database="edxapp", connect_timeout=10,
+                         read_timeout=10) as conn, conn.cursor() as cur:
+        began = time.monotonic()
+        cur.execute("SELECT 1")
+        cur.fetchall()
+        return (time.monotonic() - began) * 1000

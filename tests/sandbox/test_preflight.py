@@ -78,12 +78,12 @@ def test_a_state_dir_holding_only_the_lock_and_ledger_is_new(tmp_path: Path) -> 
     """A dry run or a recover before the first `up` takes the environment's lock in the
     state dir: that does not make it a foreign directory."""
     from chaoslib_edx.environment import load_environment
-    from chaoslib_edx.gameday.lock import environment_lock
+    from chaoslib_edx import lease
     from chaoslib_edx.sandbox.layout import Layout
     from chaoslib_edx.sandbox.preflight import read_state
 
     env = write_env(tmp_path, free_port_base())
-    environment_lock({"edx_environment": str(env)}).acquire("a dry run").release()
+    lease.end(lease.begin({"edx_environment": str(env)}, "a dry run"))
     layout = Layout.of_inventory(load_environment(env).sandbox, env)
     assert [p.name for p in layout.root.iterdir()] == ["gameday"]
     assert read_state(layout, env) is None
