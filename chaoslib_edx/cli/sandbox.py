@@ -25,6 +25,13 @@ _port_option = click.option("--port-base", type=int,
                             help="Override sandbox.port_base (the sandbox uses 30 ports from it).")
 
 
+_force_option = click.option(
+    "--force", is_flag=True,
+    help="Go ahead while a game day, capacity run or experiment holds the environment (its "
+         "results will not be trustworthy). down: that run is first stopped with SIGTERM, so "
+         "it rolls back and reports. Written to <state_dir>/logs/sandbox.log.")
+
+
 def _which_sandbox(command: Callable) -> Callable:
     """--env, --state-dir and --port-base: the options every sandbox command takes."""
     return _env_option(_state_option(_port_option(command)))
@@ -32,20 +39,25 @@ def _which_sandbox(command: Callable) -> Callable:
 
 @sandbox.command()
 @_which_sandbox
-def up(env_file: str, state_dir: str | None, port_base: int | None) -> None:
+@_force_option
+def up(env_file: str, state_dir: str | None, port_base: int | None, force: bool) -> None:
     """Start the sandbox, or whatever part of it is stopped; wait until it is healthy.
 
     A second `up` on a healthy sandbox changes nothing. The first one installs the
     databases, seeds courses and learners, and writes <state_dir>/inventory.yaml.
+    Refused (exit 2) while a run holds the environment: starting what a fault stopped
+    would undo it under that run.
     """
     from chaoslib_edx.sandbox import control
+    from chaoslib_edx.sandbox.exclusive import exclusive
     from chaoslib_edx.sandbox.layout import layout_for
 
     layout = layout_for(env_file, state_dir, port_base)
     first = layout.settings.port_base
     click.echo(f"sandbox: starting in {layout.root} (ports {first}-"
                f"{first + layout.settings.PORT_SPAN - 1} on 127.0.0.1)", err=True)
-    result = control.up(layout, env_file)
+    result = control.up(layout, env_file, hold=lambda: exclusive(
+        env_file, layout, "up", force, lambda line: click.echo(line, err=True)))
     if result.already_up:
         click.echo(f"sandbox: already up and healthy ({result.seconds:.1f}s); nothing to do")
     else:
@@ -56,16 +68,18 @@ def up(env_file: str, state_dir: str | None, port_base: int | None) -> None:
 
 @sandbox.command()
 @_which_sandbox
-def down(env_file: str, state_dir: str | None, port_base: int | None) -> None:
+@_force_option
+def down(env_file: str, state_dir: str | None, port_base: int | None, force: bool) -> None:
     """Stop every process of the sandbox, and a crashed game day's load against it; its
-    data stays for the next `up`."""
+    data stays for the next `up`. Refused (exit 2) while a run holds the environment."""
     from chaoslib_edx.load.launcher import stop_recorded
-    from chaoslib_edx.platforms import platform_of
     from chaoslib_edx.sandbox import control
+    from chaoslib_edx.sandbox.exclusive import exclusive
     from chaoslib_edx.sandbox.layout import layout_for
 
     layout = layout_for(env_file, state_dir, port_base)
-    stopped = control.down(layout) + stop_recorded(platform_of(env_file).state_dir())
+    with exclusive(env_file, layout, "down", force, lambda line: click.echo(line, err=True)):
+        stopped = control.down(layout) + stop_recorded(layout.gameday_dir)
     click.echo(f"sandbox: down ({len(stopped)} processes stopped)")
 
 

@@ -4,6 +4,8 @@ import json
 import os
 import signal
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,51 +34,58 @@ class UpResult:
     seconds: float = 0.0
 
 
-def up(layout: Layout, env_file: Path | str, timeout: float = 90) -> UpResult:
-    """Start whatever is not running and wait until /heartbeat is healthy through the LB."""
+def up(layout: Layout, env_file: Path | str, timeout: float = 90,
+       hold: Callable[[], AbstractContextManager] = nullcontext) -> UpResult:
+    """Start whatever is not running and wait until /heartbeat is healthy through the LB.
+    HOLD() is entered once the checks passed, before the first change, and held to the end
+    (the environment's lease: a run must not see the sandbox change under it)."""
     began = time.monotonic()
     binaries = preflight.binaries()
     if layout.monitored:
         binaries.update(monitoring.binaries())
     state = preflight.read_state(layout, env_file)
     sup = Supervisor(layout)
-    if sup.is_running():
-        if layout.monitored and "prometheus" not in {i["name"] for i in sup.processes()}:
-            raise UserError("this sandbox was started without its monitoring", file=env_file,
-                            field="sandbox.monitoring.enabled",
-                            fix="Run `edx-gameday sandbox down`, then `sandbox up` again")
-        started = [info["name"] for info in sup.processes() if info["statename"] != "RUNNING"]
-        for name in started:
-            sup.start(name)
-        health.wait_healthy(layout, timeout)
-        if layout.monitored and monitoring.sync_rules(layout):  # a changed catalog
-            started.append("slo rules")
-        return UpResult(not started, started, time.monotonic() - began)
+    with ExitStack() as held:
+        if sup.is_running():
+            if layout.monitored and "prometheus" not in {i["name"] for i in sup.processes()}:
+                raise UserError("this sandbox was started without its monitoring",
+                                file=env_file, field="sandbox.monitoring.enabled",
+                                fix="Run `edx-gameday sandbox down`, then `sandbox up` again")
+            held.enter_context(hold())
+            started = [info["name"] for info in sup.processes()
+                       if info["statename"] != "RUNNING"]
+            for name in started:
+                sup.start(name)
+            health.wait_healthy(layout, timeout)
+            if layout.monitored and monitoring.sync_rules(layout):  # a changed catalog
+                started.append("slo rules")
+            return UpResult(not started, started, time.monotonic() - began)
 
-    preflight.check_ports(layout, env_file)
-    layout.root.mkdir(parents=True, exist_ok=True)
-    if state is None:
-        state = {"version": preflight.STATE_VERSION, "port_base": layout.settings.port_base,
-                 "bootstrapped": False}
-        _write_state(layout, state)
-    creds = credentials.ensure(layout.secrets_file)
-    configs.render_all(layout, binaries)
-    if not layout.db_endpoint_conf.exists():
-        database.point_endpoint(layout, DB_NODES[0])
-    assets.ensure(layout)
-    database.install_datadirs(layout)
-    sup.start_daemon()
-    if not state["bootstrapped"]:
-        database.bootstrap(layout, creds)
-        state["bootstrapped"] = True
-        _write_state(layout, state)
-    health.wait_healthy(layout, timeout)
-    if not state.get("binlogs_clean"):  # a sandbox from before the users left the binlog
-        database.purge_binlogs(layout)
-        state["binlogs_clean"] = True
-        _write_state(layout, state)
-    inventory = write_inventory(layout, sup)
-    return UpResult(False, inventory["programs"], time.monotonic() - began)
+        preflight.check_ports(layout, env_file)
+        held.enter_context(hold())
+        layout.root.mkdir(parents=True, exist_ok=True)
+        if state is None:
+            state = {"version": preflight.STATE_VERSION,
+                     "port_base": layout.settings.port_base, "bootstrapped": False}
+            _write_state(layout, state)
+        creds = credentials.ensure(layout.secrets_file)
+        configs.render_all(layout, binaries)
+        if not layout.db_endpoint_conf.exists():
+            database.point_endpoint(layout, DB_NODES[0])
+        assets.ensure(layout)
+        database.install_datadirs(layout)
+        sup.start_daemon()
+        if not state["bootstrapped"]:
+            database.bootstrap(layout, creds)
+            state["bootstrapped"] = True
+            _write_state(layout, state)
+        health.wait_healthy(layout, timeout)
+        if not state.get("binlogs_clean"):  # a sandbox from before the users left the binlog
+            database.purge_binlogs(layout)
+            state["binlogs_clean"] = True
+            _write_state(layout, state)
+        inventory = write_inventory(layout, sup)
+        return UpResult(False, inventory["programs"], time.monotonic() - began)
 
 
 def down(layout: Layout, timeout: float = 60) -> list[int]:

@@ -1,9 +1,16 @@
-"""One holder per environment, proved on game days against the real sandbox, its lease
-and ledger in a DynamoDB table (moto's server, lease_s 6): a game day paused past its
-lease loses it, `recover` from elsewhere takes over and undoes its fault, a second game
-day runs, and the first, resumed, stops with "lease lost", touching nothing: the second's
-fault stays live until its own rollback. Every delay is measured on the target, by timing
-a query on the LMS's own way to its database."""
+"""One holder per environment, proved on game days against the real sandbox.
+
+- Its lease and ledger in a DynamoDB table (moto's server, lease_s 6): a game day paused
+  past its lease loses it, `recover` from elsewhere takes over and undoes its fault, a
+  second game day runs, and the first, resumed, stops with "lease lost", touching
+  nothing: the second's fault stays live until its own rollback.
+- A game day holding the sandbox (file lease) against every other way in: each shipped
+  experiment through plain `chaos run`, a second game day from elsewhere, `sandbox up`
+  and `sandbox down` are refused and change nothing; `sandbox down --force` stops the
+  game day first (it rolls back and reports, exit 3), then the platform.
+
+Every delay is measured on the target, by timing a query on the LMS's own way to its
+database."""
 
 import json
 import os
@@ -15,11 +22,15 @@ from pathlib import Path
 
 import yaml
 
-from chaoslib_edx.ledger import open_ledger
+from chaoslib_edx.ledger import Ledger, open_ledger
+from chaoslib_edx.sandbox.clients import http_get
 from tests.aws import REGION, dynamodb_table
 from tests.conftest import (
+    REPO,
     compressed_gameday,
     load_processes,
+    one_paragraph,
+    program_pids,
     slow_database_experiment,
     write_yaml,
 )
@@ -111,3 +122,90 @@ def test_a_paused_game_day_loses_its_lease_and_undoes_nothing_of_the_next(
     assert db_query_ms(layout) < 300  # its own rollback ran, at its own end
     assert open_ledger({"edx_environment": str(env_file)}).pending() == []
 
+
+def _chaos(experiment: Path, tmp_path: Path, ledger: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "EDX_LEDGER": str(ledger),
+           "EDX_METRICS_FILE": str(tmp_path / f"{experiment.stem}-metrics.jsonl")}
+    return subprocess.run([sys.executable, "-m", "chaostoolkit", "--no-version-check", "run",
+                           "--journal-path", str(tmp_path / f"{experiment.stem}.json"),
+                           str(experiment)], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def _target(sandbox) -> dict:
+    """What each shipped fault would change, read from the platform itself."""
+    status = sandbox.status()
+    checks = status["checks"]
+    return {"delay_ms": checks["db"]["path"]["latency_ms"], "primary": checks["db"]["primary"],
+            "origin": checks["cdn"]["origin"], "maxmemory": checks["cache"]["maxmemory"],
+            "programs": program_pids(sandbox.layout)}
+
+
+def test_a_game_day_holds_the_sandbox_against_every_other_way_in(
+        sandbox, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("EDX_ENVIRONMENT", str(sandbox.env_file))
+    path = compressed_gameday(tmp_path, sandbox, [("lms-pod-kill", 0)])
+    spec = yaml.safe_load(path.read_text())
+    spec["timeline"][0]["observe_s"] = 120  # the attempts happen while it watches
+    gameday = write_yaml(path, spec)
+    run_dir = tmp_path / "holder" / "run"
+    holder = _start(gameday, tmp_path / "holder")
+    forced = None
+    try:
+        eventually(lambda: (run_dir / "timeline.jsonl").exists()
+                   and "experiment_end" in (run_dir / "timeline.jsonl").read_text(),
+                   timeout=120, interval=0.5)
+        before = _target(sandbox)
+        ledger = tmp_path / "ledger"
+        experiments = sorted((REPO / "experiments").glob("*.yaml"))
+        refused = {path.stem: _chaos(path, tmp_path, ledger) for path in experiments}
+        (tmp_path / "second").mkdir()
+        refused["second game day"] = subprocess.run(
+            [sys.executable, "-m", "chaoslib_edx", "run", str(gameday), "--out",
+             str(tmp_path / "second" / "run")], cwd=tmp_path / "second", capture_output=True,
+            text=True, timeout=120, env={**os.environ, "EDX_LEDGER": str(ledger)})
+        for command in ("down", "up"):
+            refused[f"sandbox {command}"] = sandbox.cli("sandbox", command)
+        after = _target(sandbox)
+        assert holder.poll() is None  # every refusal came while the game day held the lease
+        assert http_get(f"{sandbox.layout.lb_url}/heartbeat")[0] == 200  # still serving
+        delay_ms = db_query_ms(sandbox.layout)
+
+        forced = sandbox.cli("sandbox", "down", "--force")
+        assert forced.returncode == 0, forced.stdout + forced.stderr
+        out, err = holder.communicate(timeout=60)  # it ended before the platform stopped
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        if forced is not None:
+            assert sandbox.cli("sandbox", "up").returncode == 0
+    for name, result in refused.items():
+        message = one_paragraph(result.stderr)
+        assert result.returncode != 0, (name, message[-2000:])
+        assert "in use by game day 'compressed launch'" in message, (name, message[-2000:])
+        assert f"run dir {run_dir}" in message, name
+    for experiment in experiments:  # each stopped before its first step: no load, no fault
+        journal = json.loads((tmp_path / f"{experiment.stem}.json").read_text())
+        assert journal["status"] == "interrupted" and journal["run"] == [], experiment.stem
+        assert not (tmp_path / f"{experiment.stem}-metrics.jsonl").exists()
+    assert "--force" in one_paragraph(refused["sandbox down"].stderr)
+    assert not (tmp_path / "second" / "run").exists()
+    assert after == before and after["delay_ms"] == 0 and after["primary"] == "db-a"
+    assert delay_ms < 300 and after["origin"] == 200
+    assert Ledger(ledger).pending() == [] and not ledger.exists()  # nothing was recorded
+
+    # The forced down stopped the game day first: it reported and exited 3, and its
+    # verdicts are its own: the pod kill held and every SLO was met, nothing interfered.
+    assert holder.returncode == 3, err[-3000:]
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "aborted" and run["abort_reason"] == "interrupted by SIGTERM"
+    assert run["pending_rollbacks"] == [] and (run_dir / "index.html").exists()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert [e["verdict"] for e in summary["experiments"]] == ["held"]
+    assert all(slo["met"] for slo in summary["slos"]), summary["slos"]
+    log = (sandbox.layout.logs / "sandbox.log").read_text()
+    assert "sandbox down --force while game day 'compressed launch'" in log
+    assert f"SIGTERM to pid {holder.pid}; its lease came back after" in log
+    assert "SIGTERM to" in forced.stderr and "down (" in forced.stdout
+    assert sandbox.status()["state"] == "healthy"
