@@ -1,17 +1,32 @@
 """What a game day writes and answers: its run directory, chaoslib's log and JUnit file
-(checked before it starts), and at its end the exit code and the lines the command line
-prints."""
+(checked before it starts), what it records about itself and what monitoring saw, and at
+its end the exit code and the lines the command line prints."""
 
+import json
 import logging
+import os
+import platform
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib.metadata import version
 from pathlib import Path
 
+from chaoslib.types import Configuration
+
+from chaoslib_edx.configuration import LEDGER_KEY, setting
+from chaoslib_edx.detection.source import SNAPSHOT, snapshot
 from chaoslib_edx.errors import UserError
-from chaoslib_edx.files import output_dir, output_file
+from chaoslib_edx.files import output_dir, output_file, replace_text
+from chaoslib_edx.gameday.schema import Loaded
+from chaoslib_edx.lease import Run
+from chaoslib_edx.load.workers import describe
+from chaoslib_edx.platforms import Platform
+from chaoslib_edx.report.rundir import CATALOG_COPY, RunDir
 
 EXIT_OK, EXIT_FAILED, EXIT_ABORTED = 0, 1, 3
+VERSIONED = ("chaostoolkit-edx", "chaostoolkit-lib", "chaostoolkit-aws",
+             "chaostoolkit-kubernetes", "locust")
 
 
 @dataclass
@@ -123,3 +138,38 @@ def configure_logging(run_dir: Path) -> logging.Handler:
     logger.setLevel(logging.INFO)
     logger.propagate = False
     return handler
+
+
+def run_info(gameday: Loaded, config: Configuration, run: Run) -> dict:
+    """What run.json says of a game day from its start: what ran, where, under which
+    grant of the environment's lease, with which versions."""
+    spec, env = gameday.spec, gameday.environment
+    return {"name": spec.name, "description": spec.description,
+            "gameday": str(gameday.path), "status": "running",
+            "environment": f"{env.name} (kind {env.kind}, driver {env.driver})",
+            "env_file": str(Path(gameday.env_file).absolute()), "pid": os.getpid(),
+            "run_id": run.id, "lease_token": run.token, "lease": run.lease.where,
+            "ledger_file": setting(config, LEDGER_KEY),
+            "started": utc_now(), "roles": spec.roles.model_dump(), "slos": spec.slos,
+            "slo_catalog": {"source": spec.slo_catalog, "copy": CATALOG_COPY},
+            "timeline": [s.model_dump() for s in spec.timeline],
+            "workers": describe(spec.load.workers),
+            "detection": spec.detection.model_dump(),
+            "versions": {"python": platform.python_version(),
+                         **{name: version(name) for name in VERSIONED}}}
+
+
+def keep_detection(target: Platform, run_dir: Path, gameday: Loaded) -> None:
+    """Keep what the platform's monitoring and pager saw (detection.json): the report
+    attributes alerts and pages to faults from it, long after Prometheus forgot."""
+    try:  # the clean-up goes on whatever happens here
+        source = target.detection()
+        if source is None:
+            return
+        run = RunDir.read(run_dir)
+        slos = [gameday.catalog.get(name) for name in gameday.spec.slos]
+        data = snapshot(source, run.observed(), slos,
+                        min((e["t"] for e in run.timeline), default=time.time()), time.time())
+    except Exception as exc:  # the report says detection could not be read, and why
+        data = {"source": None, "error": f"{type(exc).__name__}: {exc}"}
+    replace_text(run_dir / SNAPSHOT, json.dumps(data, indent=2) + "\n")

@@ -7,24 +7,25 @@ after boto3/chaoslib are imported): the load is a child process writing metrics.
 which the watcher reads.
 """
 
-import json
 import logging
 import os
-import platform
 import shutil
 import signal
 import threading
 import time
-from importlib.metadata import version
 from pathlib import Path
 
 from chaoslib_edx import lease, platforms
 from chaoslib_edx.configuration import LEDGER_KEY, setting
-from chaoslib_edx.detection.source import SNAPSHOT, snapshot
-from chaoslib_edx.files import replace_text
 from chaoslib_edx.gameday import plan as planning
 from chaoslib_edx.gameday.generators import Generators
-from chaoslib_edx.gameday.outputs import Outcome, configure_logging, utc_now
+from chaoslib_edx.gameday.outputs import (
+    Outcome,
+    configure_logging,
+    keep_detection,
+    run_info,
+    utc_now,
+)
 from chaoslib_edx.gameday.progress import Progress
 from chaoslib_edx.gameday.schema import Loaded
 from chaoslib_edx.gameday.timeline import Timeline
@@ -32,15 +33,13 @@ from chaoslib_edx.gameday.watch import Trip, Watcher
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.shapes import LaunchCurve
-from chaoslib_edx.load.workers import RemoteWorkers, WorkersMissing, describe
+from chaoslib_edx.load.workers import RemoteWorkers, WorkersMissing
 from chaoslib_edx.recovery import control as safety
-from chaoslib_edx.report.rundir import CATALOG_COPY, RunDir, RunWriter
+from chaoslib_edx.report.rundir import CATALOG_COPY, RunWriter
 from chaoslib_edx.report.summary import verdict
 
 # Rollbacks run on every path, hypothesis deviated or run interrupted (not chaoslib's default).
 SETTINGS = {"runtime": {"rollbacks": {"strategy": "always"}}}
-VERSIONED = ("chaostoolkit-edx", "chaostoolkit-lib", "chaostoolkit-aws",
-             "chaostoolkit-kubernetes", "locust")
 # A closed terminal or SSH session (SIGHUP) stops a game day as SIGINT and SIGTERM do.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -105,15 +104,13 @@ class GameDayRun:
         if self.abort is not None:
             raise SystemExit(20)
 
-    def _lease_lost(self, reason: str) -> None:
-        """The lease was lost (from the renewer's thread or a check): abort at once. The
-        run rolls back nothing: its faults are the new holder's to recover."""
-        if hasattr(self, "writer"):
-            self.request_abort(Trip(self._lost_reason(), -1))
-
-    def _lost_reason(self) -> str:
-        return (f"lease lost at {self.run_lease.lost_at()}: {self.run_lease.lease.lost}; its "
-                f"rollbacks are left to the environment's new holder")
+    def _lease_lost(self, reason: str = "") -> None:
+        """The lease was lost (seen by the renewer's thread, a check or the preflight):
+        abort at once. The run rolls back nothing: its faults are the new holder's."""
+        if hasattr(self, "writer"):  # else run() aborts as it starts
+            self.request_abort(Trip(f"lease lost at {self.run_lease.lost_at()}: "
+                                    f"{self.run_lease.lease.lost}; its rollbacks are left to "
+                                    "the environment's new holder", -1))
 
     def _on_signal(self, signum: int, frame: object) -> None:
         name = signal.Signals(signum).name
@@ -142,7 +139,7 @@ class GameDayRun:
 
     def run(self, plan: list[planning.PlannedStep]) -> Outcome:
         spec = self.gameday.spec
-        self.writer = RunWriter(self.out, self._run_info())
+        self.writer = RunWriter(self.out, run_info(self.gameday, self.config, self.run_lease))
         shutil.copyfile(self.gameday.spec.slo_catalog, self.out / CATALOG_COPY)
         log_handler = configure_logging(self.out)
         previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS}
@@ -152,7 +149,7 @@ class GameDayRun:
         load = watcher = bound = None
         refused: WorkersMissing | None = None
         if self.run_lease.lease.lost is not None:  # lost during the preflight: no fault runs
-            self.request_abort(Trip(self._lost_reason(), -1))
+            self._lease_lost()
         try:
             load = launcher.start(spec.load.profile, self.platform.lms_url(),
                                   spec.max_duration_s, self.out,
@@ -214,7 +211,8 @@ class GameDayRun:
                 for result in ledger.run_pending(self.run_lease, self.config, None,
                                                  whose=self.run_lease.id):
                     self.writer.event("ledger_rollback", **result)
-            self._snapshot_detection()
+            self.progress.phase = "reading alerts and pages"
+            keep_detection(self.platform, self.out, self.gameday)
             pending = [e.rollback for e in ledger.pending(self.run_lease.id)]
             if pending and self.run_lease.lease.lost is not None:
                 self.progress.event(f"LEASE LOST: rollbacks left to the environment's new "
@@ -241,48 +239,14 @@ class GameDayRun:
         except lease.LeaseLost:
             self.writer.event("lease_lost", reason=self.run_lease.lease.lost,
                               at=self.run_lease.lost_at())
-            self.abort = self.abort or Trip(self._lost_reason(), -1)
+            self._lease_lost()
             return False
-
-    def _snapshot_detection(self) -> None:
-        """Keep what the platform's monitoring and pager saw (detection.json): the report
-        attributes alerts and pages to faults from it, long after Prometheus forgot."""
-        self.progress.phase = "reading alerts and pages"
-        try:  # the clean-up goes on whatever happens here
-            source = self.platform.detection()
-            if source is None:
-                return
-            run = RunDir.read(self.out)
-            slos = [self.gameday.catalog.get(name) for name in self.gameday.spec.slos]
-            data = snapshot(source, run.observed(), slos,
-                            min((e["t"] for e in run.timeline), default=time.time()),
-                            time.time())
-        except Exception as exc:  # the report says detection could not be read, and why
-            data = {"source": None, "error": f"{type(exc).__name__}: {exc}"}
-        replace_text(self.out / SNAPSHOT, json.dumps(data, indent=2) + "\n")
 
     def _recover_command(self) -> str:
         return recover_command(self.gameday.env_file, setting(self.config, LEDGER_KEY))
 
     def _status(self) -> str:
         return "failed" if self.failed else "aborted" if self.abort else "completed"
-
-    def _run_info(self) -> dict:
-        spec, env = self.gameday.spec, self.gameday.environment
-        return {"name": spec.name, "description": spec.description,
-                "gameday": str(self.gameday.path), "status": "running",
-                "environment": f"{env.name} (kind {env.kind}, driver {env.driver})",
-                "env_file": str(Path(self.gameday.env_file).absolute()), "pid": os.getpid(),
-                "run_id": self.run_lease.id, "lease_token": self.run_lease.token,
-                "lease": self.run_lease.lease.where,
-                "ledger_file": setting(self.config, LEDGER_KEY),
-                "started": utc_now(), "roles": spec.roles.model_dump(), "slos": spec.slos,
-                "slo_catalog": {"source": spec.slo_catalog, "copy": CATALOG_COPY},
-                "timeline": [s.model_dump() for s in spec.timeline],
-                "workers": describe(spec.load.workers),
-                "detection": spec.detection.model_dump(),
-                "versions": {"python": platform.python_version(),
-                             **{name: version(name) for name in VERSIONED}}}
 
     def _status_thread(self, watcher: Watcher) -> None:
         def loop() -> None:
