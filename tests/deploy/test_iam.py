@@ -45,8 +45,10 @@ def calls(tmp_path_factory) -> set[str]:
     out = tmp_path_factory.mktemp("aws-calls") / "calls.txt"
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "tests.awscalls", "-p", "no:cacheprovider",
-         # The shipped experiment's end-to-end run makes the same calls as the swap test.
+         # The shipped experiment's end-to-end run makes the same calls as the swap test;
+         # the lease tests of other processes' clocks make theirs outside this pytest.
          "--deselect", "tests/cdn/test_aws.py::test_the_shipped_experiment_runs_end_to_end",
+         "-k", "not clock_offset and not dead_holder",
          *AWS_TESTS], cwd=REPO, capture_output=True, text=True, timeout=600,
         env={**os.environ, "EDX_AWS_CALLS": str(out)})
     assert result.returncode == 0, result.stdout[-3000:]
