@@ -41,6 +41,11 @@ class Fault:
     # action -> a function of <package>.actions (target, arguments, secrets) that raises
     # GuardrailRefused before anything acts: the blast-radius check of that action.
     guards: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # action -> a function of <package>.actions (target, arguments, result, secrets) that
+    # says whether the fault that action applied is still in effect (None: this platform
+    # cannot show it), polled while it is live; an action mapped to None is instantaneous
+    # (a kill: nothing stays to check). Every fault action is listed here.
+    lives: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
     # An action of <package>.actions that keeps the fault live until its rollback runs: what
     # a capacity plan's degraded sweep holds for a whole sweep (None: it cannot be held).
     hold: str | None = None
@@ -64,30 +69,34 @@ FAULTS: tuple[Fault, ...] = (
     Fault("database", "rds", "database",
           {"sandbox": Placement("sandbox", names=("edxapp",)),
            "aws": Placement("aws", "aws.databases", AwsDatabase)},
-          "database_writable", DatabaseDriver, ("restore_database",), rollback_bound_s=900),
+          "database_writable", DatabaseDriver, ("restore_database",),
+          lives=MappingProxyType({"failover_database": "live_failover"}),
+          rollback_bound_s=900),
     Fault("cache", "cache", "cache",
           {"sandbox": Placement("sandbox", names=("sessions",)),
            "aws": Placement("aws", "aws.caches", AwsCache)},
           "cache_healthy", CacheDriver, ("restore_cache",), hold="evict_cache",
-          rollback_bound_s=900),
+          lives=MappingProxyType({"evict_cache": "live_evict"}), rollback_bound_s=900),
     Fault("pods", "pods", "deployment",
           {"sandbox": Placement("sandbox", names=("lms",)),
            "aws": Placement("kubernetes", "kubernetes.deployments", KubernetesDeployment)},
           "lms_replicas_ready", PodsDriver, ("wait_lms_replicas_ready", "restore_lms_replicas"),
           guards=MappingProxyType({"kill_lms_replicas": "guard_kill",
                                    "stop_lms_replicas": "guard_stop"}),
+          lives=MappingProxyType({"kill_lms_replicas": None, "stop_lms_replicas": "live_stop"}),
           hold="stop_lms_replicas"),
     Fault("cdn", "cdn", "distribution",
           {"sandbox": Placement("sandbox", names=("video",)),
            "aws": Placement("aws", "aws.distributions", AwsDistribution)},
           "video_origin_serving", CdnDriver, ("restore_video_origin",),
+          lives=MappingProxyType({"break_video_origin": "live_break"}),
           hold="break_video_origin", rollback_bound_s=1800),
     Fault("database_latency", "dblatency", "database",
           {"sandbox": Placement("sandbox", names=("edxapp",)),
            "aws": Placement("aws", "aws.database_latency", AwsDatabaseLatency)},
           "database_at_full_speed", LatencyDriver, ("restore_database_speed",),
           guards=MappingProxyType({"slow_database": "guard_slow"}), hold="slow_database",
-          rollback_bound_s=300),
+          lives=MappingProxyType({"slow_database": "live_slow"}), rollback_bound_s=300),
 )
 
 _BY_KIND = {fault.kind: fault for fault in FAULTS}

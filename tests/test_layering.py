@@ -13,7 +13,7 @@ GENERIC = ("chaoslib_edx.targets", "chaoslib_edx.environment", "chaoslib_edx.gam
            "chaoslib_edx.load", "chaoslib_edx.report", "chaoslib_edx.slo",
            "chaoslib_edx.ledger", "chaoslib_edx.guardrails", "chaoslib_edx.faults",
            "chaoslib_edx.configuration", "chaoslib_edx.recovery", "chaoslib_edx.platforms",
-           "chaoslib_edx.detection",
+           "chaoslib_edx.detection", "chaoslib_edx.lease", "chaoslib_edx.liveness",
            *(f"chaoslib_edx.{fault.package}.{part}" for fault in FAULTS
              for part in ("actions", "probes", "contract")))
 

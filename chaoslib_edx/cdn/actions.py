@@ -4,7 +4,8 @@ from chaoslib.types import Configuration, Secrets
 
 from chaoslib_edx.lease import fenced
 from chaoslib_edx.ledger import own_entry, record_rollback, settle
-from chaoslib_edx.targets import resolve
+from chaoslib_edx.liveness import watched
+from chaoslib_edx.targets import Target, resolve
 
 __all__ = ["break_video_origin", "restore_video_origin"]
 
@@ -12,6 +13,7 @@ _ROLLBACK = "chaoslib_edx.cdn.actions:restore_video_origin"
 
 
 @fenced
+@watched
 def break_video_origin(distribution: str = "video", configuration: Configuration = None,
                        secrets: Secrets = None) -> dict:
     """Lose the video/asset origin behind the CDN: cached objects keep being served (stale
@@ -24,7 +26,14 @@ def break_video_origin(distribution: str = "video", configuration: Configuration
     return target.drive("break_origin", secrets)
 
 
+def live_break(target: Target, arguments: dict, result: dict,
+               secrets: Secrets | None) -> bool:
+    """The live check of break_video_origin (see faults.py): the origin still does not serve."""
+    return not target.drive("serving", secrets)
+
+
 @fenced
+@watched
 def restore_video_origin(distribution: str = "video", saved: dict = None,
                          configuration: Configuration = None, secrets: Secrets = None) -> dict:
     """Put the video origin back (the CloudFront origin saved when it was broken, or

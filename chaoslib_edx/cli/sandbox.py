@@ -58,6 +58,8 @@ def up(env_file: str, state_dir: str | None, port_base: int | None, force: bool)
                f"{first + layout.settings.PORT_SPAN - 1} on 127.0.0.1)", err=True)
     result = control.up(layout, env_file, hold=lambda: exclusive(
         env_file, layout, "up", force, lambda line: click.echo(line, err=True)))
+    for what in result.cleared:
+        click.echo(f"sandbox: cleared {what}")
     if result.already_up:
         click.echo(f"sandbox: already up and healthy ({result.seconds:.1f}s); nothing to do")
     else:

@@ -7,6 +7,7 @@ from chaoslib.types import Configuration, Secrets
 from chaoslib_edx.dblatency.contract import MAX_LATENCY_MS
 from chaoslib_edx.lease import fenced
 from chaoslib_edx.ledger import own_entry, record_rollback, settle
+from chaoslib_edx.liveness import watched
 from chaoslib_edx.targets import GuardrailRefused, Target, resolve
 
 __all__ = ["slow_database", "restore_database_speed"]
@@ -15,6 +16,7 @@ _ROLLBACK = "chaoslib_edx.dblatency.actions:restore_database_speed"
 
 
 @fenced
+@watched
 def slow_database(database: str = "edxapp", latency_ms: int = 200, jitter_ms: int = 0,
                   configuration: Configuration = None, secrets: Secrets = None) -> dict:
     """Add latency_ms (+/- jitter_ms) to every query the LMS sends its database, on open
@@ -52,7 +54,14 @@ def guard_slow(target: Target, arguments: dict, secrets: Secrets | None) -> None
     check_delay(target, arguments["latency_ms"], arguments["jitter_ms"], secrets)
 
 
+def live_slow(target: Target, arguments: dict, result: dict,
+              secrets: Secrets | None) -> bool:
+    """The live check of slow_database (see faults.py): the delay asked for is still added."""
+    return target.drive("added_latency", secrets) == arguments["latency_ms"]
+
+
 @fenced
+@watched
 def restore_database_speed(database: str = "edxapp", run: str = "",
                            configuration: Configuration = None,
                            secrets: Secrets = None) -> dict:

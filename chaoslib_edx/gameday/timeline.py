@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 
 from chaoslib.run import RunEventHandler
 
+from chaoslib_edx.report.summary import fault_lives
+
 if TYPE_CHECKING:
     from chaoslib_edx.gameday.runner import GameDayRun
 
@@ -49,3 +51,17 @@ class Timeline(RunEventHandler):
         self.runner.progress.event(
             f"{self.name}: ROLLBACK FAILED ({', '.join(failed)}); it stays pending in the "
             f"recovery ledger" if failed else f"{self.name}: rolled back")
+
+    def finish(self, journal: dict) -> None:
+        """A fault that ended before its rollback (the safety control's record) is an
+        event at the time it ended: the experiment is inconclusive."""
+        for life in fault_lives(journal):
+            if life["ended_at"] is None:
+                continue
+            self.runner.writer.event("fault_ended_early", t=life["ended_at"],
+                                     experiment=self.name, fault=life["fault"],
+                                     target=life["target"], after_s=life["ended_after_s"])
+            self.runner.progress.event(
+                f"{self.name}: FAULT ENDED EARLY: {life['action']} on {life['fault']} "
+                f"'{life['target']}' was no longer in effect {life['ended_after_s']:g} s after "
+                "it went live; the experiment is inconclusive")

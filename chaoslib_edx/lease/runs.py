@@ -38,6 +38,7 @@ class Run:
     label: str         # what it is: "game day 'course launch'", "edx-gameday recover"
     lease: Lease
     run_dir: str | None = None  # where it writes, if anywhere
+    ad_hoc: bool = False  # a process's own call outside any run: nothing reports on it
     began: float = field(default_factory=time.monotonic)
     # One sequence per run id: a process's own calls share theirs across grants.
     seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -119,7 +120,7 @@ def begin(configuration: Configuration | None, label: str, *, run_dir: Path | st
 def _begin(key: str, lease: Lease, run_id: str, label: str, note: dict, say: Say | None,
            on_lost: Callable[[str], None] | None,
            seq: Iterator[int] | None = None) -> Run:
-    run = Run(run_id, label, lease, note.get("run_dir"),
+    run = Run(run_id, label, lease, note.get("run_dir"), ad_hoc=seq is not None,
               **({"seq": seq} if seq is not None else {}))
     if on_lost is not None:
         lease.on_lost(on_lost)
@@ -147,8 +148,9 @@ def holding(configuration: Configuration | None) -> Iterator[Run]:
     if run is not None:
         yield run
         return
-    run = _begin(key, make(), _PROCESS_RUN, f"process {os.getpid()} ({Path(sys.argv[0]).name} "
-                 "calling faults itself)", {}, None, None, _process_seq)
+    command = " ".join([Path(sys.orig_argv[0]).name, *sys.orig_argv[1:3]])[:60]
+    run = _begin(key, make(), _PROCESS_RUN, f"process {os.getpid()} ({command}) calling "
+                 "faults itself", {}, None, None, _process_seq)
     try:
         yield run
     finally:

@@ -7,6 +7,7 @@ from chaoslib.types import Configuration, Secrets
 
 from chaoslib_edx.lease import fenced
 from chaoslib_edx.ledger import own_entry, record_rollback, settle
+from chaoslib_edx.liveness import watched
 from chaoslib_edx.targets import GuardrailRefused, Target, resolve
 
 __all__ = ["kill_lms_replicas", "wait_lms_replicas_ready", "stop_lms_replicas",
@@ -17,6 +18,7 @@ _RESTORE = "chaoslib_edx.pods.actions:restore_lms_replicas"
 
 
 @fenced
+@watched
 def kill_lms_replicas(deployment: str = "lms", share: float = 0.33, count: int = 0,
                       grace_period_seconds: int = 0, configuration: Configuration = None,
                       secrets: Secrets = None) -> dict:
@@ -53,6 +55,7 @@ def guard_kill(target: Target, arguments: dict, secrets: Secrets | None) -> None
 
 
 @fenced
+@watched
 def wait_lms_replicas_ready(deployment: str = "lms", timeout_seconds: int = 120,
                             configuration: Configuration = None, secrets: Secrets = None) -> dict:
     """Wait until every LMS replica is running and ready (starting any left stopped)."""
@@ -63,6 +66,7 @@ def wait_lms_replicas_ready(deployment: str = "lms", timeout_seconds: int = 120,
 
 
 @fenced
+@watched
 def stop_lms_replicas(deployment: str = "lms", count: int = 1,
                       configuration: Configuration = None, secrets: Secrets = None) -> dict:
     """Keep COUNT LMS replicas stopped until restore_lms_replicas (what a capacity sweep holds:
@@ -82,7 +86,14 @@ def guard_stop(target: Target, arguments: dict, secrets: Secrets | None) -> None
     planned_kill(target, 0, arguments["count"], secrets)
 
 
+def live_stop(target: Target, arguments: dict, result: dict,
+              secrets: Secrets | None) -> bool:
+    """The live check of stop_lms_replicas (see faults.py): fewer replicas run than before."""
+    return target.drive("running", secrets) < result["replicas"]
+
+
 @fenced
+@watched
 def restore_lms_replicas(deployment: str = "lms", replicas: int = 0, timeout_seconds: int = 120,
                          configuration: Configuration = None, secrets: Secrets = None) -> dict:
     """Bring the deployment back to REPLICAS and wait until every one is ready (sandbox:

@@ -46,6 +46,11 @@ def kill(target: Target, *, secrets: Secrets | None, count: int,
     return {"killed": sorted(killed), "signal": "SIGTERM" if grace_period_seconds else "SIGKILL"}
 
 
+def running(target: Target, *, secrets: Secrets | None) -> int:
+    """Ready replicas of the deployment now."""
+    return _deployment(target, secrets).status.ready_replicas or 0
+
+
 def ready(target: Target, *, secrets: Secrets | None) -> bool:
     deployment = _deployment(target, secrets)
     return (deployment.status.ready_replicas or 0) >= deployment.spec.replicas

@@ -45,6 +45,12 @@ def restore(target: Target, *, secrets: Secrets | None, replicas: int,
     return wait_ready(target, secrets=secrets, timeout_seconds=timeout_seconds)
 
 
+def running(target: Target, *, secrets: Secrets | None) -> int:
+    """Replicas supervisord runs now (a stopped one is not restarted by it)."""
+    return sum(1 for i in Supervisor(Layout.of(target)).processes()
+               if i["group"] == "lms" and i["statename"] == "RUNNING")
+
+
 def ready(target: Target, *, secrets: Secrets | None) -> bool:
     """Every replica answers its own /heartbeat (supervisord's view lags a kill)."""
     return all(http_get(f"http://127.0.0.1:{port}/heartbeat", timeout=1)[0] == 200

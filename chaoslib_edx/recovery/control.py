@@ -8,8 +8,10 @@ refused before any method step, naming the holder. Inside a game day the experim
 under the game day's lease (re-entrant), never a second one. After it, every rollback this
 run left pending runs: chaoslib's default strategy skips rollbacks when a run is
 interrupted (SIGINT/SIGTERM) or failed, but it still ends its controls, so this runs on
-every path; another run's entries are never touched. List it first, so nothing (not even
-load) starts before the guardrails and the lease:
+every path; another run's entries are never touched. The journal's `extensions` say which
+run acted, under which token, and how long each fault stayed live (chaoslib_edx.liveness):
+a fault that ended before its rollback fails a plain `chaos run` (inconclusive, in a game
+day). List it first, so nothing (not even load) starts before the guardrails and the lease:
 
     controls:
       - name: safety
@@ -25,13 +27,14 @@ from types import FrameType
 
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
-from chaoslib_edx import lease
+from chaoslib_edx import lease, liveness
 from chaoslib_edx.guardrails import check_experiment
 from chaoslib_edx.ledger import open_ledger
 
 logger = logging.getLogger("chaostoolkit")
 last_signal: int | None = None  # what interrupted the last experiment (the runner reads it)
 _own: list[lease.Run] = []  # the run this control began (a plain `chaos run`), to end
+_marks: dict[str, int] = {}  # run id -> its faults before this experiment (liveness)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -75,15 +78,17 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     for name, target in check_experiment(context, configuration, secrets):
         logger.info(f"guardrails: '{name}' may act on {target.kind} '{target.name}' "
                     f"({target.driver}, environment {target.environment.name})")
-    if lease.current(configuration) is not None:
-        return  # a game day's experiment: it acts under the game day's run
-    run = lease.begin(configuration, f"chaos run of '{context.get('title', '?')}'",
-                      run_dir=Path.cwd(), say=logger.warning,
-                      on_lost=_lease_lost if main else None)
-    if main:
-        signal.signal(signal.SIGUSR1, _interrupt)
-    _own.append(run)
-    logger.info(f"lease: environment held by this run (token {run.token}, {run.lease.where})")
+    run = lease.current(configuration)  # a game day's: its experiments act under it
+    if run is None:
+        run = lease.begin(configuration, f"chaos run of '{context.get('title', '?')}'",
+                          run_dir=Path.cwd(), say=logger.warning,
+                          on_lost=_lease_lost if main else None)
+        if main:
+            signal.signal(signal.SIGUSR1, _interrupt)
+        _own.append(run)
+        logger.info(f"lease: environment held by this run (token {run.token}, "
+                    f"{run.lease.where})")
+    _marks[run.id] = liveness.count(run.id)
 
 
 def after_experiment_control(context: Experiment, state: Journal,
@@ -92,9 +97,18 @@ def after_experiment_control(context: Experiment, state: Journal,
     run = lease.current(configuration)
     if run is None:
         return  # refused before it held the environment: nothing of its own to roll back
-    if isinstance(state, dict):  # the journal names the run and the grant it acted under
+    lives = liveness.finish(run.id, since=_marks.pop(run.id, 0))
+    if isinstance(state, dict):  # the journal: the run, its grant, how its faults lived
         state.setdefault("extensions", []).append(
-            {"name": "chaostoolkit-edx", "run": run.id, "lease_token": run.token})
+            {"name": "chaostoolkit-edx", "run": run.id, "lease_token": run.token,
+             "faults": lives})
+        ended = liveness.ended_early(lives)
+        if ended is not None and run in _own:
+            state["status"] = "failed"  # it did not test what it claims: not completed
+            logger.error(f"the experiment is inconclusive: {ended['action']} on "
+                         f"{ended['fault']} '{ended['target']}' ended "
+                         f"{ended['ended_after_s']:g} s after it went live, before its "
+                         "rollback")
     try:
         if run.lease.lost is not None:
             logger.error(f"lease lost ({run.lease.lost}): this run's pending rollbacks are "

@@ -11,6 +11,7 @@ from chaoslib_edx.configuration import ENV_KEY, LEDGER_KEY
 from chaoslib_edx.detection.attribution import Firing, Page, attribute
 from chaoslib_edx.detection.source import SNAPSHOT
 from chaoslib_edx.ledger import open_ledger, recover_command
+from chaoslib_edx.liveness import ended_early
 from chaoslib_edx.load.recorder import ROUTE_CLASSES, percentiles
 from chaoslib_edx.report.generators import generators
 from chaoslib_edx.report.rundir import RunDir
@@ -21,15 +22,27 @@ ROLLING_S = 5  # the SLO window used to find the first breach and the recovery
 
 
 def verdict(journal: dict | None) -> str:
-    """One word for an experiment's journal: held, deviated, not started, interrupted..."""
+    """One word for an experiment's journal: held, deviated, not started, interrupted, or
+    inconclusive when its fault ended before its rollback (the steady state it saw after
+    was not the fault's doing)."""
     if journal is None:
         return "not run"
     before = (journal.get("steady_states") or {}).get("before")
     if before is not None and not before.get("steady_state_met"):
         return "steady state not met before the fault"  # chaoslib calls this "completed"
+    ended = ended_early(fault_lives(journal))
+    if ended is not None:
+        return f"inconclusive (fault ended at +{ended['ended_after_s']:g}s)"
     if journal.get("deviated"):
         return "deviated"
     return {"completed": "held"}.get(journal.get("status"), journal.get("status", "unknown"))
+
+
+def fault_lives(journal: dict) -> list[dict]:
+    """How each fault of the experiment lived, as the safety control wrote it."""
+    return [life for extension in journal.get("extensions") or []
+            if extension.get("name") == "chaostoolkit-edx"
+            for life in extension.get("faults") or []]
 
 
 def _detect(slo: Slo, run: RunDir, start: int, end: int) -> int | None:

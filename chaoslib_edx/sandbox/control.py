@@ -21,6 +21,7 @@ from chaoslib_edx.sandbox import (
     database,
     health,
     monitoring,
+    netpath,
     preflight,
 )
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
@@ -32,13 +33,16 @@ class UpResult:
     already_up: bool
     started: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cleared: list[str] = field(default_factory=list)  # what runs that are gone left behind
 
 
 def up(layout: Layout, env_file: Path | str, timeout: float = 90,
        hold: Callable[[], AbstractContextManager] = nullcontext) -> UpResult:
     """Start whatever is not running and wait until /heartbeat is healthy through the LB.
     HOLD() is entered once the checks passed, before the first change, and held to the end
-    (the environment's lease: a run must not see the sandbox change under it)."""
+    (the environment's lease: a run must not see the sandbox change under it); when it
+    yields the run that holds the lease, no other run is live, and a database delay one
+    left behind is cleared (it is kept across the path's restarts, as a network fault)."""
     began = time.monotonic()
     binaries = preflight.binaries()
     if layout.monitored:
@@ -51,7 +55,7 @@ def up(layout: Layout, env_file: Path | str, timeout: float = 90,
                 raise UserError("this sandbox was started without its monitoring",
                                 file=env_file, field="sandbox.monitoring.enabled",
                                 fix="Run `edx-gameday sandbox down`, then `sandbox up` again")
-            held.enter_context(hold())
+            sole = held.enter_context(hold()) is not None
             started = [info["name"] for info in sup.processes()
                        if info["statename"] != "RUNNING"]
             for name in started:
@@ -59,10 +63,11 @@ def up(layout: Layout, env_file: Path | str, timeout: float = 90,
             health.wait_healthy(layout, timeout)
             if layout.monitored and monitoring.sync_rules(layout):  # a changed catalog
                 started.append("slo rules")
-            return UpResult(not started, started, time.monotonic() - began)
+            cleared = _clear_orphaned_delay(layout) if sole else []
+            return UpResult(not started, started, time.monotonic() - began, cleared)
 
         preflight.check_ports(layout, env_file)
-        held.enter_context(hold())
+        sole = held.enter_context(hold()) is not None
         layout.root.mkdir(parents=True, exist_ok=True)
         if state is None:
             state = {"version": preflight.STATE_VERSION,
@@ -85,7 +90,20 @@ def up(layout: Layout, env_file: Path | str, timeout: float = 90,
             state["binlogs_clean"] = True
             _write_state(layout, state)
         inventory = write_inventory(layout, sup)
-        return UpResult(False, inventory["programs"], time.monotonic() - began)
+        cleared = _clear_orphaned_delay(layout) if sole else []
+        return UpResult(False, inventory["programs"], time.monotonic() - began, cleared)
+
+
+def _clear_orphaned_delay(layout: Layout) -> list[str]:
+    """Set the database path's delay to zero when a run that is gone left it (the caller
+    holds the environment's lease, so none is live); what was cleared, in words."""
+    kept = netpath.control(layout.db_path_socket, {})
+    if not kept["latency_ms"]:
+        return []
+    netpath.control(layout.db_path_socket, {"latency_ms": 0, "jitter_ms": 0})
+    owner = (kept.get("owner") or {}).get("label", "a run of an earlier version")
+    return [f"a {kept['latency_ms']} ms delay on the LMS's database path, left by {owner} "
+            "(no longer running); `edx-gameday recover` settles its rollback"]
 
 
 def down(layout: Layout, timeout: float = 60) -> list[int]:

@@ -27,9 +27,10 @@ HOLDER_STOP_S = 120  # how long a forced `down` waits for the holder it stopped 
 
 @contextmanager
 def exclusive(env_file: str, layout: Layout, command: str, force: bool,
-              echo: Callable[[str], None]) -> Iterator[None]:
+              echo: Callable[[str], None]) -> Iterator["lease.Run | None"]:
     """Hold ENV_FILE's lease while sandbox COMMAND runs (LeaseHeld when another run holds
-    it and not FORCE); ECHO hears what a forced command does."""
+    it and not FORCE); yields the run holding it, None when forced beside another run.
+    ECHO hears what a forced command does."""
     configuration = {ENV_KEY: env_file}
     label = f"edx-gameday sandbox {command}"
     try:
@@ -42,7 +43,7 @@ def exclusive(env_file: str, layout: Layout, command: str, force: bool,
                                 f"back); `sandbox {command} --force` goes ahead anyway") from None
         run = _forced(configuration, layout, command, held, echo)
     try:
-        yield
+        yield run
     finally:
         if run is not None:
             lease.end(run)

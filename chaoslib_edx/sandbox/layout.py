@@ -127,6 +127,11 @@ class Layout:
         return self.conf / "db-endpoint.conf"
 
     @property
+    def db_path_state(self) -> Path:
+        """The delay the db-path keeps across its restarts, and who set it."""
+        return self.root / "db-path.json"
+
+    @property
     def db_path_socket(self) -> Path:
         """The control socket of the network path from the LMS to the DB endpoint."""
         return self.run / "db-path.sock"

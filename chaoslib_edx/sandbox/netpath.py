@@ -7,12 +7,17 @@ Toxiproxy nor a netem-like proxy is packaged for Debian. Like netem on a pod's e
 the delay applies to what the application sends (each query waits `latency_ms` +/-
 `jitter_ms`, replies are not delayed), on open connections as on new ones, and never
 reorders bytes. Buffers are bounded: a full queue stops reading from the sender.
+
+A network fault outlives a process restart, so the delay does too: the path keeps it, and
+who set it (the run's id and name), in a state file it reads when it starts, written
+before the delay is confirmed.
 """
 
 import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import socket
 import time
@@ -46,12 +51,29 @@ class Delay:
 
 
 class SlowPath:
-    """The proxy: every connection to LISTEN is piped to UPSTREAM through the delay."""
+    """The proxy: every connection to LISTEN is piped to UPSTREAM through the delay, the
+    delay kept in STATE (and read from it at start) with the owner that set it."""
 
-    def __init__(self, upstream: int) -> None:
-        self.upstream = upstream
-        self.delay = Delay()
+    def __init__(self, upstream: int, state: Path) -> None:
+        self.upstream, self.state = upstream, state
+        self.delay, self.owner = Delay(), None
         self.connections = 0
+        # A damaged file is no delay: the fault's live check then says it ended.
+        with contextlib.suppress(FileNotFoundError, ValueError, KeyError, TypeError):
+            kept = json.loads(state.read_text())
+            self.delay, self.owner = Delay(kept["latency_ms"], kept["jitter_ms"]), kept["owner"]
+
+    def set(self, request: dict) -> None:
+        """The delay (and owner) REQUEST asks for: on disk first, then in force."""
+        owner = request.pop("owner", None)
+        delay = Delay(**request)
+        tmp = self.state.with_name(self.state.name + ".tmp")
+        with tmp.open("w") as out:
+            json.dump({**asdict(delay), "owner": owner if delay.latency_ms else None}, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, self.state)
+        self.delay, self.owner = delay, owner if delay.latency_ms else None
 
     async def serve_client(self, reader: asyncio.StreamReader,
                            writer: asyncio.StreamWriter) -> None:
@@ -104,15 +126,17 @@ class SlowPath:
 
     async def serve_control(self, reader: asyncio.StreamReader,
                             writer: asyncio.StreamWriter) -> None:
-        """One JSON request per line: {} reads, {"latency_ms": .., "jitter_ms": ..} sets;
-        the reply is the delay now in force, or {"error": ...}."""
+        """One JSON request per line: {} reads, {"latency_ms": .., "jitter_ms": ..,
+        "owner": {...}} sets; the reply is the delay now in force and its owner, or
+        {"error": ...}."""
         async with _closing(writer):
             async for line in reader:
                 try:
                     request = json.loads(line)
                     if request:
-                        self.delay = Delay(**request)
-                    reply = {**asdict(self.delay), "connections": self.connections}
+                        self.set(request)
+                    reply = {**asdict(self.delay), "owner": self.owner,
+                             "connections": self.connections}
                 except (ValueError, TypeError) as exc:
                     reply = {"error": str(exc)}
                 writer.write(json.dumps(reply).encode() + b"\n")
@@ -155,8 +179,8 @@ def control(socket_path: Path | str, request: dict, timeout: float = 5.0) -> dic
     return reply
 
 
-async def _serve(listen: int, upstream: int, control_socket: Path) -> None:
-    path = SlowPath(upstream)
+async def _serve(listen: int, upstream: int, control_socket: Path, state: Path) -> None:
+    path = SlowPath(upstream, state)
     control_socket.unlink(missing_ok=True)
     data = await asyncio.start_server(path.serve_client, "127.0.0.1", listen, backlog=1024)
     ctl = await asyncio.start_unix_server(path.serve_control, str(control_socket))
@@ -170,8 +194,10 @@ def main() -> None:
     parser.add_argument("--listen", type=int, required=True, help="port on 127.0.0.1")
     parser.add_argument("--upstream", type=int, required=True, help="port on 127.0.0.1")
     parser.add_argument("--control", type=Path, required=True, help="unix socket path")
+    parser.add_argument("--state", type=Path, required=True,
+                        help="where the delay is kept across restarts (JSON)")
     args = parser.parse_args()
-    asyncio.run(_serve(args.listen, args.upstream, args.control))
+    asyncio.run(_serve(args.listen, args.upstream, args.control, args.state))
 
 
 if __name__ == "__main__":

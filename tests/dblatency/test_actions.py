@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,44 @@ def test_check_exits_2_on_a_bad_delay(tmp_path: Path) -> None:
     assert str(path) in message and "provider.arguments.latency_ms" in message
     assert "1..5000" in message
     assert not (tmp_path / "state").exists()  # nothing was started or written
+
+
+def test_the_delay_outlives_the_paths_restart_and_up_clears_an_orphan(sandbox, tmp_path) -> None:
+    """A network fault outlives the process that adds it: the db-path SIGKILLed mid-fault
+    is restarted by supervisord with the delay, measured through the LMS. Once the run that
+    set it is gone, `sandbox up` clears it and says whose it was."""
+    from chaoslib_edx.dblatency.actions import slow_database
+    from chaoslib_edx.sandbox.supervisor import Supervisor
+    from tests.sandbox.helpers import login
+
+    layout = sandbox.layout
+    learner = login(layout.lb_url)
+
+    def api_ms() -> float | None:
+        began = time.monotonic()
+        try:
+            reply = learner.get(f"{layout.lb_url}/api/enrollment/v1/enrollment", timeout=10)
+        except OSError:
+            return None
+        return (time.monotonic() - began) * 1000 if reply.status_code == 200 else None
+
+    assert eventually(api_ms) < 150
+    config = sandbox.configuration(tmp_path)
+    slow_database("edxapp", latency_ms=300, configuration=config)  # a call of its own
+    assert eventually(api_ms) >= 300
+    sup = Supervisor(layout)
+    killed = sup.process("db-path")["pid"]
+    os.kill(killed, signal.SIGKILL)
+    eventually(lambda: sup.process("db-path")["statename"] == "RUNNING"
+               and sup.process("db-path")["pid"] != killed, timeout=15)
+    eventually(lambda: (ms := api_ms()) is not None and ms >= 300, timeout=10)
+    assert _delay(sandbox) == 300
+
+    up = sandbox.cli("sandbox", "up")
+    assert up.returncode == 0, up.stderr
+    assert f"cleared a 300 ms delay on the LMS's database path, left by process " \
+           f"{os.getpid()} (" in up.stdout
+    assert _delay(sandbox) == 0 and eventually(api_ms) < 150
+    assert run_cli("recover", "--env", str(sandbox.env_file), "--ledger",
+                   config["edx_ledger"]).returncode == 0
+    assert Ledger(config["edx_ledger"]).pending() == []

@@ -2,6 +2,7 @@
 server of the test's own (the upstream's only job is to answer; the sandbox tests run
 the path between the real LMS and MariaDB)."""
 
+import json
 import socket
 import socketserver
 import subprocess
@@ -44,12 +45,14 @@ def path_to(tmp_path: Path):
     """Start the path in front of an upstream server; yield (port, control socket)."""
     started = []
 
-    def start(handler: type) -> tuple[int, Path]:
+    def start(handler: type, state: Path | None = None) -> tuple[int, Path]:
         upstream = _server(handler)
         port, ctl = free_block(1), tmp_path / f"path-{len(started)}.sock"
+        state = state or tmp_path / f"path-{len(started)}.json"
         proc = subprocess.Popen([sys.executable, "-m", "chaoslib_edx.sandbox.netpath",
                                  "--listen", str(port), "--control", str(ctl),
-                                 "--upstream", str(upstream.server_address[1])])
+                                 "--upstream", str(upstream.server_address[1]),
+                                 "--state", str(state)])
         started.append((proc, upstream))
         wait_until(lambda: ctl.exists(), timeout=10, what="the path's control socket")
         return port, ctl
@@ -76,13 +79,33 @@ def test_idle_until_set_then_slows_open_connections(path_to) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
         idle = min(_round_trip(conn) for _ in range(5))
         assert idle < 0.05
-        assert netpath.control(ctl, {}) == {"latency_ms": 0, "jitter_ms": 0, "connections": 1}
+        assert netpath.control(ctl, {}) == {"latency_ms": 0, "jitter_ms": 0, "owner": None,
+                                            "connections": 1}
         reply = netpath.control(ctl, {"latency_ms": 150, "jitter_ms": 0})
         assert reply["latency_ms"] == 150
         slowed = [_round_trip(conn) for _ in range(3)]  # the connection opened before
         assert all(0.15 <= rtt < 0.15 + 0.1 for rtt in slowed), slowed
         netpath.control(ctl, {"latency_ms": 0, "jitter_ms": 0})
         assert _round_trip(conn) < 0.05
+
+
+def test_a_delay_outlives_a_restart_of_the_path(path_to, tmp_path) -> None:
+    """As a network fault outlives the process it slows: a new path on the same state
+    file starts with the delay and its owner; a damaged file is no delay."""
+    state = tmp_path / "kept.json"
+    _, ctl = path_to(_Echo, state)
+    owner = {"run": "r1", "label": "game day 'g'"}
+    netpath.control(ctl, {"latency_ms": 150, "jitter_ms": 10, "owner": owner})
+    port, again = path_to(_Echo, state)  # the same state: what a restart reads
+    assert netpath.control(again, {})["latency_ms"] == 150
+    assert netpath.control(again, {})["owner"] == owner
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        assert _round_trip(conn) >= 0.14
+    netpath.control(again, {"latency_ms": 0, "jitter_ms": 0})
+    assert json.loads(state.read_text()) == {"latency_ms": 0, "jitter_ms": 0, "owner": None}
+    state.write_text("{not json")
+    _, damaged = path_to(_Echo, state)
+    assert netpath.control(damaged, {})["latency_ms"] == 0
 
 
 def test_jitter_keeps_bytes_in_order(path_to) -> None:
