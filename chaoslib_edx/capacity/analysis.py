@@ -41,8 +41,14 @@ class StepResult:
     components: dict[str, dict] = field(default_factory=dict)  # name -> cpu, rss, util
 
     @property
+    def no_data(self) -> list[str]:
+        """SLOs with no request in the step's window: neither met nor missed."""
+        return [name for name, r in self.slos.items() if r["met"] is None]
+
+    @property
     def clean(self) -> bool:
-        return not self.broken and not self.generator_bound
+        """Judged, and met, on load the generator sent as planned: a knee may be here."""
+        return not self.broken and not self.generator_bound and not self.no_data
 
 
 def first_arrival(series: Series) -> int | None:
@@ -181,7 +187,7 @@ def headroom(found: dict, peak: ProjectedPeak) -> dict:
 
 def as_dicts(results: list[StepResult], top: int = 4) -> list[dict]:
     """Steps as JSON, each with its TOP components by CPU."""
-    return [{**asdict(r), "clean": r.clean,
+    return [{**asdict(r), "clean": r.clean, "no_data": r.no_data,
              "top_components": sorted(r.components.items(), key=lambda item: -item[1]["cpu"])
              [:top]} for r in results]
 
@@ -191,7 +197,8 @@ def step_line(name: str, r: StepResult) -> str:
     def ms(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.0f} ms"
 
-    state = ("SLO broken: " + ", ".join(r.broken)) if r.broken else "SLOs met"
+    state = ("SLO broken: " + ", ".join(r.broken)) if r.broken else \
+        ("NO DATA (no requests): " + ", ".join(r.no_data)) if r.no_data else "SLOs met"
     gen = f"; GENERATOR-BOUND ({'; '.join(r.generator_bound)})" if r.generator_bound else ""
     cpu = "n/a" if r.generator_cpu is None else f"{r.generator_cpu:.0f}%"
     return (f"{name}: step {r.index + 1} at {r.rate:g}/s: {r.requests_per_s:.0f} req/s, p99 "

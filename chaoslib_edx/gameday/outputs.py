@@ -56,12 +56,15 @@ class Outcome:
         """What the command line prints when the game day is over."""
         experiments, slos = self.summary["experiments"], self.summary["slos"]
         held = [e["name"] for e in experiments if e["verdict"] == "held"]
-        missed = [s["name"] for s in slos if not s["met"]]
+        missed = [s["name"] for s in slos if s["met"] is False]
+        blind = [s["name"] for s in slos if s["met"] is None]
+        met = len(slos) - len(missed) - len(blind)
         lines = [f"game day {self.status}: {len(held)} of {len(experiments)} experiments held"
                  + "".join(f"; {e['name']}: {e['verdict']}" for e in experiments
                            if e["verdict"] != "held"),
-                 f"SLOs over the run: {len(slos) - len(missed)} of {len(slos)} met"
-                 + (f"; missed: {', '.join(missed)}" if missed else "")]
+                 f"SLOs over the run: {met} of {len(slos)} met"
+                 + (f"; missed: {', '.join(missed)}" if missed else "")
+                 + (f"; no data (no requests): {', '.join(blind)}" if blind else "")]
         for row in self.summary.get("detection", []):
             lines.append(f"detection: {row['experiment']}: {_detection_line(row)}")
         if missed_alerts := undetected(self.summary):

@@ -8,7 +8,6 @@ which the watcher reads.
 """
 
 import logging
-import os
 import shutil
 import signal
 import threading
@@ -18,7 +17,9 @@ from pathlib import Path
 from chaoslib_edx import lease, platforms
 from chaoslib_edx.configuration import LEDGER_KEY, setting
 from chaoslib_edx.gameday import plan as planning
+from chaoslib_edx.gameday.aborts import Aborts
 from chaoslib_edx.gameday.generators import Generators
+from chaoslib_edx.gameday.loadwatch import LoadWatch
 from chaoslib_edx.gameday.outputs import (
     Outcome,
     configure_logging,
@@ -44,20 +45,17 @@ SETTINGS = {"runtime": {"rollbacks": {"strategy": "always"}}}
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-class GameDayRun:
+class GameDayRun(Aborts):
     def __init__(self, gameday: Loaded, out: Path, confirm: str | None = None,
                  progress: Progress | None = None) -> None:
+        super().__init__()
         self.gameday, self.out, self.confirm = gameday, Path(out), confirm
         self.metrics = self.out / "metrics.jsonl"
         self.config = planning.overrides(gameday, self.metrics, confirm)
         self.platform = platforms.platform(gameday.environment, gameday.env_file)
         kinds = {n: gameday.catalog.get(n).indicator.type for n in gameday.spec.slos}
         self.progress = progress or Progress(kinds)
-        self.abort: Trip | None = None
         self.failed = False  # the runner itself broke (the report says why)
-        self._stop = threading.Event()
-        # Main thread only: an experiment is between its start and its rollbacks.
-        self.interruptible = False
         self.writer: RunWriter
         self.watcher: Watcher
         self.generators = Generators(gameday.spec.load.workers, gameday.path, self.progress)
@@ -77,48 +75,6 @@ class GameDayRun:
         learners = {"EDX_LEARNERS_FILE": load.learners} if load.learners else {}
         return {**{LaunchCurve.ENV[k]: str(v) for k, v in load.shape.model_dump().items()},
                 **self.platform.load_environment(), **learners}
-
-    # -- aborting --------------------------------------------------------------------
-
-    def request_abort(self, trip: Trip) -> None:
-        """Stop the game day (from any thread): skip the rest of the timeline and
-        interrupt a running experiment through SIGUSR1, which reaches the main thread."""
-        if self.abort is not None:
-            return
-        self.abort = trip
-        self.writer.event("abort", reason=trip.reason, condition=trip.condition,
-                          second=trip.second, details=trip.details)
-        self.progress.event(f"ABORT: {trip.reason}")
-        self._stop.set()
-        os.kill(os.getpid(), signal.SIGUSR1)
-
-    def interrupt(self, signum: int, frame: object) -> None:
-        """SIGUSR1 while an experiment runs: chaoslib's graceful exit (SystemExit 20: the
-        run is marked interrupted and its rollbacks run), unless the rollbacks have begun."""
-        if self.interruptible:
-            raise SystemExit(20)
-
-    def arm_interrupt(self) -> None:
-        """The experiment may be interrupted from now on; at once if an abort is pending."""
-        self.interruptible = True
-        if self.abort is not None:
-            raise SystemExit(20)
-
-    def _lease_lost(self, reason: str = "") -> None:
-        """The lease was lost (seen by the renewer's thread, a check or the preflight):
-        abort at once. The run rolls back nothing: its faults are the new holder's."""
-        if hasattr(self, "writer"):  # else run() aborts as it starts
-            self.request_abort(Trip(f"lease lost at {self.run_lease.lost_at()}: "
-                                    f"{self.run_lease.lease.lost}; its rollbacks are left to "
-                                    "the environment's new holder", -1))
-
-    def _on_signal(self, signum: int, frame: object) -> None:
-        name = signal.Signals(signum).name
-        self.request_abort(Trip(f"interrupted by {name}", -1))
-
-    def _wait(self, seconds: float) -> bool:
-        """Sleep up to SECONDS; False when the game day was stopped meanwhile."""
-        return not self._stop.wait(max(0.0, seconds))
 
     # -- the run ---------------------------------------------------------------------
 
@@ -169,13 +125,16 @@ class GameDayRun:
             watcher = self.watcher = Watcher(self.gameday, self.metrics, self.config,
                                              self.request_abort)
             watcher.start()
-            self._status_thread(watcher)
+            load_watch = LoadWatch(load, self.generators.log, spec.max_duration_s)
+            self._status_thread(watcher, load_watch)
             self._warm_up(load)
             started = time.monotonic()
+            load_watch.armed = True  # a fault is live or still to come from here
             for item in plan:
                 if not self._wait(started + item.step.offset_s - time.monotonic()):
                     break
                 self._experiment(item)
+                load_watch.armed = item is not plan[-1]
                 self._wait(item.step.observe_s)
         except WorkersMissing as exc:  # the remote workers did not join: no fault has run
             refused = exc
@@ -248,11 +207,12 @@ class GameDayRun:
     def _status(self) -> str:
         return "failed" if self.failed else "aborted" if self.abort else "completed"
 
-    def _status_thread(self, watcher: Watcher) -> None:
+    def _status_thread(self, watcher: Watcher, load_watch: LoadWatch) -> None:
         def loop() -> None:
             while watcher.is_alive():
                 self.progress.status(dict(watcher.current), watcher.rate)
                 self.generators.record(self.writer)
+                self._check_load(load_watch)
                 time.sleep(1)
 
         threading.Thread(target=loop, name="progress", daemon=True).start()

@@ -31,7 +31,9 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 
 def _value(slo: dict) -> str:
-    """An SLO's value against its target, in its own unit."""
+    """An SLO's value against its target, in its own unit; "no data", and why, without one."""
+    if slo.get("no_data"):
+        return slo["no_data"]
     if slo["type"] == "latency":
         return f"{_num(slo['value'])} ms (target < {_num(slo['threshold_ms'], 0)} ms)"
     return f"{_pct(slo['value'])} (target {_pct(slo['objective'])})"

@@ -19,6 +19,7 @@ from chaoslib_edx.slo.catalog import Catalog, Slo
 from chaoslib_edx.slo.evaluator import evaluate
 
 ROLLING_S = 5  # the SLO window used to find the first breach and the recovery
+NO_REQUESTS = "no data: no requests in the window"  # never "met", never "missed"
 
 
 def verdict(journal: dict | None) -> str:
@@ -86,7 +87,8 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
                               "before": before.value, "during": during.value,
                               "good_share_during": during.good / during.total
                               if during.total else None,
-                              "after": after.value, "met_during": during.met,
+                              "after": after.value,
+                              "met_during": during.met if during.total else None,
                               "burn_rate_during": during.burn_rate,
                               "time_to_detect_s": detect,
                               "time_to_recover_s": _recover(slo, run, end, last)
@@ -103,7 +105,8 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
         overall.append({"name": slo.name, "title": slo.title, "objective": slo.objective,
                         "type": slo.indicator.type, "measured": slo.measured,
                         "threshold_ms": slo.indicator.threshold_ms,
-                        "value": result.value, "met": result.met, "good": result.good,
+                        "value": result.value, "met": result.met if result.total else None,
+                        "no_data": None if result.total else NO_REQUESTS, "good": result.good,
                         "total": result.total, "burn_rate": result.burn_rate,
                         "budget_burned": result.budget_consumed,
                         "budget_period_days": slo.budget_period_days})

@@ -15,15 +15,17 @@ T0 = 1_800_000_000
 STEPS = [Step(i, i * 10, (i + 1) * 10, rate, 2) for i, rate in enumerate((100, 200, 300, 400))]
 
 
-def _sweep(tmp_path: Path, latency_ms: dict[int, float], late: dict[int, int]) -> Series:
+def _sweep(tmp_path: Path, latency_ms: dict[int, float], late: dict[int, int],
+           silent: tuple[int, ...] = ()) -> Series:
     """Per second of each step: RATE/10 api requests of its latency (from the intended
-    start), arrivals due at the step's rate and LATE of them late."""
+    start; none in the SILENT steps), arrivals due at the step's rate and LATE of them
+    late."""
     now = [0.0]
     recorder = Recorder(clock=lambda: now[0])
     for step in STEPS:
         for second in range(int(step.start_s), int(step.end_s)):
             now[0] = T0 + second + 0.5
-            for n in range(int(step.rate // 10)):
+            for n in range(0 if step.index in silent else int(step.rate // 10)):
                 recorder.record("api: completion", 5.0, False, 200,
                                 intended_ms=latency_ms.get(step.index, 5.0))
             for n in range(int(step.rate)):
@@ -31,7 +33,10 @@ def _sweep(tmp_path: Path, latency_ms: dict[int, float], late: dict[int, int]) -
             for n in range(late.get(step.index, 0)):
                 recorder.arrival(now[0], "late")
     out = io.StringIO()
-    write_lines(out, recorder.take(), {}, recorder.take_arrivals())
+    buckets, arrivals = recorder.take(), recorder.take_arrivals()
+    for second in arrivals:  # as the plugin writes them: a second of arrivals alone too
+        buckets.setdefault(second, {})
+    write_lines(out, dict(sorted(buckets.items())), {}, arrivals)
     path = tmp_path / "metrics.jsonl"
     path.write_text(out.getvalue())
     return Series(path).refresh()
@@ -91,3 +96,15 @@ def test_steps_the_metrics_do_not_cover_yet_are_left_out(tmp_path: Path) -> None
     series = _sweep(tmp_path, latency_ms={}, late={})
     longer = STEPS + [Step(4, 40, 50, 500, 2)]
     assert len(analysis.complete_steps(series, longer)[1]) == 4
+
+
+def test_a_step_without_requests_is_no_data_and_never_the_knee(tmp_path: Path) -> None:
+    """The load stopped in the last step (arrivals came due, no request completed): its
+    SLOs are neither met nor missed, and the knee stays with the last judged step."""
+    series = _sweep(tmp_path, latency_ms={}, late={}, silent=(3,))
+    results = _results(series, _samples(generator_cpu={}))
+    assert results[3].no_data == ["api-latency"] and not results[3].broken
+    assert results[3].slos["api-latency"]["met"] is None and not results[3].clean
+    found = analysis.verdict(results)
+    assert found["knee_rate"] == 300 and found["first_break"] is None
+    assert "NO DATA (no requests): api-latency" in analysis.step_line("normal", results[3])

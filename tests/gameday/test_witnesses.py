@@ -76,3 +76,33 @@ def test_a_fault_undone_behind_the_runners_back_is_inconclusive(sandbox, tmp_pat
     assert "reset: inconclusive (fault ended at +" in out
     assert "FAULT ENDED EARLY" in err
     assert "inconclusive (fault ended at +" in (run_dir / "index.html").read_text()
+
+
+def test_load_killed_mid_fault_aborts_the_game_day(sandbox, tmp_path) -> None:
+    """Locust SIGKILLed while a 400 ms slowdown is live: the run aborts ("load lost", exit
+    3) within seconds instead of judging its SLOs on frozen figures, and rolls back."""
+    experiment = slow_database_experiment(tmp_path, "slow", 400, 30)
+    path = compressed_gameday(tmp_path, sandbox, [(experiment, 0)])
+    spec = yaml.safe_load(path.read_text())
+    spec["load"]["warmup_s"] = 5
+    gameday = write_yaml(path, spec)
+    run_dir = tmp_path / "run"
+    runner = _start(gameday, run_dir, tmp_path)
+    try:
+        eventually(lambda: _live(run_dir, "slow")() and db_query_ms(sandbox.layout) >= 300,
+                   timeout=60, interval=0.3)
+        (locust,) = load_processes(run_dir / "metrics.jsonl")
+        locust.send_signal(signal.SIGKILL)
+        out, err = runner.communicate(timeout=60)  # well before the fault's 30 s were up
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()
+    assert runner.returncode == 3, err[-3000:]
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "aborted", run
+    assert run["abort_reason"].startswith("load lost at +"), run["abort_reason"]
+    assert f"the Locust master (pid {locust.pid}) exited with code -9" in run["abort_reason"]
+    assert run["pending_rollbacks"] == [] and db_query_ms(sandbox.layout) < 300
+    assert "load lost at +" in (run_dir / "index.html").read_text()
+    assert "ABORTED: load lost at +" in out

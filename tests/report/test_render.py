@@ -187,3 +187,32 @@ def test_damaged_run_files_are_skipped_line_by_line_and_never_hang(tmp_path: Pat
     assert "1 seconds of metrics lie outside the run's span" in caplog.text
     assert f"{run / 'journals' / 'extra.json'}: skipping a journal that is not JSON" \
         in caplog.text
+
+
+def test_an_slo_without_requests_is_no_data_in_every_output(tmp_path: Path) -> None:
+    """The run's catalog names video delivery, yet no video request was ever made: the SLO
+    is neither met nor missed but 'no data', in summary.json, the console's lines, the
+    HTML, summary.md, JUnit (a failure: never a pass) and the postmortem."""
+    from chaoslib_edx.gameday.outputs import Outcome
+
+    run = _run_dir(tmp_path)
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info, "slos": ["api-latency",
+                                                               "video-delivery"]}))
+    summary = render(run, CATALOG)
+    video = next(s for s in summary["slos"] if s["name"] == "video-delivery")
+    assert video["met"] is None and video["total"] == 0
+    assert video["no_data"] == "no data: no requests in the window"
+    during = summary["experiments"][0]["slos"]["video-delivery"]
+    assert during["met_during"] is None and during["during"] is None
+    outcome = Outcome.of(run, "completed", None, summary)
+    assert outcome.code == 1  # an SLO that cannot be judged is no pass
+    assert "SLOs over the run: 1 of 2 met; no data (no requests): video-delivery" \
+        in outcome.lines()
+    for name in ("index.html", "summary.md"):
+        assert "no data: no requests in the window" in (run / name).read_text(), name
+    (case,) = [c for c in ET.parse(run / "junit.xml").getroot() if c.get("name") ==
+               "video-delivery"]
+    assert "no data" in case.find("failure").get("message")
+    assert "cannot be judged: no data: no requests in the window" in \
+        (run / "postmortem.md").read_text()
