@@ -141,6 +141,17 @@ def slow_database_experiment(tmp_path: Path, name: str, latency_ms: int,
     return str(write_yaml(tmp_path / f"{name}.yaml", experiment))
 
 
+def assert_witnessed(summary: dict) -> None:
+    """A game day on a healthy sandbox has a witness for every verdict: no experiment
+    inconclusive (its fault stayed live), no SLO without requests, over the run or while
+    a fault was live."""
+    assert [e["name"] for e in summary["experiments"]
+            if e["verdict"].startswith("inconclusive")] == []
+    assert [s["name"] for s in summary["slos"] if s["met"] is None] == []
+    assert [(e["name"], name) for e in summary["experiments"]
+            for name, row in e["slos"].items() if row["met_during"] is None] == []
+
+
 def tripping_gameday(tmp_path: Path, sandbox: "Sandbox") -> Path:
     """A compressed game day whose abort condition must trip once the fault is live: an
     impossible API p99 (under 1 microsecond) that every request breaches."""

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from chaoslib_edx.capacity.plan import Generator, ProjectedPeak, Step
 from chaoslib_edx.load.recorder import percentiles
 from chaoslib_edx.load.series import Series
+from chaoslib_edx.load.workers import WorkerEvent
 from chaoslib_edx.slo.catalog import Slo
 from chaoslib_edx.slo.evaluator import evaluate
 
@@ -35,10 +36,11 @@ class StepResult:
     service_p99_ms: float | None  # the service time alone
     slos: dict[str, dict]        # name -> {"met": bool | None, "value": float | None}
     broken: list[str]            # SLOs missed in this step
-    generator_cpu: float | None  # % of one core, per Locust process (mean over the window)
+    generator_cpu: float | None  # % of one core, the busiest Locust process (window mean)
     generator_bound: list[str]   # why the generator, not the platform, limited the step
     host_cpu: float | None
     components: dict[str, dict] = field(default_factory=dict)  # name -> cpu, rss, util
+    load_changed: list[str] = field(default_factory=list)  # workers joined, left, refused
 
     @property
     def no_data(self) -> list[str]:
@@ -48,7 +50,12 @@ class StepResult:
     @property
     def clean(self) -> bool:
         """Judged, and met, on load the generator sent as planned: a knee may be here."""
-        return not self.broken and not self.generator_bound and not self.no_data
+        return not self.broken and not self.disturbed and not self.no_data
+
+    @property
+    def disturbed(self) -> bool:
+        """The load itself was not as planned: the generator lagged, or its workers changed."""
+        return bool(self.generator_bound or self.load_changed)
 
 
 def first_arrival(series: Series) -> int | None:
@@ -72,14 +79,28 @@ def _saturation(samples: list[dict], start: int, end: int, cpus: int
         cpu = _mean([r["cpu"] for r in rows]) or 0.0
         procs = max((r["processes"] for r in rows), default=1) or 1
         components[name] = {"cpu": round(cpu, 1),
+                            "max_cpu": round(_mean([r.get("max_cpu", r["cpu"] / max(
+                                1, r["processes"])) for r in rows]) or 0.0, 1),
                             "rss_mib": round(_mean([r["rss_mib"] for r in rows]) or 0, 1),
                             "processes": procs,
                             "utilisation": round(cpu / (100 * min(procs, cpus)), 3)}
     return components, _mean([s["host_cpu"] for s in inside])
 
 
+def _busiest_worker(workers: list[WorkerEvent], start: int, end: int) -> float | None:
+    """The highest mean CPU a worker reported for itself over [start, end)."""
+    readings: dict[str, list[float]] = {}
+    for event in workers:
+        if event.event == "cpu" and event.cpu is not None and start <= event.t < end:
+            readings.setdefault(event.worker, []).append(event.cpu)
+    return max((sum(v) / len(v) for v in readings.values()), default=None)
+
+
 def step_result(step: Step, t0: int, series: Series, slos: list[Slo], samples: list[dict],
-                generator: Generator) -> StepResult:
+                generator: Generator, workers: list[WorkerEvent] = ()) -> StepResult:
+    """STEP's figures and verdict from its seconds of SERIES (the schedule starting at T0),
+    the saturation SAMPLES and the master's WORKERS events (joins, losses, refusals and
+    the CPU each worker measured itself)."""
     lo, hi = step.window
     start, end = t0 + int(round(lo)), t0 + int(round(hi))
     stats = series.window(start, end)
@@ -95,7 +116,14 @@ def step_result(step: Step, t0: int, series: Series, slos: list[Slo], samples: l
     cpus = max((s.get("cpus", 1) for s in samples), default=1)
     components, host = _saturation(samples, start, end, cpus)
     gen = components.get("generator")
-    gen_cpu = gen["cpu"] / gen["processes"] if gen else None
+    # The busiest generator process, here or on another host: the mean hides the one
+    # that lags (an idle master among busy workers).
+    gen_cpu = max((c for c in (gen["max_cpu"] if gen else None,
+                               _busiest_worker(workers, start, end)) if c is not None),
+                  default=None)
+    changed = [f"worker {e.worker} {e.event} {e.t - start:.0f} s into the step"
+               for e in workers if e.event in ("joined", "left", "refused")
+               and start <= e.t < end]
     why = []
     if gen_cpu is not None and gen_cpu > generator.max_cpu * 100:
         why.append(f"generator CPU {gen_cpu:.0f}% of a core > {generator.max_cpu:.0%}")
@@ -112,7 +140,7 @@ def step_result(step: Step, t0: int, series: Series, slos: list[Slo], samples: l
         latency[50] / 1000 if latency else None, latency[99] / 1000 if latency else None,
         service[99] / 1000 if service else None, results,
         [name for name, r in results.items() if r["met"] is False], gen_cpu, why, host,
-        components)
+        components, changed)
 
 
 def complete_steps(series: Series, steps: list[Step]) -> tuple[int | None, list[Step]]:
@@ -144,7 +172,7 @@ def verdict(results: list[StepResult]) -> dict:
     knee = first_break = None
     generator_breaks = []
     for result in results:
-        if result.broken and result.generator_bound:
+        if result.broken and result.disturbed:  # the load's doing as much as the platform's
             generator_breaks.append(result.rate)
             continue
         if result.broken:
@@ -160,7 +188,8 @@ def verdict(results: list[StepResult]) -> dict:
             "values": {n: first_break.slos[n]["value"] for n in first_break.broken},
             "saturated": saturated(first_break)},
         "generator_bound_rates": [r.rate for r in results if r.generator_bound],
-        "generator_bound_breaks": generator_breaks,  # rates of breaks the generator caused
+        "load_changed_rates": [r.rate for r in results if r.load_changed],
+        "generator_bound_breaks": generator_breaks,  # breaks under a generator lag or change
         "highest_clean_rate": max((r.rate for r in results if r.clean), default=None),
     }
 
@@ -187,7 +216,7 @@ def headroom(found: dict, peak: ProjectedPeak) -> dict:
 
 def as_dicts(results: list[StepResult], top: int = 4) -> list[dict]:
     """Steps as JSON, each with its TOP components by CPU."""
-    return [{**asdict(r), "clean": r.clean, "no_data": r.no_data,
+    return [{**asdict(r), "clean": r.clean, "no_data": r.no_data, "disturbed": r.disturbed,
              "top_components": sorted(r.components.items(), key=lambda item: -item[1]["cpu"])
              [:top]} for r in results]
 
@@ -200,6 +229,7 @@ def step_line(name: str, r: StepResult) -> str:
     state = ("SLO broken: " + ", ".join(r.broken)) if r.broken else \
         ("NO DATA (no requests): " + ", ".join(r.no_data)) if r.no_data else "SLOs met"
     gen = f"; GENERATOR-BOUND ({'; '.join(r.generator_bound)})" if r.generator_bound else ""
+    gen += f"; LOAD CHANGED ({'; '.join(r.load_changed)})" if r.load_changed else ""
     cpu = "n/a" if r.generator_cpu is None else f"{r.generator_cpu:.0f}%"
     return (f"{name}: step {r.index + 1} at {r.rate:g}/s: {r.requests_per_s:.0f} req/s, p99 "
             f"{ms(r.p99_ms)} (service {ms(r.service_p99_ms)}), waited/late/dropped "

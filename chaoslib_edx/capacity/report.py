@@ -11,6 +11,7 @@ from markupsafe import Markup
 from chaoslib_edx.capacity import PLAN_COPY, RUN_FILE, SWEEP_FILE, analysis
 from chaoslib_edx.capacity.plan import Plan, Step
 from chaoslib_edx.capacity.saturation import read_samples
+from chaoslib_edx.load.workers import worker_events
 from chaoslib_edx.environment import read_yaml
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.load.series import Series
@@ -44,7 +45,8 @@ def summarize(run_dir: Path | str) -> dict:
         steps = [Step(**s) for s in meta["steps"]]
         t0, done = analysis.complete_steps(series, steps)
         samples = read_samples(folder / "saturation.jsonl")
-        results = [analysis.step_result(s, t0, series, slos, samples, spec.generator)
+        workers = worker_events(folder)
+        results = [analysis.step_result(s, t0, series, slos, samples, spec.generator, workers)
                    for s in done]
         found = analysis.verdict(results)
         platform_file = folder / "platform-series.json"
@@ -101,7 +103,7 @@ def _chart(summary: dict) -> str:
         ax.plot(x, [s["service_p99_ms"] for s in steps], linestyle="--", color=colour,
                 linewidth=0.8)
         for s in steps:
-            if s["generator_bound"]:
+            if s["disturbed"]:  # generator-bound, or its workers changed
                 ax.plot(s["requests_per_s"], s["p99_ms"], marker="x", color="black",
                         markersize=9)
             if sweep["knee_rate"] is not None and s["rate"] == sweep["knee_rate"]:

@@ -25,8 +25,14 @@ from chaoslib_edx.faults import fault as registry_fault
 from chaoslib_edx.files import replace_text
 from chaoslib_edx.ledger import open_ledger
 from chaoslib_edx.load import launcher
+from chaoslib_edx.load.identity import RUN
 from chaoslib_edx.load.series import Series
-from chaoslib_edx.load.workers import RemoteWorkers, WorkersMissing, process_count
+from chaoslib_edx.load.workers import (
+    RemoteWorkers,
+    WorkersMissing,
+    process_count,
+    worker_events,
+)
 from chaoslib_edx.report.rundir import CATALOG_COPY
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -155,7 +161,8 @@ class CapacityRun:
         spec = self.loaded.spec
         env = {**self.platform.load_environment(), "EDX_ARRIVALS": self.loaded.curve.encode(),
                "EDX_POOL": str(self.loaded.pool()),
-               "EDX_ARRIVAL_WORKERS": str(process_count(spec.load.workers))}
+               "EDX_ARRIVAL_WORKERS": str(process_count(spec.load.workers)),
+               RUN: self.run_lease.id}
         if spec.load.learners:
             env["EDX_LEARNERS_FILE"] = spec.load.learners
         return env
@@ -237,10 +244,12 @@ class CapacityRun:
                 return f"interrupted by {self.interrupted}"
             ended = load.master.poll() is not None  # before the last read: nothing missed
             t0, done = analysis.complete_steps(series.refresh(), self.loaded.steps)
-            samples = read_samples(sweep_dir / "saturation.jsonl") if len(done) > shown else []
+            new = len(done) > shown
+            samples = read_samples(sweep_dir / "saturation.jsonl") if new else []
+            workers = worker_events(sweep_dir) if new else []
             for step in done[shown:]:
                 result = analysis.step_result(step, t0, series, self.slos, samples,
-                                              spec.generator)
+                                              spec.generator, workers)
                 self.echo(analysis.step_line(name, result))
                 breaks = breaks + 1 if result.broken else 0
             shown = len(done)

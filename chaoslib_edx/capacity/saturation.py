@@ -27,7 +27,8 @@ CLOUDWATCH_METRICS = {
 
 class ProcessSampler(threading.Thread):
     """Appends a line a second to OUT: host CPU, and per component the CPU (% of one core,
-    summed over its processes and their children) and resident memory."""
+    summed over its processes and their children, and its busiest process's) and resident
+    memory."""
 
     def __init__(self, components: dict[str, list[int]], out: Path,
                  interval_s: float = 1.0) -> None:
@@ -59,15 +60,16 @@ class ProcessSampler(threading.Thread):
                 line = {"t": int(time.time()), "host_cpu": psutil.cpu_percent(None),
                         "cpus": psutil.cpu_count() or 1, "components": {}}
                 for name, procs in self._procs.items():
-                    cpu = rss = alive = 0
+                    cpu = rss = alive = busiest = 0
                     for proc in procs:
                         try:
-                            cpu += proc.cpu_percent(None)
+                            used = proc.cpu_percent(None)
                             rss += proc.memory_info().rss
-                            alive += 1
                         except psutil.Error:  # a stopped replica: it adds nothing
-                            pass
+                            continue
+                        cpu, busiest, alive = cpu + used, max(busiest, used), alive + 1
                     line["components"][name] = {"cpu": round(cpu, 1),
+                                                "max_cpu": round(busiest, 1),
                                                 "rss_mib": round(rss / 2**20, 1),
                                                 "processes": alive}
                 handle.write(json.dumps(line) + "\n")

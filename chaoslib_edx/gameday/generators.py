@@ -1,6 +1,7 @@
 """The load's Locust workers as a run sees them: remote ones must all join before the
-first fault, and every worker that joins or leaves later is an event of the timeline (a
-worker lost mid-run lowers the rate sent; the report says by how much, never silently).
+first fault, and every worker that joins, leaves, is refused (not our locustfile or load
+settings) or sends malformed reports is an event of the timeline (a worker lost mid-run
+lowers the rate sent; the report says by how much, never silently).
 """
 
 import threading
@@ -11,6 +12,8 @@ from chaoslib_edx.gameday.progress import Progress
 from chaoslib_edx.load.launcher import LoadRun
 from chaoslib_edx.load.workers import RemoteWorkers, WorkerLog, Workers
 from chaoslib_edx.report.rundir import RunWriter
+
+TIMELINE = ("joined", "left", "refused", "malformed")  # the worker events a run records
 
 
 class Generators:
@@ -46,8 +49,15 @@ class Generators:
             self.log.poll()
             changes, self._recorded = self.log.events[self._recorded:], len(self.log.events)
             for change in changes:
+                if change.event not in TIMELINE:
+                    continue  # a worker's CPU reading: the capacity report's, not an event
                 writer.event(f"worker_{change.event}", t=change.t, worker=change.worker,
-                             workers=change.workers, reason=change.reason or None)
+                             workers=change.workers, reason=change.reason or None,
+                             **({"reports": change.reports, "malformed": change.malformed}
+                                if change.event == "malformed" else {}))
                 if change.event == "left":
                     self.progress.event(f"load: worker {change.worker} left ({change.reason}); "
                                         f"{change.workers} remain")
+                elif change.event == "refused":
+                    self.progress.event(f"load: worker {change.worker} REFUSED: "
+                                        f"{change.reason}; its reports are not counted")

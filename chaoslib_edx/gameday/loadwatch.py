@@ -38,8 +38,12 @@ class LoadWatch:
             if process.poll() is not None:
                 who = "the Locust master" if index == 0 else f"local Locust worker {index}"
                 return f"{who} (pid {process.pid}) exited with code {process.returncode}"
-        if self.workers is not None and self.workers.events and not self.workers.joined():
-            return "every worker left the load's master"
+        if self.workers is not None and self.workers.events:
+            if not self.workers.joined():
+                return "every worker left the load's master"
+            malformed = self.workers.malformed()
+            if malformed is not None:
+                return malformed
         last, now = self.series.refresh().last, time.time()
         if last is None:
             return None  # the warm-up checked the load started

@@ -33,6 +33,7 @@ from chaoslib_edx.gameday.timeline import Timeline
 from chaoslib_edx.gameday.watch import Trip, Watcher
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load import launcher
+from chaoslib_edx.load.identity import RUN
 from chaoslib_edx.load.shapes import LaunchCurve
 from chaoslib_edx.load.workers import RemoteWorkers, WorkersMissing
 from chaoslib_edx.recovery import control as safety
@@ -74,7 +75,7 @@ class GameDayRun(Aborts):
         load = self.gameday.spec.load
         learners = {"EDX_LEARNERS_FILE": load.learners} if load.learners else {}
         return {**{LaunchCurve.ENV[k]: str(v) for k, v in load.shape.model_dump().items()},
-                **self.platform.load_environment(), **learners}
+                **self.platform.load_environment(), **learners, RUN: self.run_lease.id}
 
     # -- the run ---------------------------------------------------------------------
 

@@ -14,8 +14,9 @@ the pool, and the wait is in its latency), late (a session was free, yet it star
 than --edx-late-ms after its time: the generator itself lagged) or dropped (the backlog
 waiting for a session, BACKLOG_S of the peak rate, was full: never sent), in the metrics
 file's version-2 fields. The schedule starts once every session of the pool has signed in.
-In distributed mode worker k of n takes arrivals k, k+n, ... (--edx-arrival-workers n):
-the rate splits evenly.
+In distributed mode worker k of n takes arrivals k, k+n, ...: the master assigns k and n
+(load.membership) by join order, and again whenever its workers change, so the rate splits
+evenly over the workers there are (--edx-arrival-workers n is the count until it does).
 
     class OpenLearner(OpenUser, course_launch.Learner): ...
     class Shape(OpenShape): ...
@@ -83,12 +84,16 @@ class Dispatcher:
             if delay > 0:
                 gevent.sleep(delay)
             self._release(at)
-            n += self.count
+            n += (self.index - n - 1) % self.count + 1  # the next of this share's arrivals
         # The curve has ended: once the last actions are back (or DRAIN_S passed), done.
         deadline = time.monotonic() + DRAIN_S
         while (self.idle < self.sessions or self.queue.qsize()) and time.monotonic() < deadline:
             gevent.sleep(0.1)
         self.done()
+
+    def reshare(self, index: int, count: int) -> None:
+        """The master's new share for this worker: arrivals index, index + count, ..."""
+        self.index, self.count = index, max(1, count)
 
     def _release(self, at: float) -> None:
         epoch = at + self.epoch_offset
@@ -201,7 +206,8 @@ def _on_init(environment: Environment, **_kwargs: object) -> None:
         global _dispatcher
         options = environment.parsed_options  # a worker's, as the master sent them
         count = max(1, options.edx_arrival_workers)
-        index = getattr(environment.runner, "worker_index", 0) % count
+        index, count = getattr(environment, "edx_share",  # the master's, once it sent one
+                               (getattr(environment.runner, "worker_index", 0) % count, count))
         curve = ArrivalCurve.parse(options.edx_arrivals)
         backlog = max(pool_size(options), math.ceil(curve.peak * BACKLOG_S / count))
         # Standalone, the run ends with the curve; a worker's master ends it with its shape.
@@ -209,6 +215,7 @@ def _on_init(environment: Environment, **_kwargs: object) -> None:
             (lambda: gevent.spawn(environment.runner.quit))
         _dispatcher = Dispatcher(curve, index, count, backlog, options.edx_late_ms / 1000,
                                  environment.edx_metrics.recorder, done)
+        getattr(environment, "edx_on_share", []).append(_dispatcher.reshare)
 
     def start(user_count: int, **_kw: object) -> None:
         """Every session is spawned: the schedule starts once they have signed in."""

@@ -18,7 +18,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from chaoslib_edx.load import membership  # noqa: F401  (registers the workers log)
-from chaoslib_edx.load.recorder import Recorder, dump_buckets, load_buckets, write_lines
+from chaoslib_edx.load.recorder import Recorder, checked_buckets, dump_buckets, write_lines
 
 FLUSH_INTERVAL_S = 0.5
 # The master holds a second back this long for worker reports (sent every 3 s); later
@@ -124,8 +124,20 @@ def _on_init(environment: Environment, **_kwargs: object) -> None:
     elif isinstance(environment.runner, MasterRunner):
         @environment.events.worker_report.add_listener
         def _merge(client_id: str, data: dict, **_kw: object) -> None:
-            plugin.recorder.merge(load_buckets(data.get(_REPORT_KEY, {})),
-                                  {int(s): c for s, c in data.get(_ARRIVALS_KEY, {}).items()})
+            try:  # a worker's report is untrusted input: checked, or not merged at all
+                buckets = checked_buckets(data.get(_REPORT_KEY, {}))
+                arrivals = {int(s): {k: int(v) for k, v in c.items()}
+                            for s, c in data.get(_ARRIVALS_KEY, {}).items()}
+                malformed = False
+            except Exception:  # whatever the decoding of a bad report raised
+                buckets, arrivals, malformed = {}, {}, True
+            members = getattr(environment, "edx_membership", None)
+            if members is not None:  # a run's master: its workers proved who they are
+                if not members.report(client_id, malformed, data.get("edx_cpu")):
+                    return
+            elif malformed:
+                return
+            plugin.recorder.merge(buckets, arrivals)
 
     environment.events.test_start.add_listener(lambda **_kw: plugin.start())
     environment.events.quitting.add_listener(lambda **_kw: plugin.stop())

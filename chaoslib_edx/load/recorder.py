@@ -187,6 +187,26 @@ def load_buckets(data: dict) -> dict[int, dict[str, ClassStats]]:
             for s, classes in data.items()}
 
 
+def checked_buckets(data: object) -> dict[int, dict[str, ClassStats]]:
+    """A worker's buckets, from the wire: ValueError unless every count is a whole number,
+    failures within requests, server errors within failures, and each latency histogram
+    holds exactly its class's requests (none for an event class: a report is untrusted
+    input)."""
+    if not isinstance(data, dict):
+        raise ValueError("the buckets are not a mapping")
+    buckets = load_buckets(data)
+    for second, classes in buckets.items():
+        for cls, stats in classes.items():
+            numbers = (stats.count, stats.failures, stats.server_errors)
+            if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers) or \
+                    not 0 <= stats.server_errors <= stats.failures <= stats.count or \
+                    stats.hist.get_total_count() != (0 if cls in EVENT_CLASSES else
+                                                     stats.count):
+                raise ValueError(f"second {second}, class {cls}: counts {numbers} and a "
+                                 f"histogram of {stats.hist.get_total_count()} disagree")
+    return buckets
+
+
 def write_lines(out: IO[str], buckets: dict[int, dict[str, ClassStats]],
                 users: dict[int, int], arrivals: dict[int, dict[str, int]] | None = None
                 ) -> None:

@@ -65,13 +65,24 @@ def describe(workers: Workers) -> str:
     return f"{workers} local workers" if workers else "one Locust process"
 
 
+MALFORMED_SHARE = 0.01  # above this share of a worker's reports malformed, its load is lost
+
+
 @dataclass(frozen=True)
 class WorkerEvent:
     t: float
-    event: str  # "joined" or "left"
+    event: str  # "joined", "left", "refused", "malformed" or "cpu"
     worker: str
-    workers: int  # workers connected after the event
-    reason: str = ""  # left: "quit" (it said so) or "missing" (its heartbeats stopped)
+    workers: int  # verified workers connected after the event
+    reason: str = ""  # left: "quit" or "missing" (heartbeats stopped); refused: why
+    reports: int = 0  # malformed: the worker's reports so far, and how many were malformed
+    malformed: int = 0
+    cpu: float | None = None  # cpu: % of one core the worker measured in itself
+
+
+def worker_events(folder: Path) -> list[WorkerEvent]:
+    """Every event the master of a run in FOLDER logged (none for one Locust process)."""
+    return WorkerLog(folder / WORKERS_FILE).poll()
 
 
 class WorkerLog:
@@ -102,3 +113,13 @@ class WorkerLog:
 
     def left(self) -> list[WorkerEvent]:
         return [e for e in self.events if e.event == "left"]
+
+    def malformed(self) -> str | None:
+        """A worker whose malformed reports passed MALFORMED_SHARE of its reports, in
+        words, else None."""
+        last = {e.worker: e for e in self.events if e.event == "malformed"}
+        for worker, event in last.items():
+            if event.malformed > MALFORMED_SHARE * event.reports:
+                return (f"worker {worker} sent {event.malformed} malformed reports of "
+                        f"{event.reports} (dropped; more than {MALFORMED_SHARE:.0%})")
+        return None

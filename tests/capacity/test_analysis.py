@@ -9,6 +9,7 @@ from chaoslib_edx.capacity import analysis
 from chaoslib_edx.capacity.plan import Generator, ProjectedPeak, Step
 from chaoslib_edx.load.recorder import Recorder, write_lines
 from chaoslib_edx.load.series import Series
+from chaoslib_edx.load.workers import WorkerEvent
 from chaoslib_edx.slo.catalog import load_catalog
 
 T0 = 1_800_000_000
@@ -108,3 +109,35 @@ def test_a_step_without_requests_is_no_data_and_never_the_knee(tmp_path: Path) -
     found = analysis.verdict(results)
     assert found["knee_rate"] == 300 and found["first_break"] is None
     assert "NO DATA (no requests): api-latency" in analysis.step_line("normal", results[3])
+
+
+def test_a_step_whose_workers_changed_is_flagged_and_never_the_knee(tmp_path: Path) -> None:
+    """A worker joined 4 s into the third step (the master's log says when): that step's
+    load was not the plan's, so it is no knee even though its SLOs were met."""
+    series = _sweep(tmp_path, latency_ms={}, late={})
+    joined = WorkerEvent(T0 + 24, "joined", "w3", 3)
+    slos = [load_catalog().get("api-latency")]
+    t0, done = analysis.complete_steps(series, STEPS)
+    results = [analysis.step_result(s, t0, series, slos, _samples({}), Generator(), [joined])
+               for s in done]
+    assert [bool(r.load_changed) for r in results] == [False, False, True, False]
+    assert results[2].load_changed == ["worker w3 joined 2 s into the step"]
+    assert not results[2].clean and results[2].broken == []
+    found = analysis.verdict(results)
+    assert found["knee_rate"] == 400 and found["load_changed_rates"] == [300]
+    assert "LOAD CHANGED (worker w3 joined" in analysis.step_line("normal", results[2])
+
+
+def test_the_busiest_generator_decides_even_on_another_host(tmp_path: Path) -> None:
+    """Local Locust processes idle, a remote worker at 95% of a core in step 2 (what it
+    measured in itself): the step is generator-bound, not averaged away."""
+    series = _sweep(tmp_path, latency_ms={}, late={})
+    busy = [WorkerEvent(T0 + s, "cpu", "w1", 2, cpu=95.0) for s in range(10, 20)]
+    calm = [WorkerEvent(T0 + s, "cpu", "w2", 2, cpu=10.0) for s in range(40)]
+    slos = [load_catalog().get("api-latency")]
+    t0, done = analysis.complete_steps(series, STEPS)
+    results = [analysis.step_result(s, t0, series, slos, _samples({}), Generator(),
+                                    busy + calm) for s in done]
+    assert results[1].generator_cpu == pytest.approx(95.0)
+    assert "generator CPU 95%" in results[1].generator_bound[0]
+    assert results[0].generator_bound == [] and results[0].generator_cpu == 30.0

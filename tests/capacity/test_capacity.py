@@ -15,6 +15,7 @@ from junitparser import JUnitXml
 
 from chaoslib_edx.dblatency.probes import database_at_full_speed
 from tests.conftest import REPO, load_processes, run_cli, write_yaml
+from tests.sandbox.helpers import eventually
 
 GENERATOR_CPU = 0.10  # a tenth of a core: the top step passes it, the first does not
 
@@ -179,3 +180,57 @@ def test_remote_workers_that_never_join_refuse_the_sweep_before_the_fault_is_hel
     assert database_at_full_speed(configuration={"edx_environment": str(sandbox.env_file)})
     assert json.loads((run_dir / "capacity-run.json").read_text())["status"] == "refused"
     assert load_processes(run_dir / "database-slow" / "metrics.jsonl") == []
+
+
+def test_a_worker_joining_mid_step_flags_that_step_and_it_is_never_the_knee(
+        sandbox, tmp_path) -> None:
+    """One remote worker sweeps alone; a second joins during the second step: that step's
+    load was not the plan's (shares reassigned mid-step), so it is marked 'load changed'
+    and never the knee, whatever its SLOs did."""
+    from chaoslib_edx.platforms import platform_of
+
+    plan = _plan(tmp_path, sandbox, load={"pool": 60, "workers": {"expect": 1,
+                                                                 "join_timeout_s": 30}},
+                 sweep={"kind": "steps", "start_rate": 10, "step_rate": 10, "max_rate": 30,
+                        "step_s": 6, "settle_s": 1}, degraded=[],
+                 generator={"max_cpu": 0.95})
+    run_dir = tmp_path / "run"
+    target = platform_of(str(sandbox.env_file))
+    host, port = target.load_master()
+    runner = subprocess.Popen([sys.executable, "-m", "chaoslib_edx", "capacity", str(plan),
+                               "--out", str(run_dir)], cwd=REPO, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env={**os.environ, "EDX_LEDGER": str(tmp_path / "ledger")})
+    env = {**os.environ, **target.load_environment()}
+    profile = REPO / "loadprofiles" / "open_launch.py"
+
+    def worker() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "locust", "-f", str(profile),
+                                 "--worker", "--master-host", host, "--master-port",
+                                 str(port)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env=env)
+
+    workers = [worker()]
+    try:
+        metrics = run_dir / "normal" / "metrics.jsonl"
+        # The schedule's first arrival starts step 1: 6 s each, the join lands in step 2.
+        first = eventually(lambda: metrics.exists() and next(
+            (json.loads(line)["t"] for line in metrics.read_text().splitlines()
+             if json.loads(line).get("arrivals", {}).get("due")), None), timeout=90,
+            interval=0.2)
+        time.sleep(max(0.0, first + 8 - time.time()))
+        workers.append(worker())
+        out, err = runner.communicate(timeout=180)
+    finally:
+        for process in workers:
+            process.kill()
+            process.wait()
+        if runner.poll() is None:
+            runner.kill()
+    assert runner.returncode in (0, 1), err[-3000:]
+    (sweep,) = json.loads((run_dir / "capacity.json").read_text())["sweeps"]
+    changed = [s for s in sweep["steps"] if s["load_changed"]]
+    assert [s["index"] for s in changed] == [1], sweep["steps"]
+    assert "joined" in changed[0]["load_changed"][0] and not changed[0]["clean"]
+    assert sweep["knee_rate"] != changed[0]["rate"] and sweep["load_changed_rates"] == [20]
+    assert "LOAD CHANGED (worker" in err

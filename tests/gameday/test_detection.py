@@ -10,7 +10,7 @@ import json
 import yaml
 from junitparser import JUnitXml
 
-from tests.conftest import REPO, compressed_gameday, run_cli
+from tests.conftest import REPO, assert_witnessed, compressed_gameday, run_cli
 
 
 def _eviction_without_auth_probe(tmp_path) -> str:
@@ -43,6 +43,7 @@ def test_one_fault_pages_and_one_goes_undetected(sandbox, tmp_path) -> None:
     assert "UNDETECTED: redis-eviction" in result.stdout
 
     summary = json.loads((run_dir / "summary.json").read_text())
+    assert_witnessed(summary)
     assert summary["detection_source"] == "prometheus" and summary["detection_error"] is None
     rows = {row["experiment"]: row for row in summary["detection"]}
     failover, eviction = rows["rds-failover"], rows["redis-eviction"]

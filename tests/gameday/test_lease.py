@@ -120,6 +120,13 @@ def test_a_paused_game_day_loses_its_lease_and_undoes_nothing_of_the_next(
     assert second.returncode in (0, 1), err[-3000:]
     run = json.loads((tmp_path / "b" / "run" / "run.json").read_text())
     assert run["status"] == "completed" and run["lease_token"] == 3  # after recover's 2
+    # Its fault, left alone, was seen live all along: the live check does not cry wolf.
+    summary = json.loads((tmp_path / "b" / "run" / "summary.json").read_text())
+    assert [e["verdict"] for e in summary["experiments"]] == ["held"]
+    journal = json.loads((tmp_path / "b" / "run" / "journals" / "second.json").read_text())
+    (record,) = [x for x in journal["extensions"] if x["name"] == "chaostoolkit-edx"]
+    (life,) = record["faults"]
+    assert life["observable"] is True and life["ended_at"] is None and life["checks"] >= 10
     assert db_query_ms(layout) < 300  # its own rollback ran, at its own end
     assert open_ledger({"edx_environment": str(env_file)}).pending() == []
 

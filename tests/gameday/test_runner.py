@@ -25,6 +25,7 @@ from chaoslib_edx import lease
 from chaoslib_edx.ledger import Ledger
 from tests.conftest import (
     REPO,
+    assert_witnessed,
     compressed_gameday,
     load_processes,
     one_paragraph,
@@ -115,6 +116,7 @@ def test_a_compressed_game_day_end_to_end(sandbox, tmp_path) -> None:
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed"
     assert [e["name"] for e in summary["experiments"]] == ["lms-pod-kill", "rds-failover"]
+    assert_witnessed(summary)
     # The failover's effect was measured while it was live: writes failed for a while.
     failover = summary["experiments"][1]["slos"]["lms-availability"]
     assert failover["during"] < failover["before"], failover

@@ -14,8 +14,16 @@ from pathlib import Path
 import yaml
 
 from chaoslib_edx.ledger import Ledger
+from chaoslib_edx.load.workers import WORKERS_FILE
 from chaoslib_edx.platforms import platform_of
-from tests.conftest import compressed_gameday, load_processes, one_paragraph, write_yaml
+from tests.conftest import (
+    assert_witnessed,
+    compressed_gameday,
+    load_processes,
+    one_paragraph,
+    slow_database_experiment,
+    write_yaml,
+)
 from tests.sandbox.helpers import eventually
 
 PROFILE = Path(__file__).resolve().parents[2] / "loadprofiles" / "course_launch.py"
@@ -92,6 +100,7 @@ def test_a_worker_lost_mid_run_is_in_the_timeline_and_the_report(sandbox, tmp_pa
     assert "left (missing); 1 remain" in stderr  # the progress said so as it happened
     # The report: the loss, and the rate sent before and after it.
     summary = json.loads((run_dir / "summary.json").read_text())
+    assert_witnessed(summary)  # the origin loss stayed live; one worker still sent load
     generators = summary["generators"]
     assert generators["workers"] == "2 remote workers (joining within 60 s)"
     assert generators["joined"] == 2
@@ -127,3 +136,95 @@ def test_sigterm_while_waiting_for_workers_stops_at_once_with_nothing_changed(sa
         "interrupted by SIGTERM"
     assert not (tmp_path / "ledger.jsonl").exists()
     assert load_processes(run_dir / "metrics.jsonl") == []
+
+
+LOCUSTFILES = Path(__file__).resolve().parents[1] / "load" / "locustfiles"
+
+
+def _slowed(tmp_path: Path, sandbox, expect: int) -> Path:
+    """A game day whose load comes from EXPECT remote workers, with the database 2,000 ms
+    slower for 8 s: API latency must miss its SLO."""
+    path = compressed_gameday(tmp_path, sandbox, [(slow_database_experiment(
+        tmp_path, "slow", 2000, 8), 0)], slos=("api-latency",))
+    spec = yaml.safe_load(path.read_text())
+    spec["load"]["workers"] = {"expect": expect, "join_timeout_s": 60}
+    spec["load"]["warmup_s"] = 6
+    return write_yaml(path, spec)
+
+
+def _worker(locustfile: Path, host: str, port: int, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "locust", "-f", str(locustfile), "--worker",
+                             "--master-host", host, "--master-port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+
+
+def test_a_foreign_worker_is_refused_and_its_requests_count_for_nothing(sandbox, tmp_path):
+    """A worker running another locustfile (cheap /heartbeat calls labelled as API
+    enrollments, 20 a second) joins first: refused (a timeline event, the report says why),
+    it goes home, and API latency is judged on our workers' requests alone: missed under
+    the 2,000 ms delay, where the impostor's requests would have made it look met."""
+    gameday = _slowed(tmp_path, sandbox, expect=2)
+    run_dir = tmp_path / "run"
+    target = platform_of(str(sandbox.env_file))
+    host, port = target.load_master()
+    proc = _gameday_process(gameday, run_dir, tmp_path)
+    env = {**os.environ, **target.load_environment()}
+    impostor = _worker(LOCUSTFILES / "foreign.py", host, port, env)
+    workers = []
+    try:
+        log = run_dir / WORKERS_FILE  # the master's: the timeline gets it once all joined
+        eventually(lambda: log.exists() and '"refused"' in log.read_text(), timeout=60)
+        workers = [_worker(PROFILE, host, port, env) for _ in range(2)]
+        assert impostor.wait(timeout=30) is not None  # sent home by the master
+        stdout, stderr = proc.communicate(timeout=240)
+    finally:
+        for worker in (impostor, *workers):
+            worker.kill()
+            worker.wait()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, stderr[-3000:]
+    (refused,) = [e for e in _events(run_dir) if e["event"] == "worker_refused"]
+    assert "another locustfile" in refused["reason"]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["generators"]["joined"] == 2
+    assert summary["generators"]["refused"] == [{"worker": refused["worker"],
+                                                 "reason": refused["reason"]}]
+    (api,) = summary["slos"]
+    assert api["met"] is False and api["value"] >= 2000, api
+    assert summary["experiments"][0]["slos"]["api-latency"]["during"] >= 2000
+    assert f"Worker {refused['worker']} refused: it runs another locustfile" in \
+        (run_dir / "index.html").read_text()
+    assert "REFUSED" in stderr
+
+
+def test_a_worker_sending_malformed_reports_is_counted_shown_and_stops_the_run(
+        sandbox, tmp_path):
+    """A worker that says the right hello, then sends garbage buckets: every one of its
+    reports is dropped and counted; past 1% of them, its load is lost: exit 3, and the
+    report names the worker and the counts."""
+    gameday = _slowed(tmp_path, sandbox, expect=2)
+    run_dir = tmp_path / "run"
+    target = platform_of(str(sandbox.env_file))
+    host, port = target.load_master()
+    proc = _gameday_process(gameday, run_dir, tmp_path)
+    env = {**os.environ, **target.load_environment()}
+    workers = [_worker(PROFILE, host, port, env),
+               _worker(LOCUSTFILES / "malformed.py", host, port, env)]
+    try:
+        stdout, stderr = proc.communicate(timeout=180)
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3, stderr[-3000:]
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["abort_reason"].startswith("load lost at +"), run["abort_reason"]
+    assert "malformed reports of" in run["abort_reason"]
+    malformed = [e for e in _events(run_dir) if e["event"] == "worker_malformed"]
+    assert malformed and malformed[-1]["malformed"] == malformed[-1]["reports"]
+    counts = json.loads((run_dir / "summary.json").read_text())["generators"]["malformed"]
+    assert counts[malformed[-1]["worker"]]["malformed"] >= 1
+    assert "malformed reports of" in (run_dir / "index.html").read_text()

@@ -8,6 +8,7 @@ import pytest
 from chaoslib_edx.load.recorder import (
     ClassStats,
     Recorder,
+    checked_buckets,
     dump_buckets,
     load_buckets,
     route_class,
@@ -147,3 +148,25 @@ def test_arrivals_are_counted_per_second_merged_and_written_as_version_2() -> No
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [line["v"] for line in lines] == [2, 2]
     assert lines[0]["arrivals"]["due"] == 3 and lines[1]["arrivals"]["dropped"] == 1
+
+
+def test_a_workers_report_is_checked_before_it_is_merged() -> None:
+    """A report is untrusted input from another process: a well-formed one (session events
+    carry no latencies) is accepted as it is; counts that disagree with the histogram,
+    failures beyond requests, or what is not buckets at all are refused."""
+    recorder = Recorder()
+    recorder.record("api: enroll", 12.0, True, 503)
+    recorder.record("api: enroll", 8.0, False, 200)
+    recorder.tally("session", False)
+    sent = dump_buckets(recorder.take())
+    accepted = checked_buckets(json.loads(json.dumps(sent)))
+    (classes,) = accepted.values()
+    assert classes["api"].count == 2 and classes["session"].count == 1
+    second = next(iter(sent))
+    bad = [{second: {"api": {**sent[second]["api"], "n": 3}}},        # 3 requests, 2 timed
+           {second: {"api": {**sent[second]["api"], "fail": 5}}},     # failures > requests
+           {second: {"api": {"n": 1, "fail": 0, "5xx": 0, "hist": "garbage"}}},
+           {"not-a-second": {}}, ["a", "list"]]
+    for report in bad:
+        with pytest.raises(Exception):
+            checked_buckets(report)

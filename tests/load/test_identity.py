@@ -1,0 +1,41 @@
+"""A generator's identity, as a worker proves it to its master: equal for the same
+locustfile and load settings, different for another locustfile, another CDN, other
+learners, or a worker started for another run; never the settings' values themselves."""
+
+from pathlib import Path
+
+from chaoslib_edx.load import identity
+
+PROFILE = Path(__file__).resolve().parents[2] / "loadprofiles" / "course_launch.py"
+ENV = {"EDX_CDN_URL": "http://127.0.0.1:18001", "EDX_LEARNERS": "200", "EDX_COURSES": "4",
+       "EDX_LEARNER_PASSWORD": "s3cret-pw", "EDX_RUN_ID": "run1"}
+
+
+def test_the_same_profile_and_settings_match(tmp_path: Path) -> None:
+    mine = identity.digest([str(PROFILE)], ENV)
+    assert identity.mismatch(mine, identity.digest([str(PROFILE)], dict(ENV))) is None
+    assert "s3cret-pw" not in str(mine) and "18001" not in str(mine)  # digests only
+    # A worker started outside a run (a Deployment's pod) says no run: not held against it.
+    assert identity.mismatch(mine, identity.digest([str(PROFILE)],
+                                                   {**ENV, "EDX_RUN_ID": ""})) is None
+
+
+def test_what_would_send_other_requests_does_not(tmp_path: Path) -> None:
+    mine = identity.digest([str(PROFILE)], ENV)
+    other = tmp_path / "heartbeat.py"
+    other.write_text("# a locustfile of someone else's\n")
+    learners = tmp_path / "learners.csv"
+    learners.write_text("username,password\nada,pw\n")
+    cases = {
+        "another locustfile": identity.digest([str(other)], ENV),
+        "load settings differ": identity.digest([str(PROFILE)],
+                                                {**ENV, "EDX_CDN_URL": "http://elsewhere"}),
+        "another run": identity.digest([str(PROFILE)], {**ENV, "EDX_RUN_ID": "run2"}),
+    }
+    for why, theirs in cases.items():
+        assert why in identity.mismatch(mine, theirs), why
+    with_file = identity.digest([str(PROFILE)], {**ENV, "EDX_LEARNERS_FILE": str(learners)})
+    learners.write_text("username,password\nbob,pw\n")  # the same path, other learners
+    assert "load settings differ" in identity.mismatch(
+        with_file, identity.digest([str(PROFILE)], {**ENV, "EDX_LEARNERS_FILE": str(learners)}))
+    assert identity.mismatch(mine, "hello") == "its hello is not a mapping"
