@@ -1,9 +1,10 @@
 """Who a load generator is, as a worker proves it to its master when it joins: the
-locustfile it runs, the version of this package, and the settings that shape what it
-sends (the CDN it fetches video from, the courses, the learners), as digests, never the
-values. The master refuses a worker whose digests are not its own (load.membership): a
-worker running another locustfile, or pointed at another CDN, would send requests the
-SLOs must not be judged on.
+locustfile it runs, the version of this package, and the settings it reads from its own
+environment that shape what it sends (the CDN it fetches video from, the courses), as
+digests, never the values. The master refuses a worker whose digests are not its own
+(load.membership): a worker running another locustfile, or pointed at another CDN, would
+send requests the SLOs must not be judged on. What the master sends its workers itself
+(its options: the host, the learners file, the arrival curve) is not part of it.
 
 Pure Python: the plugin computes it in every Locust process of a run.
 """
@@ -15,9 +16,7 @@ from pathlib import Path
 from chaoslib_edx import __version__
 
 # What the shipped profiles read from the environment to decide what each request is.
-SHAPING = ("EDX_CDN_URL", "EDX_COURSES", "EDX_COURSE_KEYS", "EDX_LEARNERS",
-           "EDX_LEARNER_PASSWORD")
-LEARNERS_FILE = "EDX_LEARNERS_FILE"  # by its content: each host has its own path
+SHAPING = ("EDX_CDN_URL", "EDX_COURSES", "EDX_COURSE_KEYS")
 RUN = "EDX_RUN_ID"  # the run a worker was started for, when it was (local workers)
 
 
@@ -32,9 +31,6 @@ def digest(locustfiles: list[str], environ: dict | None = None) -> dict:
     profile = _sha(b"".join(Path(path).read_bytes() for path in locustfiles)
                    + __version__.encode())
     shaping = [f"{key}={environ.get(key, '')}" for key in SHAPING]
-    learners = environ.get(LEARNERS_FILE)
-    if learners:
-        shaping.append(f"{LEARNERS_FILE}={_sha(Path(learners).read_bytes())}")
     return {"profile": profile, "settings": _sha("\n".join(shaping).encode()),
             "run": environ.get(RUN, "")}
 
@@ -46,7 +42,7 @@ def mismatch(mine: dict, theirs: object) -> str | None:
     if theirs.get("profile") != mine["profile"]:
         return "it runs another locustfile (or another version of chaostoolkit-edx)"
     if theirs.get("settings") != mine["settings"]:
-        return "its load settings differ (CDN, courses or learners)"
+        return "its load settings differ (the CDN or the courses)"
     if theirs.get("run") and mine["run"] and theirs["run"] != mine["run"]:
         return f"it was started for another run ({theirs['run']})"
     return None

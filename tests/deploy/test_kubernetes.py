@@ -157,6 +157,12 @@ def test_the_workers_reach_the_master_through_the_service_and_only_they_do():
         f"{service['metadata']['name']}.{service['metadata']['namespace']}.svc"
     assert args[args.index("--master-port") + 1] == str(port)
     assert workers["spec"]["replicas"] == gameday["load"]["workers"]["expect"]
+    # The master refuses a worker whose CDN is not the run's (load.identity): the pods are
+    # given the inventory's, and the profile the game day runs.
+    env = {e["name"]: e["value"] for e in workers["spec"]["template"]["spec"]["containers"][0]
+           ["env"]}
+    assert env["EDX_CDN_URL"] == inventory["endpoints"]["cdn_url"]
+    assert args[args.index("-f") + 1] == gameday["load"]["profile"]
     # Locust's protocol has no authentication: only worker pods may reach the port.
     assert policy["spec"]["podSelector"]["matchLabels"] == runner_labels
     assert policy["spec"]["policyTypes"] == ["Ingress"]
