@@ -70,14 +70,14 @@ class _Watch(threading.Thread):
             except Exception as exc:  # unreachable for now: unknown, never "ended"
                 if len(self.life.errors) < MAX_ERRORS_KEPT:
                     self.life.errors.append(f"{type(exc).__name__}: {exc}"[:300])
-                live = True if self.life.observable else None
-            else:
-                self.life.checks += 1
-                if live is None:  # the platform cannot show it: nothing to poll
-                    self.life.observable = False
-                    return
-                self.life.observable = True
-            if live is False and not self._halt.is_set():
+                self._halt.wait(self._poll_s)
+                continue
+            self.life.checks += 1
+            if live is None:  # the platform cannot show it: nothing to poll
+                self.life.observable = False
+                return
+            self.life.observable = True
+            if not live and not self._halt.is_set():  # a rollback may have begun meanwhile
                 self.life.ended_at = time.time()
                 logger.error(f"fault {self.life.action} on {self.life.fault} "
                              f"'{self.life.target}' is no longer in effect "
