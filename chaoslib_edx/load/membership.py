@@ -5,7 +5,8 @@ A worker sends its hello (load.identity) as soon as it connects; the master coun
 joined only once the hello matches its own, and refuses (sends home) one whose hello
 differs or never comes: its reports are never merged. The master assigns the arrival
 shares of the open model (worker k of n, by join order) and sends them again whenever its
-workers change. Locust fires no event when a worker quits or goes missing (its heartbeats
+workers change, with the schedule's origin: the time the first worker's arrivals began,
+which a worker that joins later keeps to (its curve is the run's, not one of its own). Locust fires no event when a worker quits or goes missing (its heartbeats
 stop), so the master's worker table is polled. The runner reads the log
 (load.workers.WorkerLog); polling stops, after a last look, when the test starts stopping,
 so the workers the master sends home at the end are not counted as lost.
@@ -24,7 +25,7 @@ from chaoslib_edx.load import identity
 
 POLL_S = 0.5
 HELLO_S = 10.0   # a worker that has not said hello by then is not one of ours
-HELLO, SHARE = "edx_hello", "edx_share"
+HELLO, SHARE, ORIGIN = "edx_hello", "edx_share", "edx_origin"
 
 
 class Membership:
@@ -39,7 +40,9 @@ class Membership:
         self.seen: dict[str, float] = {}     # connected, not yet verified: since when
         self.reports: dict[str, int] = {}    # per worker: reports, and malformed ones
         self.malformed: dict[str, int] = {}
+        self.origin: float | None = None     # epoch of the schedule's start, once known
         runner.register_message(HELLO, self.on_hello)
+        runner.register_message(ORIGIN, self.on_origin)
         self._poller = gevent.spawn(self._loop)
 
     def _write(self, event: str, worker: str, **fields: object) -> None:
@@ -59,6 +62,12 @@ class Membership:
         else:
             self.verified.add(worker)
             self.poll()
+
+    def on_origin(self, environment: Environment, msg: object, **_kw: object) -> None:
+        """A worker's schedule began: the first to say so sets the run's origin."""
+        if self.origin is None and msg.node_id in self.verified:
+            self.origin = float(msg.data["origin"])
+            self._share()
 
     def _refuse(self, worker: str, why: str) -> None:
         self.refused.add(worker)
@@ -118,8 +127,8 @@ class Membership:
     def _share(self) -> None:
         """Each verified worker's share of the arrivals: k of n, by join order."""
         for index, worker in enumerate(self.live):
-            self.runner.send_message(SHARE, {"index": index, "count": len(self.live)},
-                                     client_id=worker)
+            self.runner.send_message(SHARE, {"index": index, "count": len(self.live),
+                                             "origin": self.origin}, client_id=worker)
 
     def _loop(self) -> None:
         while True:
@@ -149,10 +158,12 @@ def _on_init(environment: Environment, **_kwargs: object) -> None:
 
         def _share(environment: Environment, msg: object, **_kw: object) -> None:
             environment.edx_share = (msg.data["index"], msg.data["count"])
+            environment.edx_origin = msg.data.get("origin")
             for listener in environment.edx_on_share:
                 listener(*environment.edx_share)
 
         runner.register_message(SHARE, _share)
+        environment.edx_began = lambda origin: runner.send_message(ORIGIN, {"origin": origin})
         runner.send_message(HELLO, identity.digest(environment.parsed_locustfiles))
         process, first = psutil.Process(), {"report": True}
         process.cpu_percent()  # a baseline

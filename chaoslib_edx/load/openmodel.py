@@ -16,7 +16,9 @@ waiting for a session, BACKLOG_S of the peak rate, was full: never sent), in the
 file's version-2 fields. The schedule starts once every session of the pool has signed in.
 In distributed mode worker k of n takes arrivals k, k+n, ...: the master assigns k and n
 (load.membership) by join order, and again whenever its workers change, so the rate splits
-evenly over the workers there are (--edx-arrival-workers n is the count until it does).
+evenly over the workers there are (--edx-arrival-workers n is the count until it does). The
+first worker's start is the schedule's origin for all: one that joins later takes its share
+from where the run's curve is, not from the curve's beginning.
 
     class OpenLearner(OpenUser, course_launch.Learner): ...
     class Shape(OpenShape): ...
@@ -51,45 +53,69 @@ class Dispatcher:
     """Releases this process's share of the curve's arrivals into a bounded backlog."""
 
     def __init__(self, curve: ArrivalCurve, index: int, count: int, backlog: int,
-                 late_s: float, recorder, done: Callable[[], None] = lambda: None) -> None:
+                 late_s: float, recorder, done: Callable[[], None] = lambda: None,
+                 sessions: Callable[[], int] = lambda: 0,
+                 origin: Callable[[], float | None] = lambda: None,
+                 began: Callable[[float], None] = lambda _origin: None) -> None:
         self.curve, self.index, self.count, self.done = curve, index, count, done
-        self.sessions = 0  # this process's share of the pool, known once it is spawned
+        self.sessions = sessions  # this process's sessions now: its share of the pool
+        self.origin, self.began = origin, began  # the run's schedule origin (epoch), shared
         self.queue: Queue = Queue()
         self.backlog, self.late_s, self.recorder = backlog, late_s, recorder
         self.epoch_offset = 0.0  # time.time() - time.monotonic(), fixed at the start
         self.greenlet: gevent.Greenlet | None = None
         self.idle = 0  # sessions blocked in take(), some about to get a released arrival
 
-    def start(self, sessions: int) -> None:
+    def start(self, ready_s: float) -> None:
+        """Run the schedule once this process's sessions have signed in, or after READY_S."""
         if self.greenlet is None:
-            self.sessions = sessions
-            logging.getLogger("openmodel").info(
-                f"arrivals {self.index}, {self.index} + {self.count}, ... of "
-                f"{self.curve.arrivals_until(self.curve.duration_s):.0f} to {sessions} "
-                f"sessions (share {self.index + 1} of {self.count})")
-            self.greenlet = gevent.spawn(self._run)
+            self.greenlet = gevent.spawn(self._run, ready_s)
 
-    def _run(self) -> None:
-        # The schedule starts once the pool has signed in (every session idle), or after
-        # READY_TIMEOUT_S: a pool still signing in would make the first arrivals wait.
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while self.idle < self.sessions and time.monotonic() < deadline:
+    def _run(self, ready_s: float) -> None:
+        # A pool still signing in would make the first arrivals wait for it.
+        deadline = time.monotonic() + ready_s
+        while (not self.sessions() or self.idle < self.sessions()) and \
+                time.monotonic() < deadline:
             gevent.sleep(0.05)
-        start = time.monotonic()
-        self.epoch_offset = time.time() - start
-        n = self.index
-        while (due := self.curve.time_of(n)) is not None:
+        logging.getLogger("openmodel").info(
+            f"arrivals {self.index}, {self.index} + {self.count}, ... of "
+            f"{self.curve.arrivals_until(self.curve.duration_s):.0f} to "
+            f"{self.sessions()} sessions (share {self.index + 1} of {self.count})")
+        self.epoch_offset = time.time() - time.monotonic()
+        if (origin := self.origin()) is None:  # the first to begin: the schedule starts now
+            self.began(anchor := time.time())
+        else:
+            anchor = origin
+        start, n = anchor - self.epoch_offset, self.index
+        # Joining a running schedule, its arrivals from now on: the earlier were the others'.
+        skip_to = 0.0 if origin is None else time.monotonic() - start
+        while True:
+            if (origin := self.origin()) not in (None, anchor):  # the master's, come later
+                anchor, start = origin, origin - self.epoch_offset
+                skip_to = time.monotonic() - start
+            n, skip_to = self._next(n, skip_to), 0.0
+            if (due := self.curve.time_of(n)) is None:
+                break
             at = start + due
             delay = at - time.monotonic()
             if delay > 0:
                 gevent.sleep(delay)
             self._release(at)
-            n += (self.index - n - 1) % self.count + 1  # the next of this share's arrivals
+            n += 1
         # The curve has ended: once the last actions are back (or DRAIN_S passed), done.
         deadline = time.monotonic() + DRAIN_S
-        while (self.idle < self.sessions or self.queue.qsize()) and time.monotonic() < deadline:
+        while (self.idle < self.sessions() or self.queue.qsize()) and \
+                time.monotonic() < deadline:
             gevent.sleep(0.1)
         self.done()
+
+    def _next(self, n: int, elapsed: float) -> int:
+        """This share's first arrival from N on (index, index + count, ...) due at ELAPSED
+        s or later (0 but on joining: an arrival merely late is released, and counted)."""
+        n += (self.index - n) % self.count
+        while (due := self.curve.time_of(n)) is not None and due < elapsed:
+            n += self.count
+        return n
 
     def reshare(self, index: int, count: int) -> None:
         """The master's new share for this worker: arrivals index, index + count, ..."""
@@ -147,6 +173,8 @@ class OpenUser:
 
 
 def _take() -> float:
+    while _dispatcher is None:  # a worker that joined a running test: created after init
+        gevent.sleep(0.05)
     return _dispatcher.take()
 
 
@@ -202,7 +230,8 @@ def _on_init(environment: Environment, **_kwargs: object) -> None:
         return  # the arrivals are released where the sessions are
 
     def create(**_kw: object) -> None:
-        """Before any session starts, so each one finds the dispatcher to wait on."""
+        """The test's dispatcher: its schedule starts once this process's sessions have
+        signed in (the sessions wait in _take for it)."""
         global _dispatcher
         options = environment.parsed_options  # a worker's, as the master sent them
         count = max(1, options.edx_arrival_workers)
@@ -214,12 +243,11 @@ def _on_init(environment: Environment, **_kwargs: object) -> None:
         done = (lambda: None) if isinstance(environment.runner, WorkerRunner) else \
             (lambda: gevent.spawn(environment.runner.quit))
         _dispatcher = Dispatcher(curve, index, count, backlog, options.edx_late_ms / 1000,
-                                 environment.edx_metrics.recorder, done)
+                                 environment.edx_metrics.recorder, done,
+                                 sessions=lambda: environment.runner.target_user_count,
+                                 origin=lambda: getattr(environment, "edx_origin", None),
+                                 began=getattr(environment, "edx_began", lambda _origin: None))
         getattr(environment, "edx_on_share", []).append(_dispatcher.reshare)
+        _dispatcher.start(pool_ready_s(pool_size(options)))
 
-    def start(user_count: int, **_kw: object) -> None:
-        """Every session is spawned: the schedule starts once they have signed in."""
-        _dispatcher.start(user_count)
-
-    environment.events.test_start.add_listener(create)
-    environment.events.spawning_complete.add_listener(start)
+    plugin.on_test_start(environment, create)

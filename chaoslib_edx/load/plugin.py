@@ -9,13 +9,14 @@ also logs its workers' joins and leaves (load.membership).
 
 import atexit
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 import gevent
 from locust import events
 from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
 from chaoslib_edx.load import membership  # noqa: F401  (registers the workers log)
 from chaoslib_edx.load.recorder import Recorder, checked_buckets, dump_buckets, write_lines
@@ -139,9 +140,20 @@ def _on_init(environment: Environment, **_kwargs: object) -> None:
                 return
             plugin.recorder.merge(buckets, arrivals)
 
-    environment.events.test_start.add_listener(lambda **_kw: plugin.start())
+    on_test_start(environment, lambda **_kw: plugin.start())
     environment.events.quitting.add_listener(lambda **_kw: plugin.stop())
     atexit.register(plugin.close)
+
+
+def on_test_start(environment: Environment, listener: Callable[..., None]) -> None:
+    """LISTENER at every test start, and at once if the test has started already: a
+    worker that joins a running test spawns its users before `init` fires (locust #1730).
+    Run after `init`, so the other plugins' init has been done too."""
+    environment.events.test_start.add_listener(listener)
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner) and \
+            runner.worker_state in (STATE_SPAWNING, STATE_RUNNING):
+        gevent.spawn(listener, environment=environment)
 
 
 def run_time_over(shape: object) -> bool:

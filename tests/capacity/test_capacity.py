@@ -233,4 +233,7 @@ def test_a_worker_joining_mid_step_flags_that_step_and_it_is_never_the_knee(
     assert [s["index"] for s in changed] == [1], sweep["steps"]
     assert "joined" in changed[0]["load_changed"][0] and not changed[0]["clean"]
     assert sweep["knee_rate"] != changed[0]["rate"] and sweep["load_changed_rates"] == [20]
+    # The master shared the arrivals anew: after the join, two workers sent the curve's
+    # arrivals once (each its half), none twice, none lost.
+    assert sweep["steps"][2]["due"] == 30 * 5, sweep["steps"][2]
     assert "LOAD CHANGED (worker" in err
