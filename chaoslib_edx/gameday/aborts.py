@@ -5,6 +5,7 @@ thread; its rollbacks and the report still run."""
 import os
 import signal
 import threading
+from collections.abc import Callable
 
 from chaoslib_edx import lease
 from chaoslib_edx.gameday.loadwatch import LoadWatch
@@ -20,6 +21,7 @@ class Aborts:
     writer: RunWriter
     progress: Progress
     run_lease: lease.Run
+    _still_held: Callable[[], bool]
 
     def __init__(self) -> None:
         self.abort: Trip | None = None
@@ -63,7 +65,9 @@ class Aborts:
         """Abort when the load stopped flowing while a fault is live or still to come:
         without it, no verdict has a witness."""
         reason = watch.lost() if watch.armed else None
-        if reason is not None:
+        # A run paused past its lease finds its load gone: the new holder's `recover`
+        # killed it. The lease, checked first, is then the reason.
+        if reason is not None and self._still_held():
             self.request_abort(Trip(f"load lost at {watch.since()}: {reason}", -1))
 
     def _on_signal(self, signum: int, frame: object) -> None:
