@@ -190,6 +190,9 @@ def ack(env_file: str, by: str) -> None:
     """
     from chaoslib_edx.platforms import platform_of
 
-    taken = platform_of(env_file).acknowledge(by)
+    taken, skipped = platform_of(env_file).acknowledge(by)
     click.echo(f"ack: {len(taken)} pages acknowledged by {by}"
                + (f" ({', '.join(taken)})" if taken else "; none was open"))
+    if skipped:
+        click.echo(f"ack: warning: {skipped} lines of the pager's log are not events and "
+                   "were skipped", err=True)

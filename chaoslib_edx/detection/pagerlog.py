@@ -12,40 +12,68 @@ from pathlib import Path
 from chaoslib_edx.detection.attribution import Page
 
 
-def _incidents(log: Path) -> list[tuple[Page, bool]]:
-    """Every incident of the log, in order, and whether it was resolved."""
-    if not log.exists():
-        return []
-    incidents: list[Page] = []
-    current: dict[str, int] = {}  # dedup key -> index of its open incident
-    resolved: set[int] = set()
-    for line in log.read_text().splitlines():
-        if not line.strip():
-            continue
-        record = json.loads(line)
-        key, action = record.get("dedup_key"), record.get("action")
+class PageLog:
+    """The incidents of a pager's log, in order, each with whether it was resolved, and
+    how many lines were skipped: not JSON, or not an event or acknowledgement this log
+    can hold (a pager from before events were checked took anything)."""
+
+    def __init__(self, log: Path) -> None:
+        self.incidents: list[Page] = []
+        self.resolved: set[int] = set()
+        self.skipped = 0
+        if log.exists():
+            current: dict[str, int] = {}  # dedup key -> index of its open incident
+            for line in log.read_text(errors="replace").splitlines():
+                if line.strip() and not self._read(line, current):
+                    self.skipped += 1
+
+    def _read(self, line: str, current: dict[str, int]) -> bool:
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            return False
+        if not isinstance(record, dict) or not isinstance(record.get("dedup_key"), str) \
+                or not isinstance(record.get("received"), int | float):
+            return False
+        key, action = record["dedup_key"], record.get("action")
         index = current.get(key)
         if record.get("kind") == "ack" or action == "acknowledge":
-            if index is not None and incidents[index].acked is None:
-                incidents[index] = replace(incidents[index], acked=record["received"],
-                                           acked_by=record.get("by"))
+            if index is not None and self.incidents[index].acked is None:
+                by = record.get("by")
+                self.incidents[index] = replace(self.incidents[index], acked=record["received"],
+                                                acked_by=by if isinstance(by, str) else None)
         elif action == "resolve":
             if index is not None:
-                resolved.add(current.pop(key))
-        elif action == "trigger" and index is None:
-            details = record.get("payload", {}).get("custom_details", {})
-            current[key] = len(incidents)
-            incidents.append(Page(details.get("alertname", ""), details.get("slo", ""), key,
-                                  record["received"]))
-    return [(page, index in resolved) for index, page in enumerate(incidents)]
+                self.resolved.add(current.pop(key))
+        elif action == "trigger":
+            payload = record.get("payload")
+            details = payload.get("custom_details") if isinstance(payload, dict) else None
+            if not isinstance(details, dict):
+                return False
+            if index is None:
+                current[key] = len(self.incidents)
+                self.incidents.append(Page(str(details.get("alertname", "")),
+                                           str(details.get("slo", "")), key,
+                                           record["received"]))
+        else:
+            return False
+        return True
+
+    def pages(self, start: float, end: float) -> list[Page]:
+        """The incidents opened in [START, END], each with its acknowledgement."""
+        return [page for page in self.incidents if start <= page.received <= end]
+
+    def open(self) -> list[str]:
+        """Dedup keys of incidents neither acknowledged nor resolved."""
+        return [page.dedup_key for index, page in enumerate(self.incidents)
+                if index not in self.resolved and page.acked is None]
 
 
 def read_pages(log: Path, start: float, end: float) -> list[Page]:
     """The incidents opened in [START, END], each with its acknowledgement."""
-    return [page for page, _ in _incidents(log) if start <= page.received <= end]
+    return PageLog(log).pages(start, end)
 
 
 def open_pages(log: Path) -> list[str]:
     """Dedup keys of incidents neither acknowledged nor resolved."""
-    return [page.dedup_key for page, closed in _incidents(log)
-            if not closed and page.acked is None]
+    return PageLog(log).open()

@@ -100,8 +100,9 @@ class Platform(ABC):
         """The platform's own saturation series over [START, END] (name -> [t, value])."""
         return {}
 
-    def acknowledge(self, by: str) -> list[str]:
-        """Acknowledge every open page as BY; the dedup keys taken."""
+    def acknowledge(self, by: str) -> tuple[list[str], int]:
+        """Acknowledge every open page as BY; the dedup keys taken, and how many lines of
+        the pager's log could not be read (skipped, counted)."""
         raise UserError(f"the {self.name} platform's pages are acknowledged in the pager's own "
                         "app (PagerDuty), not here", file=self.env_file, field="driver")
 

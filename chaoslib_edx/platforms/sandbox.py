@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from chaoslib_edx.detection.pagerlog import open_pages
+from chaoslib_edx.detection.pagerlog import PageLog
 from chaoslib_edx.detection.source import DetectionSource, PrometheusAndPager
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import Fault
@@ -70,20 +70,20 @@ class SandboxPlatform(Platform):
         layout = self.layout
         return prometheus_series(layout.prometheus_url, start, end) if layout.monitored else {}
 
-    def acknowledge(self, by: str) -> list[str]:
+    def acknowledge(self, by: str) -> tuple[list[str], int]:
         layout = self.layout
         if not layout.monitored:
             raise UserError("the sandbox runs without its monitoring, so nothing pages",
                             file=self.env_file, field="sandbox.monitoring.enabled")
-        taken = []
-        for key in open_pages(layout.pages_log):
+        taken, log = [], PageLog(layout.pages_log)
+        for key in log.open():
             code, body, _ = http_get(f"{layout.pager_url}/ack", timeout=5, data=json.dumps(
                 {"dedup_key": key, "by": by}).encode())
             if code != 200:
                 raise RuntimeError(f"the pager refused the acknowledgement ({code}: "
                                    f"{body[:200]!r})")
             taken.append(key)
-        return taken
+        return taken, log.skipped
 
     def check_ready(self) -> None:
         if status(self.layout)["state"] != "healthy":

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from chaoslib_edx.detection.pagerlog import open_pages, read_pages
+from chaoslib_edx.detection.pagerlog import PageLog, open_pages, read_pages
 
 
 def _log(tmp_path: Path, records: list[dict]) -> Path:
@@ -38,3 +38,20 @@ def test_a_trigger_after_a_resolve_is_a_new_incident(tmp_path: Path) -> None:
 
 def test_no_log_no_pages(tmp_path: Path) -> None:
     assert read_pages(tmp_path / "none.jsonl", 0, 1) == [] and open_pages(tmp_path / "x") == []
+
+
+def test_lines_that_are_not_events_are_skipped_and_counted(tmp_path: Path) -> None:
+    """What an unchecked pager logged (custom_details a string, a list for a dedup key,
+    a cut line) neither hides the incidents around it nor stops the reader."""
+    path = _log(tmp_path, [_trigger("a", 10),
+                           {**_trigger("b", 11), "payload": {"custom_details": "x"}},
+                           {**_trigger("c", 12), "dedup_key": ["c"]},
+                           {"received": "soon", "kind": "ack", "dedup_key": "a"},
+                           _trigger("d", 13)])
+    with path.open("a") as out:
+        out.write('{"received": 14, "kind": "ack", "dedup_key": "a", "by": "bob"}\n')
+        out.write('{"cut": \n' + "[" * 100_000 + "\n")
+    log = PageLog(path)
+    assert [p.dedup_key for p in log.pages(0, 100)] == ["a", "d"]
+    assert log.skipped == 5 and log.open() == ["d"]
+    assert log.pages(0, 100)[0].acked_by == "bob"
