@@ -191,7 +191,8 @@ class PagerDutySettings(Model):
 class AlarmSettings(Model):
     slo: str
     severity: Literal["page", "ticket"] = "page"
-    runbook_url: str = ""
+    runbook_url: str = Field("", pattern=r"^(https?://[^\s]+)?$",
+                             description="http or https: the report makes it a link")
 
 
 class CloudWatchSettings(Model):

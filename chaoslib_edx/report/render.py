@@ -2,12 +2,13 @@
 prefilled blameless postmortem.md."""
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.report.charts import charts
@@ -53,8 +54,19 @@ def _people(who: str | list[str]) -> str:
     return who if isinstance(who, str) else ", ".join(who)
 
 
+# Only what a browser would open as a web page: no javascript: or data:, and nothing a
+# browser strips or splits on (spaces, controls, quotes) that could hide another scheme.
+_WEB_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f\"'<>`]+", re.IGNORECASE)
+
+
+def _link(url: str) -> Markup:
+    """URL as a link when it is http or https; anything else as escaped text."""
+    text = escape(url)
+    return Markup(f'<a href="{text}">{text}</a>') if _WEB_URL.fullmatch(url) else text
+
+
 _TEMPLATES.filters.update(pct=_pct, num=_num, slo_value=_value, reading=_reading,
-                          people=_people, secs=_secs)
+                          people=_people, secs=_secs, link=_link)
 
 
 def render(run_dir: Path | str, catalog_path: Path | str | None = None) -> dict:

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyUrl, Field, ValidationError, model_validator
+from pydantic import Field, HttpUrl, ValidationError, model_validator
 
 from chaoslib_edx.environment import read_yaml
 from chaoslib_edx.errors import UserError
@@ -80,8 +80,9 @@ class Slo(Model):
     alerting: tuple[AlertRule, ...] = Field(DEFAULT_ALERTING, min_length=1)
     mttd_s: int = Field(300, ge=1, le=86400,
                         description="time to detect: fault live -> its alert firing")
-    runbook_url: AnyUrl | None = Field(
-        None, description="what the on-call reads when its alert fires; needed for "
+    runbook_url: HttpUrl | None = Field(
+        None, description="what the on-call reads when its alert fires (http or https: "
+                          "it becomes a link); needed for "
                           "`edx-gameday slo rules` when the SLO is measured server-side")
 
     @model_validator(mode="after")

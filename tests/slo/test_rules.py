@@ -191,6 +191,9 @@ def _slo(**changes: object) -> dict:
     (_slo(indicator={"type": "availability", "route_classes": ["api", "video"]}),
      "slos.0.indicator.route_classes"),
     (_slo(runbook_url=None), "slos.0.runbook_url"),
+    # Written into Prometheus' annotations and the report's links: http(s) only.
+    (_slo(runbook_url="javascript:alert(document.cookie)"), "slos.0.runbook_url"),
+    (_slo(runbook_url="data:text/html,<script>alert(1)</script>"), "slos.0.runbook_url"),
     (_slo(alerting=[{"name": "fast", "long_s": 3600, "short_s": 300, "burn_rate": 14.4,
                      "severity": "critical"}]), "slos.0.alerting.0.severity"),
 ])
