@@ -1,5 +1,11 @@
 """Origin loss on CloudFront: point the video origin at an unreachable host, and put the
-saved origin back. The saved origin travels in the ledger, so recovery works after a crash."""
+saved origin back. The saved origin travels in the ledger, so recovery works after a crash.
+
+CloudFront refuses an S3 origin (S3OriginConfig, perhaps an origin access control) whose
+domain is not an S3 bucket's, so the broken origin is a custom one: the whole origin is
+saved, and put back as it was."""
+
+from collections.abc import Callable
 
 from chaoslib.types import Secrets
 
@@ -17,15 +23,27 @@ def _origin(config: dict, origin_id: str) -> dict:
     raise RuntimeError(f"the distribution has no origin '{origin_id}'")
 
 
-def _set_domain(target: Target, secrets: Secrets | None, domain: str) -> str:
+def _set_origin(target: Target, secrets: Secrets | None, change: Callable[[dict], dict]) -> str:
+    """Replace the video origin with CHANGE(origin) in one UpdateDistribution."""
     spec: AwsDistribution = target.spec
     cloudfront = aws.client("cloudfront", target, secrets)
     current = cloudfront.get_distribution_config(Id=spec.id)
     config = current["DistributionConfig"]
-    _origin(config, spec.origin_id)["DomainName"] = domain
+    items = config["Origins"]["Items"]
+    index = items.index(_origin(config, spec.origin_id))
+    items[index] = change(items[index])
     response = cloudfront.update_distribution(Id=spec.id, IfMatch=current["ETag"],
                                               DistributionConfig=config)
     return response["Distribution"]["Status"]
+
+
+def _unreachable(origin: dict) -> dict:
+    """ORIGIN as a custom origin on a host that never resolves (same id and settings)."""
+    kept = {k: v for k, v in origin.items()
+            if k not in ("S3OriginConfig", "CustomOriginConfig", "OriginAccessControlId")}
+    return {**kept, "DomainName": UNREACHABLE, "OriginAccessControlId": "",
+            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
+                                   "OriginProtocolPolicy": "https-only"}}
 
 
 def _wait_deployed(target: Target, secrets: Secrets | None, timeout_s: float = 1800) -> None:
@@ -39,11 +57,12 @@ def snapshot(target: Target, *, secrets: Secrets | None) -> dict:
     spec: AwsDistribution = target.spec
     config = aws.client("cloudfront", target, secrets).get_distribution_config(
         Id=spec.id)["DistributionConfig"]
-    return {"origin_domain_name": _origin(config, spec.origin_id)["DomainName"]}
+    origin = _origin(config, spec.origin_id)
+    return {"origin_domain_name": origin["DomainName"], "origin": origin}
 
 
 def break_origin(target: Target, *, secrets: Secrets | None) -> OriginResult:
-    _set_domain(target, secrets, UNREACHABLE)
+    _set_origin(target, secrets, _unreachable)
     _wait_deployed(target, secrets)
     return {"origin": UNREACHABLE, "serving": serving(target, secrets=secrets)}
 
@@ -59,7 +78,10 @@ def restore(target: Target, *, secrets: Secrets | None, saved: dict) -> OriginRe
                                f"at {UNREACHABLE} and the ledger holds no saved origin; set "
                                f"its domain back by hand (the CloudFront console or API)")
         return {"origin": current, "serving": serving(target, secrets=secrets)}
-    _set_domain(target, secrets, saved["origin_domain_name"])
+    # The whole origin, as saved; a ledger from before whole origins were saved has the
+    # domain only (and the origin it broke was then left an S3 origin).
+    _set_origin(target, secrets, lambda origin: saved.get("origin") or
+                {**origin, "DomainName": saved["origin_domain_name"]})
     _wait_deployed(target, secrets)
     return {"origin": saved["origin_domain_name"], "serving": serving(target, secrets=secrets)}
 

@@ -54,7 +54,14 @@ def test_origin_swap_and_restore(aws_env, moto_endpoint) -> None:
     assert _origins(dist_id) == {"video-s3": UNREACHABLE,
                                  "static-s3": "edx-static.s3.amazonaws.com"}
     (entry,) = Ledger(config["edx_ledger"]).pending()
-    assert entry.arguments["saved"] == {"origin_domain_name": ORIGIN}
+    saved = entry.arguments["saved"]  # the whole origin: S3OriginConfig, access control
+    assert saved["origin_domain_name"] == ORIGIN
+    assert saved["origin"] == before["Origins"]["Items"][0]
+    # CloudFront refuses an S3 origin whose domain is no bucket's: the broken one is custom.
+    broken = boto3.client("cloudfront").get_distribution_config(
+        Id=dist_id)["DistributionConfig"]["Origins"]["Items"][0]
+    assert "S3OriginConfig" not in broken or not broken["S3OriginConfig"]
+    assert broken["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
     assert video_origin_serving("video", configuration=config) is False
 
     restore_video_origin("video", configuration=config)  # the ledger has what was saved
