@@ -78,10 +78,24 @@ def learner_email(username: str) -> str:
     return f"{username}@example.org"
 
 
-def admin_connect(layout: Layout, node: str, **kwargs) -> pymysql.Connection:
-    """Connect as root over a node's unix socket (socket auth: only local root can)."""
+ANSWER_S = 3.0  # a node that has not answered a statement by then is not answering
+
+
+def admin_connect(layout: Layout, node: str, timeout: float = ANSWER_S,
+                  **kwargs) -> pymysql.Connection:
+    """Connect as root over a node's unix socket (socket auth: only local root can). Every
+    read and write is bounded by TIMEOUT: a frozen server accepts the connection (the
+    kernel does) and then never answers, which with pymysql's defaults hangs for ever."""
     return pymysql.connect(unix_socket=str(layout.db_socket(node)), user="root",
-                           autocommit=True, connect_timeout=2, **kwargs)
+                           autocommit=True, connect_timeout=min(timeout, 2.0),
+                           read_timeout=timeout, write_timeout=timeout, **kwargs)
+
+
+def not_answering(exc: pymysql.err.MySQLError) -> str:
+    """A node's error in words: 'not answering (timeout 3 s)' when it timed out."""
+    if "timed out" in str(exc):
+        return f"not answering (timeout {ANSWER_S:g} s)"
+    return str(exc)
 
 
 def install_datadirs(layout: Layout) -> None:
@@ -146,7 +160,8 @@ def purge_binlogs(layout: Layout, timeout: float = 30) -> None:
         (position,), = cur.fetchall()
     for node in DB_NODES:
         if node != primary and position:
-            with admin_connect(layout, node) as conn, conn.cursor() as cur:
+            with admin_connect(layout, node, timeout + ANSWER_S) as conn, \
+                    conn.cursor() as cur:
                 cur.execute("SELECT MASTER_GTID_WAIT(%s, %s)", (position, timeout))
         with admin_connect(layout, node) as conn, conn.cursor() as cur:
             cur.execute("FLUSH BINARY LOGS")

@@ -75,7 +75,7 @@ def _db(layout: Layout) -> dict:
         try:
             nodes[node] = database.replication_status(layout, node)
         except pymysql.err.MySQLError as exc:
-            nodes[node] = {"error": str(exc)}
+            nodes[node] = {"error": database.not_answering(exc)}
     primary = database.endpoint_target(layout)
     replicas = [n for n in DB_NODES if n != primary]
     ok = (not nodes[primary].get("error") and not nodes[primary].get("read_only")
@@ -197,8 +197,8 @@ def _ok(check: dict) -> str:
 
 
 def _node(state: dict) -> str:
-    if state.get("error"):
-        return "unreachable"
+    if state.get("error"):  # a frozen node answers nothing: say so, not "unreachable"
+        return state["error"] if state["error"].startswith("not answering") else "unreachable"
     role = "read-only" if state["read_only"] else "writable"
     if "io" in state:
         role += f", replica io={state['io']} sql={state['sql']} lag={state['lag_seconds']}"

@@ -60,3 +60,33 @@ def test_status_reports_replication_stopped_on_replica(sandbox) -> None:
         finally:
             cur.execute("START SLAVE")
     eventually(lambda: sandbox.status()["state"] == "healthy")
+
+
+def test_a_frozen_primary_is_named_within_seconds_and_the_dry_run_is_bounded(
+        sandbox, tmp_path) -> None:
+    """MariaDB SIGSTOPped accepts connections (the kernel does) and answers nothing:
+    `sandbox status` names it within 10 s instead of hanging, and a game day's dry run
+    refuses (not healthy) within its own bound: every read it makes has a timeout."""
+    import os
+    import signal
+    import time
+
+    from tests.conftest import compressed_gameday, program_pids, run_cli
+
+    gameday = compressed_gameday(tmp_path, sandbox, [("rds-failover", 0)])
+    primary = sandbox.status()["checks"]["db"]["primary"]
+    pid = program_pids(sandbox.layout)[primary]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        began = time.monotonic()
+        result = sandbox.cli("sandbox", "status")
+        took = time.monotonic() - began
+        dry = run_cli("run", str(gameday), "--dry-run", "--env", str(sandbox.env_file),
+                      timeout=120)
+        dry_took = time.monotonic() - began - took
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert result.returncode == 1 and took < 10, (took, result.stdout)
+    assert f"{primary}: not answering (timeout 3 s)" in result.stdout, result.stdout
+    assert dry.returncode != 0 and "NOT HEALTHY" in dry.stdout, dry.stdout + dry.stderr
+    assert dry_took < 45, dry_took
