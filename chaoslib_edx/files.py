@@ -104,6 +104,9 @@ class _ExperimentShape(BaseModel):
     rollbacks: list[_Activity] = []
     steady_state_hypothesis: _Hypothesis | None = Field(None,
                                                         alias="steady-state-hypothesis")
+    # Ours: SLOs whose alerts detect the fault though it need not breach them (a game
+    # day's detection otherwise counts only alerts of the SLOs the fault breached).
+    expect_alerts: list[str] = []
 
 
 def load_experiment_file(path: Path | str) -> dict:

@@ -1,9 +1,13 @@
 """Which alerts belong to which fault, and the times to detect, page and acknowledge.
 
 An alert belongs to an experiment when it starts firing between that fault going live
-and the end of its observation window, and was not already firing when the fault went
-live; one still firing from an earlier fault is listed as carried over, not counted
-again. Times are seconds after the fault went live; None when it never happened.
+and the end of its observation window; one still firing from an earlier fault is listed
+as carried over, not counted again. It detects the fault only when its SLO is one the
+fault breached (or one the experiment expects alerts of): another SLO's alert in the
+window is listed as unrelated. A page belongs to the firing it was sent for (the latest
+of its alert and SLO begun by the time it came, a paging one where severities tell), so
+a page is credited to a fault only when that firing began inside the fault's window.
+Times are seconds after the fault went live; None when it never happened.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -42,10 +46,14 @@ class Observed:
     until: float
 
 
+PAGE_SLACK_S = 2.0  # a page may be stamped this much before its firing (clocks, rounding)
+
+
 @dataclass
 class Detection:
     experiment: str
     alerts: list[str] = field(default_factory=list)
+    unrelated: list[str] = field(default_factory=list)  # alerts of SLOs it did not breach
     slo: str | None = None  # the SLO of the first alert attributed: its mttd_s applies
     carried_over: list[str] = field(default_factory=list)
     detect_s: float | None = None
@@ -63,14 +71,27 @@ def _label(firing: Firing) -> str:
     return f"{firing.alert} ({firing.severity})"
 
 
+def _firing_of(page: Page, firings: list[Firing]) -> Firing | None:
+    """The firing PAGE was sent for: the latest of its alert and SLO begun by then."""
+    begun = [f for f in firings if (f.alert, f.slo) == (page.alert, page.slo)
+             and f.start <= page.received + PAGE_SLACK_S]
+    paging = [f for f in begun if f.severity == "page"] or begun
+    return max(paging, key=lambda f: f.start, default=None)
+
+
 def attribute(spans: list[Observed], firings: list[Firing], pages: list[Page],
-              run_end: float, auto_ack_after_s: float | None = None) -> list[Detection]:
-    """A Detection per span (see the module docstring). AUTO_ACK_AFTER_S simulates the
-    on-call acknowledging each page that long after it came, unless the run ended first."""
+              run_end: float, auto_ack_after_s: float | None = None,
+              counted: dict[str, set[str]] | None = None) -> list[Detection]:
+    """A Detection per span (see the module docstring). COUNTED: per experiment, the SLOs
+    whose alerts detect it (None: every SLO's). AUTO_ACK_AFTER_S simulates the on-call
+    acknowledging each page that long after it came, unless the run ended first."""
     results = []
     for span in spans:
         row = Detection(span.experiment)
-        mine = [f for f in firings if span.live <= f.start < span.until]
+        began = [f for f in firings if span.live <= f.start < span.until]
+        slos = None if counted is None else counted.get(span.experiment, set())
+        mine = [f for f in began if slos is None or f.slo in slos]
+        row.unrelated = sorted({_label(f) for f in began if f not in mine})
         row.carried_over = sorted({_label(f) for f in firings
                                    if f.start < span.live <= f.end})
         row.alerts = sorted({_label(f) for f in mine})
@@ -78,9 +99,8 @@ def attribute(spans: list[Observed], firings: list[Firing], pages: list[Page],
         if mine:
             first = min(mine, key=lambda f: f.start)
             row.detect_s, row.slo = round(first.start - span.live, 3), first.slo
-        caught = {(f.alert, f.slo) for f in mine}
-        paged = sorted((p for p in pages if (p.alert, p.slo) in caught
-                        and span.live <= p.received <= run_end), key=lambda p: p.received)
+        paged = sorted((p for p in pages if p.received <= run_end
+                        and _firing_of(p, firings) in mine), key=lambda p: p.received)
         if paged:
             first = paged[0]
             row.page_s = round(first.received - span.live, 3)

@@ -215,6 +215,7 @@ def load_gameday(path: Path | str, env_override: str | None = None) -> Loaded:
         raise UserError("a game day against a non-sandbox environment needs 'endpoints' "
                         "(lms_url, cdn_url) for its load", file=env_file, field="endpoints")
     experiments = [_experiment(path, i, step) for i, step in enumerate(spec.timeline)]
+    _check_expected_alerts(path, spec, experiments, catalog)
     for i, probe in enumerate(spec.abort):
         if isinstance(probe, ProbeAbort):
             _probe(path, i, probe)
@@ -250,6 +251,18 @@ def _experiment(path: Path, index: int, step: Step) -> dict:
         return load_experiment_file(step.experiment)
     except UserError as exc:  # name the game day's field, then what is wrong with the file
         raise UserError(f"'{step.experiment}' {exc.message}", file=path, field=field) from None
+
+
+def _check_expected_alerts(path: Path, spec: GameDay, experiments: list[dict],
+                           catalog: Catalog) -> None:
+    """Each experiment's expect_alerts names SLOs of the game day's catalog."""
+    known = [slo.name for slo in catalog.slos]
+    for i, (step, experiment) in enumerate(zip(spec.timeline, experiments)):
+        for j, name in enumerate(experiment.get("expect_alerts", [])):
+            if name not in known:
+                raise UserError(f"'{step.experiment}' field 'expect_alerts.{j}': no SLO named "
+                                f"'{name}' in the catalog (known: {', '.join(known)})",
+                                file=path, field=f"timeline.{i}.experiment")
 
 
 def _probe(path: Path, index: int, abort: ProbeAbort) -> None:

@@ -47,8 +47,10 @@ def fault_lives(journal: dict) -> list[dict]:
 
 
 def _detect(slo: Slo, run: RunDir, start: int, end: int) -> int | None:
+    """The first second of the fault whose rolling window breached SLO. The windows start
+    at the fault's start: a breach the previous fault left is not this one's impact."""
     for second in range(start, end):
-        result = evaluate(slo, run.series, second - ROLLING_S + 1, second + 1)
+        result = evaluate(slo, run.series, max(start, second - ROLLING_S + 1), second + 1)
         if result.total and not result.met:
             return second - start
     return None
@@ -139,7 +141,8 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
             "generators": generators(run),
             "detection": detection.get("rows", []),
             "detection_source": detection.get("source"),
-            "detection_error": detection.get("error")}
+            "detection_error": detection.get("error"),
+            "pages_skipped": detection.get("pages_skipped", 0)}
 
 
 def _detection(run: RunDir, catalog: Catalog, experiments: list[dict]) -> dict:
@@ -153,26 +156,37 @@ def _detection(run: RunDir, catalog: Catalog, experiments: list[dict]) -> dict:
         firings = [Firing(**f) for f in data.get("firings", [])]
         pages = [Page(**p) for p in data.get("pages", [])]
     except (ValueError, TypeError) as exc:
-        return {"error": f"{SNAPSHOT} is damaged ({exc})"}
+        return {"source": "detection.json", "error": f"{SNAPSHOT} is damaged ({exc})"}
+    source = data.get("source") or "monitoring"
     if data.get("error"):
-        return {"source": data.get("source"), "error": data["error"]}
+        return {"source": source, "error": data["error"]}
     targets = run.run.get("detection", {})
     mtta = targets.get("mtta_s", 900)
+    blind = data.get("blind", {})
+    servers = data.get("server_slos", {})
+    counted = {e["name"]: _counted(e, run.journals.get(e["name"]), servers.get(e["name"], {}),
+                                   catalog, run) for e in experiments}
     found = {row.experiment: row for row in attribute(
-        run.observed(), firings, pages, run.last_t, targets.get("auto_ack_after_s"))}
+        run.observed(), firings, pages, run.last_t, targets.get("auto_ack_after_s"), counted)}
     rows = []
     for experiment in experiments:
-        server = data.get("server_slos", {}).get(experiment["name"], {})
+        spots = [(a - experiment["fault_start"], b - experiment["fault_start"])
+                 for a, b in blind.get(experiment["name"], [])] \
+            if experiment["fault_start"] is not None else []
+        unseen = f"monitoring blind {_spans(spots)} ({source})" if spots else None
+        server = servers.get(experiment["name"], {})
         for name, row in experiment["slos"].items():
             row["server_good_share"] = server.get(name)
+            row["server_no_data"] = f"no data: {unseen}" if unseen and name in server else None
             row["views_disagree"] = _disagree(catalog.get(name), row)
         found_row = found.get(experiment["name"])
         if found_row is None:
             continue
         row = found_row.to_dict()
         impact = any(r["time_to_detect_s"] is not None for r in experiment["slos"].values())
-        row["status"] = "detected" if row["alerts"] else \
-            "undetected" if impact else "no impact, no alert"
+        row["blind"] = [[round(a, 1), round(b, 1)] for a, b in spots]
+        row["status"] = "detected" if row["alerts"] else f"unknown: {unseen}" if unseen \
+            else "undetected" if impact else "no impact, no alert"
         slo = _catalog_slo(catalog, row["slo"])
         row["mttd_s"] = slo.mttd_s if slo else None
         row["detect_met"] = row["detect_s"] <= slo.mttd_s if slo else None
@@ -180,7 +194,32 @@ def _detection(run: RunDir, catalog: Catalog, experiments: list[dict]) -> dict:
         row["ack_met"] = (row["ack_s"] - row["page_s"] <= mtta) if row["ack_s"] is not None \
             else (False if row["page_s"] is not None else None)
         rows.append(row)
-    return {"source": data.get("source"), "rows": rows}
+    return {"source": source, "rows": rows, "pages_skipped": data.get("pages_skipped", 0)}
+
+
+def _spans(spots: list[tuple[float, float]]) -> str:
+    """'from +3 to +15 s', or several joined: when, after the fault went live."""
+    return ", ".join(f"from +{a:.0f} to +{b:.0f} s" for a, b in spots)
+
+
+def _counted(experiment: dict, journal: dict | None, server: dict, catalog: Catalog,
+             run: RunDir) -> set[str]:
+    """The SLOs whose alerts detect EXPERIMENT's fault: those of the catalog it breached,
+    as learners or as the servers saw it (SERVER: good shares), and those its experiment
+    file lists under expect_alerts."""
+    if experiment["fault_start"] is None:
+        return set()
+    start = int(experiment["fault_start"])
+    end = int(experiment["fault_end"]) if experiment["fault_end"] is not None \
+        else (run.series.last or start) + 1
+    rows = experiment["slos"]
+    breached = {slo.name for slo in catalog.slos
+                if (rows[slo.name]["time_to_detect_s"] if slo.name in rows
+                    else _detect(slo, run, start, end)) is not None}
+    breached |= {name for name, share in server.items()
+                 if share is not None and share < catalog.get(name).objective}
+    expected = ((journal or {}).get("experiment") or {}).get("expect_alerts") or []
+    return breached | {name for name in expected if isinstance(name, str)}
 
 
 def _catalog_slo(catalog: Catalog, name: str | None) -> Slo | None:

@@ -61,3 +61,35 @@ def test_an_acknowledgement_after_the_run_does_not_count() -> None:
     pages = [Page("VideoDeliveryBudgetBurn", "video-delivery", "k1", T + 10, T + 500, "bob")]
     (row,) = attribute([Observed("origin-loss", T, T + 60)], firings, pages, run_end=T + 60)
     assert row.page_s == 10 and row.ack_s is None
+
+
+def test_back_to_back_faults_sharing_an_slo_each_get_their_own_page() -> None:
+    """The first fault opens a ticket on lms-availability, the second a page on it: the
+    page came for the second's firing, never the first's (both have the alert's name)."""
+    firings = [Firing("LmsAvailabilityBudgetBurn", "lms-availability", "ticket", T + 20, T + 58),
+               Firing("LmsAvailabilityBudgetBurn", "lms-availability", "page", T + 66, T + 90)]
+    pages = [Page("LmsAvailabilityBudgetBurn", "lms-availability", "grp", T + 68)]
+    first, second = attribute(BACK_TO_BACK, firings, pages, run_end=T + 130)
+    assert first.alerts == ["LmsAvailabilityBudgetBurn (ticket)"] and first.page_s is None
+    assert second.alerts == ["LmsAvailabilityBudgetBurn (page)"] and second.page_s == 8
+
+
+def test_a_page_for_a_firing_begun_before_the_fault_is_not_its_page() -> None:
+    """A page that came late, during the next fault, for the previous fault's firing."""
+    firings = [Firing("LmsAvailabilityBudgetBurn", "lms-availability", "page", T + 50, T + 70)]
+    pages = [Page("LmsAvailabilityBudgetBurn", "lms-availability", "grp", T + 63)]
+    first, second = attribute(BACK_TO_BACK, firings, pages, run_end=T + 130)
+    assert first.page_s == 63 and second.page_s is None and second.alerts == []
+
+
+def test_only_an_alert_of_an_slo_the_fault_breached_or_expects_detects_it() -> None:
+    firings = [Firing("ApiLatencyBudgetBurn", "api-latency", "page", T + 5, T + 30),
+               Firing("VideoDeliveryBudgetBurn", "video-delivery", "page", T + 9, T + 30)]
+    pages = [Page("ApiLatencyBudgetBurn", "api-latency", "a", T + 6)]
+    span = [Observed("origin-loss", T, T + 60)]
+    (row,) = attribute(span, firings, pages, run_end=T + 60,
+                       counted={"origin-loss": {"video-delivery"}})
+    assert row.alerts == ["VideoDeliveryBudgetBurn (page)"] and row.detect_s == 9
+    assert row.unrelated == ["ApiLatencyBudgetBurn (page)"] and row.page_s is None
+    (nothing,) = attribute(span, firings, pages, run_end=T + 60, counted={"origin-loss": set()})
+    assert nothing.alerts == [] and nothing.detect_s is None and len(nothing.unrelated) == 2
