@@ -1,15 +1,31 @@
-"""Read what Prometheus saw during a run: when each alert fired (its ALERTS series) and
-each SLO's server-side indicator over a span, through its HTTP API."""
+"""Read what Prometheus saw during a run: when each alert fired (its ALERTS series), each
+SLO's server-side indicator over a span, and when it was not watching (blind), through
+its HTTP API."""
 
 import math
 
 import requests
 
 from chaoslib_edx.detection.attribution import Firing
+from chaoslib_edx.routes import SERVED_BY
 from chaoslib_edx.slo.catalog import Slo
-from chaoslib_edx.slo.rules import sli_error_ratio
+from chaoslib_edx.slo.rules import REQUESTS, sli_error_ratio
 
 MAX_POINTS = 10_000  # Prometheus refuses a range query of more than 11,000 per series
+# A scrape is missing when the next comes this many intervals late (and 5 s at least):
+# Prometheus frozen, restarting or starved. Later scrapes alone are jitter.
+GAP_INTERVALS, GAP_MIN_S = 3, 5.0
+
+
+def merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """SPANS as disjoint, sorted intervals."""
+    out: list[tuple[float, float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 class Prometheus:
@@ -54,6 +70,41 @@ class Prometheus:
                 previous = t
         return sorted(found, key=lambda f: f.start)
 
+    def blind(self, start: float, end: float) -> list[tuple[float, float]]:
+        """When Prometheus was not watching in [START, END] (epoch intervals): gaps in its
+        scrapes of any target (it did not scrape at all), and the times a target that
+        serves an SLI (the edges' access logs, through mtail) was down. Raw samples, not a
+        range query: a range query fills a gap with the last sample for 5 minutes."""
+        window = f"{max(1, math.ceil(end - start))}s"
+        series = self._get("/api/v1/query", query=f"up[{window}]", time=f"{end:.3f}")["result"]
+        if not series:
+            return [(start, end)]
+        edges = "|".join(sorted(set(SERVED_BY.values())))  # the SLIs' tiers: lb, cdn
+        sli = {(r["metric"].get("job"), r["metric"].get("instance")) for r in self._get(
+            "/api/v1/query", query=f'group by (job, instance) (last_over_time('
+                                   f'{REQUESTS}{{tier=~"{edges}"}}[{window}]))',
+            time=f"{end:.3f}")["result"]}
+        intervals = self._intervals()
+        blind = []
+        for one in series:
+            labels = one["metric"]
+            samples = [(float(t), v) for t, v in one["values"]]
+            interval = intervals.get((labels.get("job"), labels.get("instance")), 1.0)
+            late = max(GAP_INTERVALS * interval, GAP_MIN_S)
+            times = [start - interval] + [t for t, _ in samples] + [end + interval]
+            blind += [(a + interval, b) for a, b in zip(times, times[1:]) if b - a > late]
+            if (labels.get("job"), labels.get("instance")) in sli:
+                blind += [(t, t + interval) for t, v in samples if float(v) == 0]
+        return [(max(a, start), min(b, end)) for a, b in merged(blind) if a < end and b > start]
+
+    def _intervals(self) -> dict[tuple[str, str], float]:
+        """Each active target's scrape interval, in seconds."""
+        found = {}
+        for target in self._get("/api/v1/targets", state="active")["activeTargets"]:
+            labels, text = target.get("labels", {}), target.get("scrapeInterval", "1s")
+            found[labels.get("job"), labels.get("instance")] = _seconds(text)
+        return found
+
     def query_range(self, query: str, start: float, end: float, step: int) -> list[dict]:
         """A range query's series (each with 'metric' and 'values' [[t, "v"], ...])."""
         step = max(step, math.ceil((end - start) / MAX_POINTS))
@@ -71,3 +122,12 @@ class Prometheus:
         if not values or math.isnan(values[0]):
             return None
         return 1 - values[0]
+
+
+def _seconds(duration: str) -> float:
+    """A Prometheus duration ('15s', '1m', '500ms') in seconds."""
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    for unit in ("ms", "s", "m", "h"):
+        if duration.endswith(unit) and duration[:-len(unit)].replace(".", "").isdigit():
+            return float(duration[:-len(unit)]) * units[unit]
+    return 1.0

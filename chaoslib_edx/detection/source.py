@@ -6,7 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from chaoslib_edx.detection.attribution import Firing, Observed, Page
-from chaoslib_edx.detection.pagerlog import read_pages
+from chaoslib_edx.detection.pagerlog import PageLog
 from chaoslib_edx.detection.prometheus import Prometheus
 from chaoslib_edx.slo.catalog import Slo
 
@@ -30,6 +30,13 @@ class DetectionSource(ABC):
         """SLO's good share over [START, END] as the servers saw it; None: unknown."""
         return None
 
+    def blind(self, start: float, end: float) -> list[tuple[float, float]]:
+        """When in [START, END] the monitoring was not watching (epoch intervals): there,
+        no alert could have fired, and what the servers saw is unknown."""
+        return []
+
+    pages_skipped = 0  # lines of the pager's log that were not events
+
     def check(self) -> None:
         """Before a game day: a UserError naming the field when it cannot be read."""
 
@@ -46,26 +53,34 @@ class PrometheusAndPager(DetectionSource):
         return self.prometheus.firings(start, end)
 
     def pages(self, start: float, end: float) -> list[Page]:
-        return read_pages(self.pages_log, start, end)
+        log = PageLog(self.pages_log)
+        self.pages_skipped = log.skipped
+        return log.pages(start, end)
 
     def good_share(self, slo: Slo, start: float, end: float) -> float | None:
         return self.prometheus.good_share(slo, start, end)
+
+    def blind(self, start: float, end: float) -> list[tuple[float, float]]:
+        return self.prometheus.blind(start, end)
 
 
 class AlarmsAndPager(DetectionSource):
     """A cloud platform's: alarms with a firings(start, end) (CloudWatch), a pager with
     pages(start, end) and check() (PagerDuty); either may be missing."""
 
-    name = "cloud"
-
     def __init__(self, alarms: object | None, pager: object | None) -> None:
         self.alarms, self.pager = alarms, pager
+        self.name = " and ".join(name for name, part in (("cloudwatch", alarms),
+                                                         ("pagerduty", pager)) if part)
 
     def firings(self, start: float, end: float) -> list[Firing]:
         return self.alarms.firings(start, end) if self.alarms else []
 
     def pages(self, start: float, end: float) -> list[Page]:
         return self.pager.pages(start, end) if self.pager else []
+
+    def blind(self, start: float, end: float) -> list[tuple[float, float]]:
+        return self.alarms.blind(start, end) if self.alarms else []
 
     def check(self) -> None:
         if self.pager:
@@ -75,11 +90,16 @@ class AlarmsAndPager(DetectionSource):
 def snapshot(source: DetectionSource, spans: list[Observed], slos: list[Slo],
              start: float, end: float) -> dict:
     """What SOURCE saw over a run of START..END, JSON-ready: every firing, every page, and
-    per experiment the server-side good share of each server-measured SLO."""
-    server = {span.experiment: {slo.name: source.good_share(slo, span.live, span.until)
+    per experiment when the source was blind and the server-side good share of each
+    server-measured SLO (None where it was blind: unknown, not good)."""
+    blind = {span.experiment: source.blind(span.live, span.until) for span in spans}
+    server = {span.experiment: {slo.name: None if blind[span.experiment] else
+                                source.good_share(slo, span.live, span.until)
                                 for slo in slos if slo.measured == "server"}
               for span in spans}
+    pages = source.pages(start, end)
     return {"source": source.name,
             "firings": [asdict(f) for f in source.firings(start, end)],
-            "pages": [asdict(p) for p in source.pages(start, end)],
+            "pages": [asdict(p) for p in pages], "pages_skipped": source.pages_skipped,
+            "blind": {name: [list(b) for b in spots] for name, spots in blind.items()},
             "server_slos": server}

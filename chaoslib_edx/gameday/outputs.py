@@ -22,6 +22,7 @@ from chaoslib_edx.gameday.schema import Loaded
 from chaoslib_edx.lease import Run
 from chaoslib_edx.load.workers import describe
 from chaoslib_edx.platforms import Platform
+from chaoslib_edx.report.detection import detection_lines
 from chaoslib_edx.report.rundir import CATALOG_COPY, RunDir
 
 EXIT_OK, EXIT_FAILED, EXIT_ABORTED = 0, 1, 3
@@ -46,7 +47,8 @@ class Outcome:
         elif status == "aborted":
             code = EXIT_ABORTED
         elif any(e["verdict"] != "held" for e in summary["experiments"]) \
-                or not all(s["met"] for s in summary["slos"]) or undetected(summary):
+                or not all(s["met"] for s in summary["slos"]) or undetected(summary) \
+                or unknown_detection(summary):
             code = EXIT_FAILED
         else:
             code = EXIT_OK
@@ -65,8 +67,7 @@ class Outcome:
                  f"SLOs over the run: {met} of {len(slos)} met"
                  + (f"; missed: {', '.join(missed)}" if missed else "")
                  + (f"; no data (no requests): {', '.join(blind)}" if blind else "")]
-        for row in self.summary.get("detection", []):
-            lines.append(f"detection: {row['experiment']}: {_detection_line(row)}")
+        lines += [f"detection: {line}" for line in detection_lines(self.summary)]
         if missed_alerts := undetected(self.summary):
             lines.append(f"UNDETECTED: {', '.join(missed_alerts)} hurt learners and no "
                          "alert fired")
@@ -80,22 +81,17 @@ class Outcome:
         return lines
 
 
-def _detection_line(row: dict) -> str:
-    if not row["alerts"]:
-        return row["status"]
-
-    def secs(value: float | None) -> str:
-        return "never" if value is None else f"{value:.0f} s"
-
-    return (f"alert after {secs(row['detect_s'])} ({', '.join(row['alerts'])}), page after "
-            f"{secs(row['page_s'])}, acknowledged after {secs(row['ack_s'])}"
-            + (" (simulated)" if row["ack_simulated"] else ""))
-
-
 def undetected(summary: dict) -> list[str]:
     """Experiments whose fault hurt learners while no alert fired: the headline finding."""
     return [row["experiment"] for row in summary.get("detection", [])
             if row["status"] == "undetected"]
+
+
+def unknown_detection(summary: dict) -> bool:
+    """Whether some detection could not be judged: monitoring blind, or unreadable. Not
+    judged is no pass, as an SLO without data is none."""
+    return bool(summary.get("detection_error")) or any(
+        row["status"].startswith("unknown") for row in summary.get("detection", []))
 
 
 def junit_destination(path: str) -> Path:
@@ -165,14 +161,16 @@ def run_info(gameday: Loaded, config: Configuration, run: Run) -> dict:
 def keep_detection(target: Platform, run_dir: Path, gameday: Loaded) -> None:
     """Keep what the platform's monitoring and pager saw (detection.json): the report
     attributes alerts and pages to faults from it, long after Prometheus forgot."""
+    name = "monitoring"  # until the platform says which
     try:  # the clean-up goes on whatever happens here
         source = target.detection()
         if source is None:
             return
+        name = source.name
         run = RunDir.read(run_dir)
-        slos = [gameday.catalog.get(name) for name in gameday.spec.slos]
+        slos = [gameday.catalog.get(slo) for slo in gameday.spec.slos]
         data = snapshot(source, run.observed(), slos,
                         min((e["t"] for e in run.timeline), default=time.time()), time.time())
     except Exception as exc:  # the report says detection could not be read, and why
-        data = {"source": None, "error": f"{type(exc).__name__}: {exc}"}
+        data = {"source": name, "error": f"{type(exc).__name__}: {exc}"[:500]}
     replace_text(run_dir / SNAPSHOT, json.dumps(data, indent=2) + "\n")

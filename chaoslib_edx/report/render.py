@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.report.charts import charts
+from chaoslib_edx.report.detection import detection_lines
 from chaoslib_edx.report.rundir import CATALOG_COPY, RunDir
 from chaoslib_edx.report.summary import summarize
 from chaoslib_edx.slo.catalog import load_catalog
@@ -66,7 +67,8 @@ def _link(url: str) -> Markup:
 
 
 _TEMPLATES.filters.update(pct=_pct, num=_num, slo_value=_value, reading=_reading,
-                          people=_people, secs=_secs, link=_link)
+                          people=_people, secs=_secs, link=_link,
+                          detection_lines=detection_lines)
 
 
 def render(run_dir: Path | str, catalog_path: Path | str | None = None) -> dict:
@@ -96,7 +98,8 @@ def render(run_dir: Path | str, catalog_path: Path | str | None = None) -> dict:
 
 def _junit(summary: dict, path: Path) -> None:
     """One test case per experiment (held or not), per SLO (met over the run or not), per
-    experiment's detection (undetected or not), and one for the rollbacks (none pending)."""
+    experiment's detection (a failure when undetected or unknown; one more when the
+    monitoring could not be read), and one for the rollbacks (none pending)."""
     suite = ET.Element("testsuite", name=f"game day {summary['name']}")
     failures = 0
     for experiment in summary["experiments"]:
@@ -110,12 +113,19 @@ def _junit(summary: dict, path: Path) -> None:
         if not slo["met"]:
             failures += 1
             ET.SubElement(case, "failure", message=f"{slo['title']}: {_value(slo)}")
+    if summary.get("detection_error"):  # not judged is no pass, as an SLO without data
+        failures += 1
+        case = ET.SubElement(suite, "testcase", classname="detection", name="monitoring")
+        ET.SubElement(case, "failure", message=detection_lines(summary)[0])
     for row in summary.get("detection", []):
         case = ET.SubElement(suite, "testcase", classname="detection", name=row["experiment"])
         if row["status"] == "undetected":
             failures += 1
             ET.SubElement(case, "failure", message="undetected: learners were hurt and no "
                                                    "alert fired")
+        elif row["status"].startswith("unknown"):
+            failures += 1
+            ET.SubElement(case, "failure", message=row["status"])
     case = ET.SubElement(suite, "testcase", classname="recovery", name="rollbacks")
     if summary["pending_rollbacks"]:
         failures += 1

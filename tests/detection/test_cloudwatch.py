@@ -45,3 +45,16 @@ def test_alarm_history_becomes_firing_intervals() -> None:
     assert {(f.alert, f.slo, f.severity) for f in firings} == {
         ("edx-lms-5xx-burn", "lms-availability", "page")}
     assert firings[0].runbook_url == "https://runbooks.example.com/edx/lms"
+
+
+def test_insufficient_data_is_a_blind_spot() -> None:
+    """An alarm whose metric stopped reporting could not have fired: blind, not quiet."""
+    client = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="test",
+                          aws_secret_access_key="test")
+    with Stubber(client) as stub:
+        stub.add_response("describe_alarm_history", {"AlarmHistoryItems": [
+            _change(-900, "INSUFFICIENT_DATA", "OK"), _change(20, "OK", "INSUFFICIENT_DATA"),
+            _change(45, "INSUFFICIENT_DATA", "OK"), _change(110, "OK", "INSUFFICIENT_DATA")]})
+        alarms = CloudWatchAlarms(client, {"edx-lms-5xx-burn": ("lms-availability", "page", "")})
+        assert alarms.blind(T, T + 120) == [(T + 20, T + 45), (T + 110, T + 120)]
+        stub.assert_no_pending_responses()

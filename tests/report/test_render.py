@@ -216,3 +216,87 @@ def test_an_slo_without_requests_is_no_data_in_every_output(tmp_path: Path) -> N
     assert "no data" in case.find("failure").get("message")
     assert "cannot be judged: no data: no requests in the window" in \
         (run / "postmortem.md").read_text()
+
+
+def _with_detection(run: Path, snapshot: dict) -> Path:
+    (run / "detection.json").write_text(json.dumps(snapshot))
+    return run
+
+
+def test_blind_monitoring_is_unknown_never_undetected_in_every_output(tmp_path: Path) -> None:
+    """The fault hurt learners (10% errors) while Prometheus did not scrape from +2 to
+    +15 s: no alert could have fired, so the detection is unknown, naming the blind span
+    and the source, and the servers' view is no data; in every output, never a pass."""
+    from chaoslib_edx.gameday.outputs import Outcome
+
+    run = _with_detection(_run_dir(tmp_path), {
+        "source": "prometheus", "firings": [], "pages": [],
+        "blind": {"lms-pod-kill": [[T0 + 22, T0 + 35]]},
+        "server_slos": {"lms-pod-kill": {"lms-availability": None, "api-latency": None}}})
+    summary = render(run, CATALOG)
+    (row,) = summary["detection"]
+    status = "unknown: monitoring blind from +2 to +15 s (prometheus)"
+    assert row["status"] == status and row["blind"] == [[2, 15]]
+    servers = summary["experiments"][0]["slos"]["lms-availability"]
+    assert servers["server_good_share"] is None
+    assert servers["server_no_data"] == "no data: monitoring blind from +2 to +15 s (prometheus)"
+    outcome = Outcome.of(run, "completed", None, summary)
+    assert f"detection: lms-pod-kill: {status}" in outcome.lines() and outcome.code == 1
+    assert not any("UNDETECTED" in line for line in outcome.lines())
+    for name in ("index.html", "summary.md", "postmortem.md"):
+        text = (run / name).read_text()
+        assert status in text and "undetected" not in text.lower(), name
+    assert "no data: monitoring blind" in (run / "index.html").read_text()
+    (case,) = [c for c in ET.parse(run / "junit.xml").getroot()
+               if c.get("classname") == "detection"]
+    assert case.find("failure").get("message") == status
+
+
+def test_monitoring_unreadable_at_report_time_is_named_in_every_output(tmp_path: Path) -> None:
+    from chaoslib_edx.gameday.outputs import Outcome
+
+    error = "ConnectionError: Read timed out. (read timeout=10)"
+    run = _with_detection(_run_dir(tmp_path), {"source": "prometheus", "error": error})
+    summary = render(run, CATALOG)
+    line = f"unknown: the alerts and pages could not be read from prometheus: {error}"
+    outcome = Outcome.of(run, "completed", None, summary)
+    assert f"detection: {line}" in outcome.lines() and outcome.code == 1
+    for name in ("index.html", "summary.md", "postmortem.md", "junit.xml"):
+        text = (run / name).read_text()
+        assert "prometheus" in text and "Read timed out" in text, name
+        assert "(None)" not in text and "None" not in text.replace("NoneType", ""), name
+    (case,) = [c for c in ET.parse(run / "junit.xml").getroot() if c.get("name") == "monitoring"]
+    assert case.find("failure").get("message") == line
+
+
+def test_only_web_urls_become_links(tmp_path: Path) -> None:
+    """A runbook URL from the monitoring (a rule's annotation, an alarm's settings) that is
+    not http(s) is shown as text: never a link a reader could click."""
+    firing = {"alert": "LmsAvailabilityBudgetBurn", "slo": "lms-availability",
+              "severity": "page", "start": T0 + 23, "end": T0 + 29}
+    run = _with_detection(_run_dir(tmp_path), {
+        "source": "prometheus", "pages": [], "server_slos": {}, "firings": [
+            {**firing, "runbook_url": "javascript:alert(document.cookie)"},
+            {**firing, "alert": "Other", "runbook_url": " JavaScript:alert(1)"},
+            {**firing, "alert": "Third", "runbook_url": "https://runbooks.example.com/lms"}]})
+    render(run, CATALOG)
+    html = (run / "index.html").read_text()
+    assert '<a href="https://runbooks.example.com/lms">' in html
+    assert html.count("<a href=") == 1 and "javascript:alert(document.cookie)" in html
+
+
+def test_a_breach_the_previous_fault_left_is_not_this_faults_impact(tmp_path: Path) -> None:
+    """Errors up to the second before the fault went live, none after: the fault's
+    impact windows start at its start, so it had no impact, and no alert is no miss."""
+    run = _run_dir(tmp_path)
+    with (run / "metrics.jsonl").open("w") as out:
+        for s in range(60):
+            bad = 30 if 15 <= s < 20 else 0
+            out.write(json.dumps({"t": T0 + s, "users": 10,
+                                  "classes": _second(100 - bad, bad, 20)}) + "\n")
+    _with_detection(run, {"source": "prometheus", "firings": [], "pages": [],
+                          "server_slos": {}, "blind": {}})
+    summary = render(run, CATALOG)
+    rows = summary["experiments"][0]["slos"]
+    assert rows["lms-availability"]["time_to_detect_s"] is None, rows
+    assert summary["detection"][0]["status"] == "no impact, no alert"
