@@ -66,7 +66,8 @@ def test_a_frozen_primary_is_named_within_seconds_and_the_dry_run_is_bounded(
         sandbox, tmp_path) -> None:
     """MariaDB SIGSTOPped accepts connections (the kernel does) and answers nothing:
     `sandbox status` names it within 10 s instead of hanging, and a game day's dry run
-    refuses (not healthy) within its own bound: every read it makes has a timeout."""
+    refuses (not healthy) within 10 s too: every read it makes has a timeout, and it
+    makes them side by side."""
     import os
     import signal
     import time
@@ -89,4 +90,4 @@ def test_a_frozen_primary_is_named_within_seconds_and_the_dry_run_is_bounded(
     assert result.returncode == 1 and took < 10, (took, result.stdout)
     assert f"{primary}: not answering (timeout 3 s)" in result.stdout, result.stdout
     assert dry.returncode != 0 and "NOT HEALTHY" in dry.stdout, dry.stdout + dry.stderr
-    assert dry_took < 45, dry_took
+    assert dry_took < 10, dry_took
