@@ -1,6 +1,8 @@
-"""deploy/kubernetes/: every manifest against the Kubernetes API models, the RBAC against
-the calls the pod-kill fault makes, the scheduled Job's settings, the workers' path to the
-master, and the CronJob's command line against our own CLI."""
+"""deploy/kubernetes/: every manifest against the Kubernetes API models and, as the judge,
+`kubernetes-validate --strict` with the oldest and newest schemas it bundles; every pod
+against Pod Security's "restricted" level; the RBAC against the calls the pod faults make,
+the scheduled Job's settings, the workers' path to the master, and the CronJob's command
+line against our own CLI."""
 
 import os
 import re
@@ -15,7 +17,12 @@ import yaml
 from chaoslib_edx.environment import load_environment
 from chaoslib_edx.faults import longest_rollback_s
 from chaoslib_edx.gameday.schema import load_gameday
-from chaoslib_edx.pods.actions import kill_lms_replicas, wait_lms_replicas_ready
+from chaoslib_edx.pods.actions import (
+    kill_lms_replicas,
+    restore_lms_replicas,
+    stop_lms_replicas,
+    wait_lms_replicas_ready,
+)
 from chaoslib_edx.pods.probes import lms_replicas_ready
 from tests.conftest import REPO
 from tests.deploy.manifests import documents, validate
@@ -57,6 +64,68 @@ def test_every_manifest_validates_against_the_kubernetes_api_models(where, doc):
     assert doc["metadata"].get("namespace") or doc["kind"] == "Namespace", where
 
 
+def _kubernetes_validate(version: str, *files: Path) -> subprocess.CompletedProcess:
+    tool = Path(sys.executable).with_name("kubernetes-validate")
+    return subprocess.run([str(tool), "--strict", "--no-warn", "-k", version, *map(str, files)],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("version", ["1.25.0", "1.37.0"])
+def test_kubernetes_validate_strict_accepts_every_manifest(version, tmp_path):
+    """The schemas judge, not our reading of them: every document of every manifest, with
+    the oldest and the newest Kubernetes versions the tool bundles; and a field the API
+    does not have is refused, so the tool does judge."""
+    files = sorted(DEPLOY.glob("*.yaml"))
+    result = _kubernetes_validate(version, *files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(" passed for resource ") == len(DOCS), result.stdout
+    doc = yaml.safe_load(yaml.safe_dump(_one("CronJob")))
+    doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["restartPolicies"] = "Never"
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(yaml.safe_dump(doc))
+    refused = _kubernetes_validate(version, typo)
+    assert refused.returncode != 0 and "restartPolicies" in refused.stdout + refused.stderr
+
+
+def _pods() -> list[tuple[str, dict]]:
+    """Every pod template of the manifests: the CronJob's and the workers' Deployment's."""
+    return [("CronJob", _one("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]),
+            ("Deployment", _one("Deployment")["spec"]["template"]["spec"])]
+
+
+RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                      "persistentVolumeClaim", "projected", "secret"}
+
+
+@pytest.mark.parametrize("kind, pod", _pods(), ids=[k for k, _ in _pods()])
+def test_every_pod_meets_pod_security_restricted(kind, pod):
+    """Pod Security Standards, "restricted" (kubernetes.io/docs/concepts/security/
+    pod-security-standards): what a namespace enforcing it admits."""
+    assert not any(pod.get(key) for key in ("hostNetwork", "hostPID", "hostIPC")), kind
+    assert {key for v in pod.get("volumes", []) for key in v if key != "name"} \
+        <= RESTRICTED_VOLUMES, kind
+    context = pod.get("securityContext", {})
+    for container in pod["containers"] + pod.get("initContainers", []):
+        own = container.get("securityContext", {})
+        seccomp = (own.get("seccompProfile") or context.get("seccompProfile") or {})
+        assert seccomp.get("type") in ("RuntimeDefault", "Localhost"), (kind, "seccomp")
+        assert own.get("runAsNonRoot", context.get("runAsNonRoot")) is True, kind
+        assert own.get("runAsUser", context.get("runAsUser", 1)) != 0, kind
+        assert own.get("allowPrivilegeEscalation") is False, kind
+        assert own.get("privileged") is not True, kind
+        capabilities = own.get("capabilities", {})
+        assert "ALL" in capabilities.get("drop", []), kind
+        assert set(capabilities.get("add", [])) <= {"NET_BIND_SERVICE"}, kind
+        assert not any(p.get("hostPort") for p in container.get("ports", [])), kind
+
+
+def test_the_cronjob_and_the_workflow_never_share_a_schedule():
+    """Both take the environment's lease: on one schedule, one of them is refused weekly."""
+    workflow = yaml.safe_load((REPO / ".github/workflows/gameday-staging.yml").read_text())
+    crons = [entry["cron"] for entry in workflow[True]["schedule"]]  # YAML 1.1: on is True
+    assert crons and _one("CronJob")["spec"]["schedule"] not in crons
+
+
 @pytest.mark.parametrize("change, words", [
     (lambda spec: spec.update(restartPolicies="Never"), "restartPolicies: not a field"),
     (lambda spec: spec["containers"][0].pop("name"), "name"),
@@ -79,7 +148,8 @@ def test_rbac_is_the_pod_kill_faults_in_its_namespace_and_nothing_cluster_wide()
     assert {(g, r, v) for rule in role["rules"] for g in rule["apiGroups"]
             for r in rule["resources"] for v in rule["verbs"]} == {
         ("", "pods", "list"), ("", "pods", "delete"),
-        ("apps", "deployments", "get"), ("apps", "deployments", "list")}
+        ("apps", "deployments", "get"), ("apps", "deployments", "list"),
+        ("apps", "deployments/scale", "patch")}
     assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
                                   "name": role["metadata"]["name"]}
     job, _ = _runner()
@@ -106,8 +176,12 @@ def test_the_role_allows_every_call_the_pod_kill_fault_makes(eks):
     assert lms_replicas_ready("lms", configuration=config)
     kill_lms_replicas("lms", share=0.25, grace_period_seconds=0, configuration=config)
     wait_lms_replicas_ready("lms", timeout_seconds=10, configuration=config)
+    # The replica loss a capacity sweep holds, and its rollback: the deployment's scale.
+    stop_lms_replicas("lms", count=1, configuration=config)
+    restore_lms_replicas("lms", timeout_seconds=10, configuration=config)
     made = {_rbac_request(m, p) for m, p in cluster.requests}
-    assert {("openedx", "", "pods", "delete"), ("openedx", "", "pods", "list")} <= made
+    assert {("openedx", "", "pods", "delete"), ("openedx", "", "pods", "list"),
+            ("openedx", "apps", "deployments/scale", "patch")} <= made
     rules = {("openedx", g, r, v) for rule in _one("Role")["rules"]
              for g in rule["apiGroups"] for r in rule["resources"] for v in rule["verbs"]}
     assert made <= rules, made - rules
