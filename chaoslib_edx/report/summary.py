@@ -184,6 +184,8 @@ def _detection(run: RunDir, catalog: Catalog, experiments: list[dict]) -> dict:
             continue
         row = found_row.to_dict()
         impact = any(r["time_to_detect_s"] is not None for r in experiment["slos"].values())
+        if not impact and all(r["met_during"] is None for r in experiment["slos"].values()):
+            unseen = unseen or "no requests while the fault was live"  # no impact unproven
         row["blind"] = [[round(a, 1), round(b, 1)] for a, b in spots]
         row["status"] = "detected" if row["alerts"] else f"unknown: {unseen}" if unseen \
             else "undetected" if impact else "no impact, no alert"

@@ -300,3 +300,17 @@ def test_a_breach_the_previous_fault_left_is_not_this_faults_impact(tmp_path: Pa
     rows = summary["experiments"][0]["slos"]
     assert rows["lms-availability"]["time_to_detect_s"] is None, rows
     assert summary["detection"][0]["status"] == "no impact, no alert"
+
+
+def test_a_fault_without_requests_is_no_proof_of_no_impact(tmp_path: Path) -> None:
+    """No request while the fault was live, and no alert: not "no impact", unknown."""
+    run = _run_dir(tmp_path)
+    with (run / "metrics.jsonl").open("w") as out:
+        for s in list(range(20)) + list(range(31, 60)):
+            out.write(json.dumps({"t": T0 + s, "users": 10,
+                                  "classes": _second(100, 0, 20)}) + "\n")
+    _with_detection(run, {"source": "prometheus", "firings": [], "pages": [],
+                          "server_slos": {}, "blind": {}})
+    summary = render(run, CATALOG)
+    assert summary["detection"][0]["status"] == \
+        "unknown: no requests while the fault was live"
