@@ -67,6 +67,17 @@ class Detection:
         return asdict(self)
 
 
+def merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """SPANS as disjoint, sorted intervals."""
+    out: list[tuple[float, float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
 def _label(firing: Firing) -> str:
     return f"{firing.alert} ({firing.severity})"
 

@@ -5,7 +5,7 @@ the alarm could not have fired), from its state-change history (DescribeAlarmHis
 import json
 from datetime import datetime, timezone
 
-from chaoslib_edx.detection.attribution import Firing
+from chaoslib_edx.detection.attribution import Firing, merged
 
 LOOKBACK_S = 3600  # to see an alarm's state when the run started
 
@@ -41,6 +41,6 @@ class CloudWatchAlarms:
 
     def blind(self, start: float, end: float) -> list[tuple[float, float]]:
         """When an alarm had too little data to fire (INSUFFICIENT_DATA) in [START, END]."""
-        return sorted((max(began, start), min(until, end)) for name in self.alarms
-                      for state, began, until in self._states(name, start, end)
-                      if state == "INSUFFICIENT_DATA")
+        return merged([(max(began, start), min(until, end)) for name in self.alarms
+                       for state, began, until in self._states(name, start, end)
+                       if state == "INSUFFICIENT_DATA"])

@@ -3,10 +3,11 @@ SLO's server-side indicator over a span, and when it was not watching (blind), t
 its HTTP API."""
 
 import math
+import re
 
 import requests
 
-from chaoslib_edx.detection.attribution import Firing
+from chaoslib_edx.detection.attribution import Firing, merged
 from chaoslib_edx.routes import SERVED_BY
 from chaoslib_edx.slo.catalog import Slo
 from chaoslib_edx.slo.rules import REQUESTS, sli_error_ratio
@@ -15,17 +16,6 @@ MAX_POINTS = 10_000  # Prometheus refuses a range query of more than 11,000 per 
 # A scrape is missing when the next comes this many intervals late (and 5 s at least):
 # Prometheus frozen, restarting or starved. Later scrapes alone are jitter.
 GAP_INTERVALS, GAP_MIN_S = 3, 5.0
-
-
-def merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """SPANS as disjoint, sorted intervals."""
-    out: list[tuple[float, float]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
 
 
 class Prometheus:
@@ -125,9 +115,7 @@ class Prometheus:
 
 
 def _seconds(duration: str) -> float:
-    """A Prometheus duration ('15s', '1m', '500ms') in seconds."""
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    for unit in ("ms", "s", "m", "h"):
-        if duration.endswith(unit) and duration[:-len(unit)].replace(".", "").isdigit():
-            return float(duration[:-len(unit)]) * units[unit]
-    return 1.0
+    """A Prometheus duration ('15s', '1m30s', '500ms') in seconds; 1 s if unreadable."""
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)", duration)
+    return sum(float(n) * units[u] for n, u in parts) or 1.0

@@ -1,6 +1,6 @@
 """Attribution of alerts and pages to faults: back to back, carried over, late, acked."""
 
-from chaoslib_edx.detection.attribution import Firing, Observed, Page, attribute
+from chaoslib_edx.detection.attribution import Firing, Observed, Page, attribute, merged
 
 T = 1_800_000_000.0
 BACK_TO_BACK = [Observed("rds-failover", T, T + 60), Observed("origin-loss", T + 60, T + 120)]
@@ -93,3 +93,8 @@ def test_only_an_alert_of_an_slo_the_fault_breached_or_expects_detects_it() -> N
     assert row.unrelated == ["ApiLatencyBudgetBurn (page)"] and row.page_s is None
     (nothing,) = attribute(span, firings, pages, run_end=T + 60, counted={"origin-loss": set()})
     assert nothing.alerts == [] and nothing.detect_s is None and len(nothing.unrelated) == 2
+
+
+def test_blind_spots_of_several_sources_merge_into_disjoint_spans() -> None:
+    assert merged([(5, 8), (1, 3), (2, 4), (8, 9)]) == [(1, 4), (5, 9)]
+    assert merged([]) == []
