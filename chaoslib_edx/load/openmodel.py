@@ -65,6 +65,7 @@ class Dispatcher:
         self.epoch_offset = 0.0  # time.time() - time.monotonic(), fixed at the start
         self.greenlet: gevent.Greenlet | None = None
         self.idle = 0  # sessions blocked in take(), some about to get a released arrival
+        self.shared_at = time.monotonic()  # when this share (index, count) was assigned
 
     def start(self, ready_s: float) -> None:
         """Run the schedule once this process's sessions have signed in, or after READY_S."""
@@ -87,12 +88,11 @@ class Dispatcher:
         else:
             anchor = origin
         start, n = anchor - self.epoch_offset, self.index
-        # Joining a running schedule, its arrivals from now on: the earlier were the others'.
-        skip_to = 0.0 if origin is None else time.monotonic() - start
+        skip_to = self._joined(start)
         while True:
             if (origin := self.origin()) not in (None, anchor):  # the master's, come later
                 anchor, start = origin, origin - self.epoch_offset
-                skip_to = time.monotonic() - start
+                skip_to = self._joined(start)
             n, skip_to = self._next(n, skip_to), 0.0
             if (due := self.curve.time_of(n)) is None:
                 break
@@ -109,6 +109,12 @@ class Dispatcher:
             gevent.sleep(0.1)
         self.done()
 
+    def _joined(self, start: float) -> float:
+        """Where this share begins on a schedule that started at START: a share assigned
+        before it owns every arrival (one that began a moment after another worker is merely
+        late); one that joined a running schedule takes its arrivals from now on."""
+        return time.monotonic() - start if self.shared_at > start else 0.0
+
     def _next(self, n: int, elapsed: float) -> int:
         """This share's first arrival from N on (index, index + count, ...) due at ELAPSED
         s or later (0 but on joining: an arrival merely late is released, and counted)."""
@@ -119,7 +125,9 @@ class Dispatcher:
 
     def reshare(self, index: int, count: int) -> None:
         """The master's new share for this worker: arrivals index, index + count, ..."""
-        self.index, self.count = index, max(1, count)
+        if (index, max(1, count)) != (self.index, self.count):
+            self.index, self.count = index, max(1, count)
+            self.shared_at = time.monotonic()
 
     def _release(self, at: float) -> None:
         epoch = at + self.epoch_offset
