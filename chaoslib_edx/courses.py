@@ -21,6 +21,12 @@ def usage_key(course: str, block_type: str, block_id: str) -> str:
     return f"block-v1:{course.removeprefix('course-v1:')}+type@{block_type}+block@{block_id}"
 
 
+def block_id(usage: str) -> str:
+    """The block's own id, the last part of its usage key: what names a problem's inputs
+    (input_<block id>_2_1, from opaque-keys' html_id())."""
+    return usage.rsplit("+block@", 1)[1]
+
+
 def course_of(usage: str) -> str:
     """The course key a block-v1 usage key belongs to."""
     return "course-v1:" + usage.removeprefix("block-v1:").split("+type@", 1)[0]

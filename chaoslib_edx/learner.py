@@ -25,8 +25,9 @@ def csrf(session: requests.Session, base_url: str, timeout: float = 5) -> str:
 
 
 def login(base_url: str, username: str, password: str, timeout: float = 5) -> requests.Session:
-    """A signed-in session (sessionid cookie), or LoginFailed with the LMS's answer. The
-    password goes in the request body only: it is in no message."""
+    """A signed-in session (sessionid cookie) sending the CSRF token issued after the login,
+    or LoginFailed with the LMS's answer. The password goes in the request body only: it
+    is in no message."""
     session = requests.Session()
     try:
         csrf(session, base_url, timeout)
@@ -39,4 +40,9 @@ def login(base_url: str, username: str, password: str, timeout: float = 5) -> re
         detail = response.text[:200].replace(password, "***") if password else response.text[:200]
         raise LoginFailed(f"{base_url}{LOGIN_PATH} refused '{username}' with HTTP "
                           f"{response.status_code}: {detail}")
+    try:  # Django's login() rotated the token: the session sends the new one from now on
+        csrf(session, base_url, timeout)
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        raise LoginFailed(f"{base_url}{CSRF_PATH} gave no new CSRF token after the login: "
+                          f"{type(exc).__name__}: {exc}") from None
     return session

@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 TIERS = ("unit", "integration", "sandbox")
-_FIXTURE_TIERS = {"sandbox": "sandbox", "moto_endpoint": "integration", "eks": "integration"}
+_FIXTURE_TIERS = {"sandbox": "sandbox", "moto_endpoint": "integration", "eks": "integration",
+                  "django_lms": "integration"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -245,3 +246,27 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory):
 
 from tests.aws import aws_env, moto_endpoint  # noqa: E402,F401  (fixtures)
 from tests.kube import eks  # noqa: E402,F401  (fixture)
+
+
+# The Django LMS's users: the sandbox's first learners (its seed password) and a staging's.
+DJANGO_LEARNERS = [(f"learner{i}", "edx") for i in range(1, 7)] + \
+    [(f"load-tester-{i}", f"pw-{i}") for i in range(1, 4)]
+
+
+@pytest.fixture
+def django_lms(tmp_path):
+    """A minimal LMS on Django itself (tests/load/django_lms.py) on a free loopback port,
+    its users DJANGO_LEARNERS; its base URL."""
+    port = free_block(1)
+    log = tmp_path / "django.log"
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "tests.load.django_lms", str(port),
+             str(tmp_path / "django.sqlite3"), *(f"{u}:{p}" for u, p in DJANGO_LEARNERS)],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    try:
+        assert server.stdout.readline().strip() == "serving", log.read_text()[-2000:]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

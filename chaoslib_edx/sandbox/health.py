@@ -7,7 +7,7 @@ import redis
 import requests
 
 from chaoslib_edx import learner
-from chaoslib_edx.courses import course_key, structure
+from chaoslib_edx.courses import block_id, course_key, structure
 from chaoslib_edx.sandbox import database, monitoring, netpath
 from chaoslib_edx.sandbox.assets import HEALTH_FILE
 from chaoslib_edx.sandbox.clients import http_get, redis_client
@@ -129,7 +129,7 @@ def smoke(layout: Layout) -> list[dict]:
         ("unit", "GET", f"/xblock/{unit['id']}", {}),
         ("problem check", "POST",
          f"/courses/{course}/xblock/{problem}/handler/xmodule_handler/problem_check",
-         {"data": {f"input_{problem}_2_1": "42"}}),
+         {"data": {f"input_{block_id(problem)}_2_1": "42"}}),
         ("tracking event", "POST", "/event", {"data": {"event_type": "play_video"}}),
     ]
     for name, method, path, kwargs in steps:

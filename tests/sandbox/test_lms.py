@@ -8,7 +8,7 @@ import uuid
 
 import requests
 
-from chaoslib_edx.courses import course_key, structure
+from chaoslib_edx.courses import block_id, course_key, structure
 from chaoslib_edx.learner import LOGIN_PATH
 from chaoslib_edx.ports import free_block
 from chaoslib_edx.sandbox import database
@@ -29,6 +29,16 @@ def test_login_without_the_csrf_token_is_forbidden(sandbox) -> None:
                              timeout=5)
     assert signed_in.status_code == 200 and signed_in.json()["success"] is True
     assert {"sessionid", "edxloggedin"} <= set(session.cookies.keys())
+    # As Django's login() does, the token is rotated: the one fetched before is refused.
+    assert session.cookies["csrftoken"] != token
+    stale = session.post(f"{base}/event", data={"event_type": "x"},
+                         headers={"X-CSRFToken": token}, timeout=5)
+    assert stale.status_code == 403
+    fresh = session.get(f"{base}/csrf/api/v1/token", timeout=5).json()["csrfToken"]
+    assert session.post(f"{base}/event", data={"event_type": "x"},
+                        headers={"X-CSRFToken": fresh}, timeout=5).status_code == 200
+    # /event is not exempt (edx-platform's track.views enforce CSRF).
+    assert session.post(f"{base}/event", data={"event_type": "x"}, timeout=5).status_code == 403
 
 
 def test_login_versions_and_aliases(sandbox) -> None:
@@ -124,7 +134,9 @@ def test_a_unit_as_the_learning_mfe_loads_it_and_a_problem_check(sandbox) -> Non
     base, course = sandbox.layout.lb_url, course_key(1)
     session = login(base, "learner3")
     outline = session.get(f"{base}/api/course_home/outline/{course}", timeout=5).json()
-    blocks, root = outline["course_blocks"]["blocks"], outline["course_blocks"]["root"]
+    assert list(outline["course_blocks"]) == ["blocks"]  # upstream names no root
+    blocks = outline["course_blocks"]["blocks"]
+    (root,) = [key for key, block in blocks.items() if block["type"] == "course"]
     first_chapter = blocks[blocks[root]["children"][0]]
     sequences = first_chapter["children"]
     assert sequences[0] == structure(course)["chapters"][0]["sequences"][0]["id"]
@@ -139,15 +151,23 @@ def test_a_unit_as_the_learning_mfe_loads_it_and_a_problem_check(sandbox) -> Non
         "blocks"] if "+type@problem+" in u)
     assert f'data-usage-id="{problem}"' in unit.text
     handler = f"{base}/courses/{course}/xblock/{problem}/handler"
+    # capa names the inputs by the block's id; the usage key's name is no answer.
+    named_by_key = session.post(f"{handler}/xmodule_handler/problem_check",
+                                data={f"input_{problem}_2_1": "42"}, timeout=5).json()
+    assert named_by_key["success"] == "incorrect"
     right = session.post(f"{handler}/xmodule_handler/problem_check",
-                         data={f"input_{problem}_2_1": "42"}, timeout=5).json()
+                         data={f"input_{block_id(problem)}_2_1": "42"}, timeout=5).json()
     assert right["success"] == "correct" and right["current_score"] == 1
     assert eventually(lambda: _studentmodule(sandbox.layout, problem)) == (("problem", 1.0, 1.0),)
     wrong = session.post(f"{handler}/xmodule_handler/problem_check",
-                         data={f"input_{problem}_2_1": "7"}, timeout=5).json()
+                         data={f"input_{block_id(problem)}_2_1": "7"}, timeout=5).json()
     assert wrong["success"] == "incorrect"
-    assert session.post(f"{handler}/publish_completion", json={"completion": 1.0},
-                        timeout=5).json() == {"result": "ok"}
+    # Completion on view: an html block's, never a scored block's.
+    refused = session.post(f"{handler}/publish_completion", json={"completion": 1.0}, timeout=5)
+    assert refused.status_code == 400 and "completion on view" in refused.json()["error"]
+    text = problem.replace("+type@problem+block@problem", "+type@html+block@text")
+    assert session.post(f"{base}/courses/{course}/xblock/{text}/handler/publish_completion",
+                        json={"completion": 1.0}, timeout=5).json() == {"result": "ok"}
     assert session.post(f"{handler}/nope", timeout=5).status_code == 404
     assert session.get(f"{base}/api/course_home/outline/course-v1:no+pe+x",
                        timeout=5).status_code == 404
@@ -184,7 +204,7 @@ def test_the_grade_reaches_the_replica(sandbox) -> None:
     problem = structure(course)["chapters"][1]["sequences"][0]["units"][2]["blocks"][1]
     session = login(base, "learner7")
     session.post(f"{base}/courses/{course}/xblock/{problem}/handler/xmodule_handler/"
-                 "problem_check", data={f"input_{problem}_2_1": "42"}, timeout=5)
+                 "problem_check", data={f"input_{block_id(problem)}_2_1": "42"}, timeout=5)
 
     def on_replica() -> tuple:
         with database.admin_connect(sandbox.layout, "db-b") as conn, conn.cursor() as cur:
@@ -215,9 +235,10 @@ def test_login_limits_when_the_sandbox_enforces_them(sandbox, tmp_path) -> None:
 
         eventually(up, timeout=20)
         session = requests.Session()
-        token = session.get(f"{base}/csrf/api/v1/token", timeout=5).json()["csrfToken"]
 
         def attempt(account: str, password: str = "wrong") -> int:
+            # The token anew each time: a successful login rotates it, as Django's does.
+            token = session.get(f"{base}/csrf/api/v1/token", timeout=5).json()["csrfToken"]
             return session.post(base + LOGIN_PATH, headers={"X-CSRFToken": token}, timeout=5,
                                 data={"email_or_username": account,
                                       "password": password}).status_code

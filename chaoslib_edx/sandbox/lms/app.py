@@ -4,7 +4,8 @@ MariaDB (through the DB endpoint) and Redis.
 Each replica is one process; sessions live in Redis so any replica serves any learner.
 Its own /metrics (lms.metrics) counts what it answered, by route class.
 Like Django, unsafe requests need the `csrftoken` cookie echoed in `X-CSRFToken` (403
-otherwise); pages send an anonymous learner to /login, APIs answer 401.
+otherwise; no path is exempt, /event included, as in edx-platform's track.views) and a
+login rotates the cookie; pages send an anonymous learner to /login, APIs answer 401.
 """
 
 import pymysql
@@ -15,7 +16,6 @@ from chaoslib_edx.sandbox.lms import auth, learning, metrics, tracking
 from chaoslib_edx.sandbox.lms.core import Lms, LmsConfig, lms
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-CSRF_EXEMPT = frozenset({"tracking.event"})  # track.views.user_track is csrf_exempt
 
 
 def create_app(config: LmsConfig) -> Flask:
@@ -27,7 +27,7 @@ def create_app(config: LmsConfig) -> Flask:
     @app.before_request
     def per_request() -> tuple[Response, int] | None:
         lms().db.new_request()
-        if request.method in UNSAFE and request.endpoint not in CSRF_EXEMPT:
+        if request.method in UNSAFE:
             cookie = request.cookies.get("csrftoken")
             if not cookie or request.headers.get("X-CSRFToken") != cookie:
                 return jsonify(detail="CSRF Failed: CSRF token missing or incorrect."), 403

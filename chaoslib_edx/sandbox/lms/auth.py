@@ -73,6 +73,8 @@ def login_session(version: str) -> tuple[Response, int]:
     lms().cache.set(f"session:{token}", json.dumps(learner), ex=SESSION_TTL)
     response = jsonify(success=True, redirect_url="/dashboard")
     response.set_cookie("sessionid", token, httponly=True, samesite="Lax")
+    # django.contrib.auth.login() rotates the CSRF token: the one sent before is stale.
+    response.set_cookie("csrftoken", secrets.token_hex(32), samesite="Lax")
     response.set_cookie("edxloggedin", "true", samesite="Lax")
     return response, 200
 

@@ -8,11 +8,14 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, jsonify, request
 from markupsafe import escape
 
-from chaoslib_edx.courses import course_of
+from chaoslib_edx.courses import block_id, course_of
 from chaoslib_edx.sandbox.lms.core import lms, unauthorized
 
 bp = Blueprint("learning", __name__)
 PROBLEM_ANSWER = "42"
+# Blocks that complete on view (completion's can_mark_block_complete_on_view): not the
+# scored ones (problem) nor those with custom completion (video).
+NOT_ON_VIEW = frozenset({"problem", "video"})
 
 
 def _not_found(what: str) -> tuple[Response, int]:
@@ -115,7 +118,8 @@ def outline(course_key: str) -> tuple[Response, int]:
         for sequence in chapter["sequences"]:
             blocks[sequence["id"]] = {"id": sequence["id"], "type": "sequential",
                                       "display_name": sequence["title"]}
-    return jsonify(course_blocks={"root": course_key, "blocks": blocks}), 200
+    # Upstream's CourseBlockSerializer: the blocks only, the root is the "course" one.
+    return jsonify(course_blocks={"blocks": blocks}), 200
 
 
 @bp.get("/api/courseware/course/<course_key>")
@@ -174,6 +178,8 @@ def xblock_handler(course_key: str, usage_key: str, handler: str) -> tuple[Respo
     if handler == "xmodule_handler/problem_check":
         return _problem_check(learner, course_key, usage_key)
     if handler == "publish_completion":
+        if block_type in NOT_ON_VIEW:  # XModuleMixin.publish_completion's JsonHandlerError
+            return jsonify(error="Block not configured for completion on view."), 400
         completion = float((request.get_json(silent=True) or {}).get("completion", 1.0))
         lms().db.query(
             "INSERT INTO completion_blockcompletion (user_id, context_key, block_key, "
@@ -185,8 +191,10 @@ def xblock_handler(course_key: str, usage_key: str, handler: str) -> tuple[Respo
 
 
 def _problem_check(learner: dict, course_key: str, usage_key: str) -> tuple[Response, int]:
-    answers = [value for name, value in request.form.items() if name.startswith("input_")]
-    correct = bool(answers) and all(value == PROBLEM_ANSWER for value in answers)
+    # capa names a problem's inputs by the block's id (opaque-keys' html_id()); other
+    # names are no answer to this problem.
+    answer = request.form.get(f"input_{block_id(usage_key)}_2_1")
+    correct = answer == PROBLEM_ANSWER
     state = json.dumps({"student_answers": dict(request.form), "done": True})
     lms().db.query(
         "INSERT INTO courseware_studentmodule (student_id, course_id, module_state_key, "

@@ -29,11 +29,16 @@ that gives each learner action its share:
                                         GET /api/enrollment/v1/course/<course>
 
 On top, what a launch adds when a learner's session starts: the CSRF token, the login
-(POST /api/user/v2/account/login_session/), an enrollment, the course home (outline and
-course metadata) and the first unit. Request names are "class: route"; the class (auth,
-lms, api, tracking, video) is what SLOs select. Every request made as a signed-in learner
-also says whether the session held (context `edx_session`): a page sent to /login or an
-API's 401/403 is a lost session, the bad event of the session-continuity SLO.
+(POST /api/user/v2/account/login_session/), the CSRF token again (Django's login() rotates
+it; the MFE the login redirects to fetches the new one before its first POST), an
+enrollment, the course home (outline and course metadata) and the first unit. As
+edx-platform answers: the outline's course_blocks is {"blocks": {...}}, its root the block
+of type "course"; completion on view is published for html blocks only (scored and video
+blocks refuse it with 400); a problem's inputs are named by its block id. Request names
+are "class: route"; the class (auth, lms, api, tracking, video) is what SLOs select.
+Every request made as a signed-in learner also says whether the session held (context
+`edx_session`): a page sent to /login or an API's 401/403 is a lost session, the bad
+event of the session-continuity SLO.
 """
 
 import os
@@ -58,6 +63,11 @@ _VIDEO = re.compile(r'<video src="([^"]+)"')
 LEARNERS = []  # filled at init from --edx-learners or the environment
 
 
+def _root(blocks: dict) -> str:
+    """The outline's course block (upstream's CourseBlockSerializer names no root)."""
+    return next(key for key, block in blocks.items() if block["type"] == "course")
+
+
 def _sequences(blocks: dict, root: str) -> list[str]:
     """The outline's sequences in course order (its children lists; the map is unordered)."""
     block = blocks[root]
@@ -77,9 +87,9 @@ class Learner(FastHttpUser):
         self.course = random.choice(COURSE_KEYS)
         self.units: list[str] = []        # the course's units, from its sequences
         self.problems: list[str] = []     # problem blocks of the units seen so far
+        self.texts: list[str] = []        # html blocks: what completes on view
         self.signed_in = False
-        resp = self.client.get("/csrf/api/v1/token", name="auth: csrf token")
-        self.csrf = resp.json()["csrfToken"] if resp.status_code == 200 else ""
+        self.csrf = None
         with self.client.post(LOGIN, name="auth: login", catch_response=True,
                               data={"email_or_username": self.learner.username,
                                     "password": self.learner.password},
@@ -88,17 +98,23 @@ class Learner(FastHttpUser):
             if not self.signed_in:
                 resp.failure(f"login failed with HTTP {resp.status_code}")
                 return
+        self.csrf = None  # login() rotated it: the next unsafe request fetches the new one
         self._send("POST", "/api/enrollment/v1/enrollment", "api: enroll",
                    json={"course_details": {"course_id": self.course}})
         outline = self._send("GET", f"/api/course_home/outline/{self.course}",
                              "lms: course outline")
         self._send("GET", f"/api/courseware/course/{self.course}", "lms: course metadata")
         if outline is not None:
-            tree = outline.json()["course_blocks"]
-            self.sequences = _sequences(tree["blocks"], tree["root"])
+            blocks = outline.json()["course_blocks"]["blocks"]
+            self.sequences = _sequences(blocks, _root(blocks))
             self._view(self.sequences[0], first=True)
 
     def _headers(self) -> dict:
+        """An unsafe request's CSRF header, the token fetched first when there is none
+        (as frontend-platform does, once per page)."""
+        if self.csrf is None:
+            resp = self.client.get("/csrf/api/v1/token", name="auth: csrf token")
+            self.csrf = resp.json()["csrfToken"] if resp.status_code == 200 else ""
         return {"X-CSRFToken": self.csrf, "Referer": self.host}
 
     def _send(self, method: str, path: str, name: str, **kwargs: object):
@@ -132,10 +148,10 @@ class Learner(FastHttpUser):
         page = self._send("GET", f"/xblock/{unit}", f"lms: unit{suffix}")
         if page is None:
             return
-        html = page.text
-        self.problems = [u for u in _USAGE.findall(html) if "+type@problem+" in u][:1] + \
-            self.problems[:20]
-        for video in _VIDEO.findall(html):
+        blocks = _USAGE.findall(page.text)
+        self.problems = [u for u in blocks if "+type@problem+" in u][:1] + self.problems[:20]
+        self.texts = [u for u in blocks if "+type@html+" in u][:1] + self.texts[:20]
+        for video in _VIDEO.findall(page.text):
             self.client.get(CDN_URL + video, name="video: segment")
 
     def _handler(self, block: str, handler: str, name: str, **kwargs: object) -> None:
@@ -156,13 +172,13 @@ class Learner(FastHttpUser):
             return self.unit_view()
         block = random.choice(self.problems)
         self._handler(block, "xmodule_handler/problem_check", "api: problem check",
-                      data={f"input_{block}_2_1": random.choice(["42", "7"])})
+                      data={f"input_{courses.block_id(block)}_2_1": random.choice(["42", "7"])})
 
     @task(14)
     def publish_completion(self) -> None:
-        if not self.problems:
+        if not self.texts:
             return self.unit_view()
-        self._handler(random.choice(self.problems), "publish_completion", "api: completion",
+        self._handler(random.choice(self.texts), "publish_completion", "api: completion",
                       json={"completion": 1.0})
 
     @task(8)
