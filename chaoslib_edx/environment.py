@@ -5,7 +5,7 @@ Validated at the edge with pydantic; an error names the file and the dotted fiel
 
 import ipaddress
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     Field,
@@ -136,6 +136,10 @@ class Endpoints(Model):
 
     lms_url: str = Field(pattern=r"^https?://")
     cdn_url: str = Field(pattern=r"^https?://")
+    course_keys: list[Annotated[str, Field(pattern=r"^course-v1:[^/+]+\+[^/+]+\+[^/?]+$")]] = \
+        Field(min_length=1, description="the courses learners enroll in and study (the "
+                                        "load's EDX_COURSE_KEYS, on the master and every "
+                                        "worker)")
     login_limit_per_5min: int | None = Field(
         100, ge=1, description="logins the LMS allows per 5 minutes from one address (Open "
                                "edX's LOGISTRATION_RATELIMIT_RATE; null: none)")

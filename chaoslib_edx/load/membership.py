@@ -6,8 +6,9 @@ joined only once the hello matches its own, and refuses (sends home) one whose h
 differs or never comes: its reports are never merged. The master assigns the arrival
 shares of the open model (worker k of n, by join order) and sends them again whenever its
 workers change, with the schedule's origin: the time the first worker's arrivals began,
-which a worker that joins later keeps to (its curve is the run's, not one of its own). Locust fires no event when a worker quits or goes missing (its heartbeats
-stop), so the master's worker table is polled. The runner reads the log
+which a worker that joins later keeps to (its curve is the run's, not one of its own).
+Locust fires no event when a worker quits or goes missing (its heartbeats stop), so the
+master's worker table is polled. The runner reads the log
 (load.workers.WorkerLog); polling stops, after a last look, when the test starts stopping,
 so the workers the master sends home at the end are not counted as lost.
 """

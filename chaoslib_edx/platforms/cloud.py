@@ -24,7 +24,9 @@ class CloudPlatform(Platform):
         return self._endpoints().lms_url
 
     def load_environment(self) -> dict[str, str]:
-        return {"EDX_CDN_URL": self._endpoints().cdn_url}
+        endpoints = self._endpoints()
+        return {"EDX_CDN_URL": endpoints.cdn_url,
+                "EDX_COURSE_KEYS": ",".join(endpoints.course_keys)}
 
     def login_limit(self) -> int | None:
         return self._endpoints().login_limit_per_5min

@@ -16,7 +16,8 @@ def test_load_alone_against_production_needs_its_confirmation(tmp_path: Path) ->
     env = tmp_path / "prod.yaml"
     env.write_text(yaml.safe_dump({
         "name": "prod", "kind": "production", "driver": "aws", "aws": {"region": "eu-west-1"},
-        "endpoints": {"lms_url": "https://lms.example.com", "cdn_url": "https://cdn.example.com"}}))
+        "endpoints": {"lms_url": "https://lms.example.com", "cdn_url": "https://cdn.example.com",
+                      "course_keys": ["course-v1:edX+DemoX+Demo_Course"]}}))
     loaded = load_plan(_plan(tmp_path, environment=str(env), degraded=[]))
     with pytest.raises(GuardrailRefused) as refused:
         CapacityRun(loaded, tmp_path / "out").preflight()

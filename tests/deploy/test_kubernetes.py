@@ -7,11 +7,14 @@ line against our own CLI."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from chaoslib_edx.environment import load_environment
@@ -225,17 +228,27 @@ def test_the_workers_reach_the_master_through_the_service_and_only_they_do():
     assert service_port["port"] == port
     assert {p["name"]: p["containerPort"] for p in container["ports"]}[
         service_port["targetPort"]] == port
-    args = workers["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert "--worker" in args
+    (worker,) = workers["spec"]["template"]["spec"]["containers"]
+    args = worker["args"]
+    assert [worker["command"][0], *args[:2]] == ["edx-gameday", "load", "worker"]  # standby
     assert args[args.index("--master-host") + 1] == \
         f"{service['metadata']['name']}.{service['metadata']['namespace']}.svc"
     assert args[args.index("--master-port") + 1] == str(port)
     assert workers["spec"]["replicas"] == gameday["load"]["workers"]["expect"]
-    # The master refuses a worker whose CDN is not the run's (load.identity): the pods are
-    # given the inventory's, and the profile the game day runs.
-    env = {e["name"]: e["value"] for e in workers["spec"]["template"]["spec"]["containers"][0]
-           ["env"]}
+    # The master refuses a worker whose CDN, courses or learners are not the run's
+    # (load.identity): the pods are given the inventory's, the game day's learners file
+    # (from the Secret the runner mounts too) and the profile the game day runs.
+    env = {e["name"]: e["value"] for e in worker["env"]}
     assert env["EDX_CDN_URL"] == inventory["endpoints"]["cdn_url"]
+    assert env["EDX_COURSE_KEYS"].split(",") == inventory["endpoints"]["course_keys"]
+    assert env["EDX_LEARNERS_FILE"] == gameday["load"]["learners"]
+    secrets = {v["name"]: v["secret"]["secretName"] for v in
+               workers["spec"]["template"]["spec"]["volumes"] if "secret" in v}
+    runner_secrets = {v["name"]: v["secret"]["secretName"] for v in
+                      job["template"]["spec"]["volumes"] if "secret" in v}
+    (mount,) = [m for m in worker["volumeMounts"] if m["name"] in secrets]
+    assert env["EDX_LEARNERS_FILE"].startswith(mount["mountPath"] + "/")
+    assert secrets[mount["name"]] in runner_secrets.values()
     assert args[args.index("-f") + 1] == gameday["load"]["profile"]
     # Locust's protocol has no authentication: only worker pods may reach the port.
     assert policy["spec"]["podSelector"]["matchLabels"] == runner_labels
@@ -286,3 +299,77 @@ def test_the_dockerfile_passes_hadolint():
     assert re.search(r"^USER 10001", text, re.M)  # not root
     for shipped in ("experiments", "gamedays", "loadprofiles"):
         assert f"chaoslib_edx/shipped/{shipped} {shipped}" in text
+
+
+@pytest.mark.integration
+def test_a_worker_started_as_the_deployment_starts_it_stands_by_and_serves_each_run(
+        django_lms, tmp_path):
+    """The worker pod's command, arguments and environment, run here (the image's paths at
+    this checkout, the Secret a file of a staging's learners, the master's Service and the
+    CDN at the Django LMS): with no master it waits without exiting; it joins a run's
+    master started as the game day starts it, and is accepted (the same learners, courses
+    and CDN); it signs in as the Secret's learners and studies the inventory's courses;
+    after the run it waits again and serves the next; SIGTERM ends it."""
+    from chaoslib_edx.load import launcher
+    from chaoslib_edx.load.workers import RemoteWorkers, WorkerLog
+    from chaoslib_edx.platforms import platform_of
+    from chaoslib_edx.ports import free_block
+
+    workers, service = _one("Deployment"), _one("Service")
+    (container,) = workers["spec"]["template"]["spec"]["containers"]
+    inventory = yaml.safe_load(_one("ConfigMap")["data"]["staging.yaml"])
+    gameday = yaml.safe_load(_one("ConfigMap")["data"]["gameday.yaml"])
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "learners.csv").write_text("username,password\nload-tester-1,pw-1\n"
+                                         "load-tester-2,pw-2\n")
+    mount = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}["learners"]
+    port = free_block(1)
+    here = {IMAGE_ROOT: str(REPO), mount: str(secret), inventory["endpoints"]["cdn_url"]:
+            django_lms, f"{service['metadata']['name']}.{service['metadata']['namespace']}"
+            ".svc": "127.0.0.1", str(service["spec"]["ports"][0]["port"]): str(port)}
+
+    def local(value: str) -> str:
+        for there, instead in here.items():
+            value = value.replace(there, instead)
+        return value
+
+    env = {e["name"]: local(e["value"]) for e in container["env"]}
+    command = [str(Path(sys.executable).parent / container["command"][0]),
+               *map(local, container["args"])]
+    standby = subprocess.Popen(command, env={**os.environ, **env}, text=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(6)  # past its first retry: plain Locust would be counting its 60 tries
+        assert standby.poll() is None
+        # The master as the game day's runner starts it: the inventory's load settings and
+        # the game day's learners file (the same Secret, mounted in the runner's pod).
+        etc = _config(tmp_path)
+        shutil.copy(secret / "learners.csv", etc / "learners" / "learners.csv")
+        platform = platform_of(str(etc / "staging.yaml"))
+        master_env = {k: local(v) for k, v in platform.load_environment().items()} | {
+            "EDX_LEARNERS_FILE": gameday["load"]["learners"].replace(CONFIG_DIR, str(etc))}
+        for run in ("first", "second"):
+            out = tmp_path / run
+            load = launcher.start(REPO / "loadprofiles/course_launch.py", django_lms, 5, out,
+                                  users=3, workers=RemoteWorkers(expect=1, join_timeout_s=30),
+                                  master_bind=("127.0.0.1", port), env=master_env)
+            load.wait_joined(1, 30)
+            assert load.wait() == 0, (out / "locust-master.log").read_text()[-2000:]
+            events = {e.event for e in WorkerLog(out / "workers.jsonl").poll()}
+            assert "joined" in events and "refused" not in events, (run, events)
+            seen = requests.get(f"{django_lms}/_judged", timeout=5).json()
+            signed_in = {k.split()[1] for k in seen if k.startswith("login ")}
+            assert signed_in and signed_in <= {"load-tester-1", "load-tester-2"}, seen
+            assert {k.split()[1] for k in seen if k.startswith("enrolled ")} <= \
+                set(inventory["endpoints"]["course_keys"]), seen
+            time.sleep(1)
+            assert standby.poll() is None, f"the worker exited after the {run} run"
+        standby.send_signal(signal.SIGTERM)
+        assert standby.wait(timeout=15) == 0
+    finally:
+        if standby.poll() is None:
+            standby.kill()
+            standby.wait()
+    log = standby.stderr.read()
+    assert log.count("joining as a worker") == 2 and "standing by again" in log, log

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chaoslib_edx.errors import UserError
 from chaoslib_edx.gameday.schema import load_gameday
 from tests.conftest import REPO, default_gameday_spec, one_paragraph, run_cli
 
@@ -101,6 +102,25 @@ def test_a_staging_inventory_without_load_endpoints_is_refused(tmp_path) -> None
     message = one_paragraph(result.stderr)
     assert result.returncode == 2
     assert f"{env}: field 'endpoints':" in message
+
+
+@pytest.mark.parametrize("keys, field", [
+    (None, "endpoints.course_keys"),   # else the load would ask for the sandbox's courses
+    ([], "endpoints.course_keys"),
+    (["edX/DemoX/Demo"], "endpoints.course_keys.0"),
+])
+def test_a_staging_inventory_names_the_courses_the_load_studies(tmp_path, keys, field) -> None:
+    from chaoslib_edx.environment import load_environment
+
+    endpoints = {"lms_url": "https://lms.example.org", "cdn_url": "https://cdn.example.org"}
+    env = tmp_path / "staging.yaml"
+    env.write_text(yaml.safe_dump({"name": "staging", "kind": "staging", "driver": "aws",
+                                   "aws": {"region": "us-east-1"},
+                                   "endpoints": endpoints | ({} if keys is None else
+                                                             {"course_keys": keys})}))
+    with pytest.raises(UserError) as refused:
+        load_environment(env)
+    assert refused.value.file == str(env) and refused.value.field == field
 
 
 def test_the_shipped_staging_example_validates() -> None:

@@ -1,7 +1,7 @@
 """A generator's identity, as a worker proves it to its master: equal for the same
 locustfile and load settings, different for another locustfile, another CDN, other
-courses, or a worker started for another run; never the settings' values themselves.
-What the master sends its workers (the learners file among its options) is no part."""
+courses, other learners, or a worker started for another run; never the settings' values
+themselves (nor the learners' passwords)."""
 
 from pathlib import Path
 
@@ -35,8 +35,23 @@ def test_what_would_send_other_requests_does_not(tmp_path: Path) -> None:
     }
     for why, theirs in cases.items():
         assert why in identity.mismatch(mine, theirs), why
-    # The learners file is the master's option, sent to its workers: a worker that has
-    # none in its environment (a Kubernetes Deployment's pod) is the run's all the same.
-    assert identity.mismatch(identity.digest([str(PROFILE)], {
-        **ENV, "EDX_LEARNERS_FILE": "/etc/learners.csv"}), mine) is None
     assert identity.mismatch(mine, "hello") == "its hello is not a mapping"
+
+
+def test_a_worker_signing_in_as_other_learners_is_not_the_runs(tmp_path: Path) -> None:
+    """A worker reads its learners at start, before the master's options come: one with
+    no learners file of its own (a pod without EDX_LEARNERS_FILE) would sign in as the
+    generated learner1..N."""
+    staging = tmp_path / "learners.csv"
+    staging.write_text("username,password\nload-tester-1,pw-one\n")
+    master = identity.digest([str(PROFILE)], {**ENV, "EDX_LEARNERS_FILE": str(staging)})
+    mounted = tmp_path / "mounted.csv"  # the same Secret, mounted elsewhere: the same
+    mounted.write_bytes(staging.read_bytes())
+    assert identity.mismatch(master, identity.digest(
+        [str(PROFILE)], {**ENV, "EDX_LEARNERS_FILE": str(mounted)})) is None
+    why = identity.mismatch(master, identity.digest([str(PROFILE)], ENV))
+    assert why is not None and "other learners" in why
+    other_password = identity.digest([str(PROFILE)], {**ENV, "EDX_LEARNER_PASSWORD": "x"})
+    assert "other learners" in identity.mismatch(identity.digest([str(PROFILE)], ENV),
+                                                 other_password)
+    assert "pw-one" not in str(master) and "s3cret" not in str(master)
