@@ -310,7 +310,10 @@ def test_a_worker_started_as_the_deployment_starts_it_stands_by_and_serves_each_
     master started as the game day starts it, and is accepted (the same learners, courses
     and CDN); it signs in as the Secret's learners and studies the inventory's courses;
     after the run it waits again and serves the next; SIGTERM ends it."""
+    import psutil
+
     from chaoslib_edx.load import launcher
+    from tests.sandbox.helpers import eventually
     from chaoslib_edx.load.workers import RemoteWorkers, WorkerLog
     from chaoslib_edx.platforms import platform_of
     from chaoslib_edx.ports import free_block
@@ -363,7 +366,8 @@ def test_a_worker_started_as_the_deployment_starts_it_stands_by_and_serves_each_
             assert signed_in and signed_in <= {"load-tester-1", "load-tester-2"}, seen
             assert {k.split()[1] for k in seen if k.startswith("enrolled ")} <= \
                 set(inventory["endpoints"]["course_keys"]), seen
-            time.sleep(1)
+            # Its Locust worker ended with the run; the standby itself stays.
+            eventually(lambda: not psutil.Process(standby.pid).children(), timeout=15)
             assert standby.poll() is None, f"the worker exited after the {run} run"
         standby.send_signal(signal.SIGTERM)
         assert standby.wait(timeout=15) == 0
