@@ -21,14 +21,14 @@ def render_all(layout: Layout, binaries: dict[str, str]) -> None:
     for sub in (layout.conf, layout.run, layout.logs, layout.data / "nginx", layout.assets):
         sub.mkdir(parents=True, exist_ok=True)
     files = {
-        "supervisord.conf": _render("supervisord.conf.j2", layout=layout, db_nodes=DB_NODES,
+        "supervisord.conf": render("supervisord.conf.j2", layout=layout, db_nodes=DB_NODES,
                                     python=sys.executable, mariadbd=binaries["mariadbd"],
                                     redis_server=binaries["redis-server"],
                                     nginx=binaries["nginx"], bin=binaries),
-        "nginx.conf": _render("nginx.conf.j2", layout=layout,
+        "nginx.conf": render("nginx.conf.j2", layout=layout,
                               stream_module=binaries["stream_module"],
                               worker_user=pwd.getpwuid(0).pw_name if os.geteuid() == 0 else None),
-        "redis.conf": _render("redis.conf.j2", layout=layout),
+        "redis.conf": render("redis.conf.j2", layout=layout),
         "lms.json": json.dumps({"db_port": layout.port("db_path"),
                                 "redis_port": layout.port("redis"),
                                 "threads": layout.settings.lms_threads,
@@ -36,14 +36,15 @@ def render_all(layout: Layout, binaries: dict[str, str]) -> None:
                                indent=2) + "\n",
     }
     for index, node in enumerate(DB_NODES):
-        files[f"{node}.cnf"] = _render("mariadb.cnf.j2", layout=layout, node=node,
+        files[f"{node}.cnf"] = render("mariadb.cnf.j2", layout=layout, node=node,
                                        server_id=index + 1, replica=index > 0)
     if layout.monitored:
-        files.update(monitoring.files(layout, _render))
+        files.update(monitoring.files(layout, render))
     for name, text in files.items():
         (layout.conf / name).parent.mkdir(exist_ok=True)
         (layout.conf / name).write_text(text)
 
 
-def _render(template: str, **context: object) -> str:
+def render(template: str, **context: object) -> str:
+    """One of the package's templates rendered with CONTEXT (a missing name is an error)."""
     return _TEMPLATES.get_template(template).render(**context)

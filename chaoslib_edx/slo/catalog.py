@@ -1,9 +1,10 @@
 """The SLO catalog file: what each SLO measures and its objective."""
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, HttpUrl, ValidationError, model_validator
+from pydantic import Field, HttpUrl, ValidationError, field_validator, model_validator
 
 from chaoslib_edx.environment import read_yaml
 from chaoslib_edx.errors import UserError
@@ -12,6 +13,7 @@ from chaoslib_edx.load.recorder import EVENT_CLASSES, ROUTE_CLASSES
 from chaoslib_edx.model import Model, validation_error
 
 DEFAULT_CATALOG = "gamedays/slos.yaml"  # from the working directory, else the shipped one
+RESERVED_LABELS = ("slo", "severity", "rule")  # the alerts' own (Alertmanager routes on them)
 
 
 class Indicator(Model):
@@ -37,21 +39,22 @@ class Indicator(Model):
 class AlertRule(Model):
     """A multi-window burn-rate alert (SRE workbook): it fires when the burn rate over both
     the long and the short window exceeds burn_rate. Windows are in platform seconds; a
-    game day shorter than the slowest rule compresses them (see slo.evaluator.scaled)."""
+    game day shorter than the slowest paging rule compresses them (see slo.evaluator)."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     long_s: int = Field(gt=0)
     short_s: int = Field(gt=0)
     burn_rate: float = Field(gt=0)
     severity: Literal["page", "ticket"] = Field(
-        description="who is told when it fires; default: page for the rule named page, "
-                    "ticket for any other (a rule pages only when it says so)")
+        description="who is told when it fires; default: page for a rule whose name starts "
+                    "with page, ticket for any other (a rule pages only when it says so)")
 
     @model_validator(mode="before")
     @classmethod
     def _default_severity(cls, data: object) -> object:
         if isinstance(data, dict) and data.get("severity") is None:
-            return {**data, "severity": "page" if data.get("name") == "page" else "ticket"}
+            paging = str(data.get("name", "")).startswith("page")
+            return {**data, "severity": "page" if paging else "ticket"}
         return data
 
     @model_validator(mode="after")
@@ -61,15 +64,21 @@ class AlertRule(Model):
         return self
 
 
-# The workbook's defaults for a 30-day budget: page on 2% of it burned in 1 h, ticket on
-# 5% in 6 h, each confirmed by a window a twelfth as long.
-DEFAULT_ALERTING = (AlertRule(name="page", long_s=3600, short_s=300, burn_rate=14.4),
-                    AlertRule(name="ticket", long_s=6 * 3600, short_s=1800, burn_rate=6.0))
+# The SRE workbook's tiers for a 30-day budget (chapter "Alerting on SLOs", its recommended
+# parameters): page when 2% of the budget burns in 1 h (14.4x) or 5% in 6 h (6x), open a
+# ticket when 10% burns in 3 days (1x); each confirmed by a short window a twelfth as long.
+DEFAULT_ALERTING = (
+    AlertRule(name="page", long_s=3600, short_s=300, burn_rate=14.4),
+    AlertRule(name="page-slow", long_s=6 * 3600, short_s=1800, burn_rate=6.0),
+    AlertRule(name="ticket", long_s=3 * 86400, short_s=6 * 3600, burn_rate=1.0))
 
 
 class Slo(Model):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
+    description: str | None = None
+    labels: dict[str, str] = Field(
+        {}, description="Prometheus labels its rules carry (a team, a tier), as Sloth's do")
     objective: float = Field(gt=0, lt=1, description="target share of good events")
     indicator: Indicator
     measured: Literal["server", "client"] = Field(
@@ -84,6 +93,16 @@ class Slo(Model):
         None, description="what the on-call reads when its alert fires (http or https: "
                           "it becomes a link); needed for "
                           "`edx-gameday slo rules` when the SLO is measured server-side")
+
+    @field_validator("labels")
+    @classmethod
+    def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
+        for name in labels:
+            if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", name) or name.startswith("__"):
+                raise ValueError(f"'{name}' is not a Prometheus label name")
+            if name in RESERVED_LABELS or name.startswith("sloth_"):
+                raise ValueError(f"the label '{name}' is the rules' own")
+        return labels
 
     @model_validator(mode="after")
     def _unique_rules(self) -> "Slo":
@@ -105,6 +124,8 @@ class Slo(Model):
 
 
 class Catalog(Model):
+    service: str = Field("openedx", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+                         description="the service the SLOs are of (Sloth's and OpenSLO's)")
     slos: tuple[Slo, ...] = Field(min_length=1)
 
     def get(self, name: str, source: Path | str = DEFAULT_CATALOG) -> Slo:

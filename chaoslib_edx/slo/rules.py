@@ -1,10 +1,14 @@
 """Prometheus recording and alerting rules for the catalog's server-side SLOs.
 
-One rule group per SLO: its SLI error ratio recorded over each alerting window, and one
-multi-window burn-rate alert per alerting rule (the SRE workbook's), labelled with the
-rule's severity and the SLO and annotated with its runbook. The SLIs come from the edge
-that serves the SLO's route classes (routes.SERVED_BY): the LB's and the CDN edge's access
-logs through mtail see every learner request, those that no LMS replica answered too.
+One rule group per SLO: its SLI error ratio recorded over each alerting window, the
+metadata dashboards read, and one multi-window burn-rate alert per alerting rule (the SRE
+workbook's), labelled with the rule's severity and the SLO and annotated with its runbook.
+Recorded series are named and labelled as Sloth writes them (slo:sli_error:ratio_rate<w>
+with sloth_id, sloth_service, sloth_slo and sloth_window; slo:objective:ratio,
+slo:period_error_budget_remaining:ratio, ...), so Sloth's dashboards read them unchanged.
+The SLIs come from the edge that serves the SLO's route classes (routes.SERVED_BY): the
+LB's and the CDN edge's access logs through mtail see every learner request, those that
+no LMS replica answered too.
 
 A compressed game day scales the windows with the evaluator's rule (evaluator.scaled),
 floored at MIN_SAMPLES scrape intervals: rate() needs several samples in a window.
@@ -28,11 +32,29 @@ MIN_SAMPLES = 4
 
 
 def duration(seconds: int) -> str:
-    """A Prometheus duration: 1h, 5m, 25s."""
-    for unit, size in (("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    """A duration as Prometheus prints one (model.Duration): 30d, 4w, 1h30m, 25s. Sloth
+    names its recorded windows this way, so the names match its dashboards'."""
+    if seconds == 0:
+        return "0s"
+    text, rest = "", seconds
+    for unit, size, exact in (("y", 365 * 86400, True), ("w", 7 * 86400, True),
+                              ("d", 86400, False), ("h", 3600, False), ("m", 60, False),
+                              ("s", 1, False)):
+        if (not exact or rest % size == 0) and rest >= size:
+            text += f"{rest // size}{unit}"
+            rest %= size
+    return text
+
+
+def sloth_labels(catalog: Catalog, slo: Slo) -> dict[str, str]:
+    """The labels that name SLO in every recorded series, as Sloth's do."""
+    return {"sloth_id": f"{catalog.service}-{slo.name}", "sloth_service": catalog.service,
+            "sloth_slo": slo.name}
+
+
+def sli_record(window_s: int) -> str:
+    """The name of the recorded error ratio over WINDOW_S seconds."""
+    return f"slo:sli_error:ratio_rate{duration(window_s)}"
 
 
 def _selector(slo: Slo, index: int, source: Path | str) -> str:
@@ -79,8 +101,46 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))
 
 
-def _group(slo: Slo, index: int, source: Path | str, compress_for_s: float | None,
-           scrape_interval_s: float) -> dict:
+def _filter(labels: dict[str, str]) -> str:
+    return "{" + ",".join(f'{name}="{value}"' for name, value in labels.items()) + "}"
+
+
+def _metadata(catalog: Catalog, slo: Slo, shortest_s: int) -> list[dict]:
+    """Sloth's metadata series: objective, budget, period, burn rates, budget remaining."""
+    ids = sloth_labels(catalog, slo)
+    labels, where, on = {**ids, **slo.labels}, _filter(ids), ", ".join(ids)
+    period = round(slo.budget_period_s)
+    short = sli_record(shortest_s)
+
+    def burn(record: str) -> str:
+        return f"{record}{where}\n/ on({on}) group_left\nslo:error_budget:ratio{where}"
+
+    return [
+        # The period's ratio from the shortest window's, as Sloth does: a rate over 30 days
+        # would read every raw sample of the period at each evaluation.
+        {"record": sli_record(period),
+         "expr": f"sum_over_time({short}{where}[{duration(period)}])\n"
+                 f"/ ignoring (sloth_window)\ncount_over_time({short}{where}[{duration(period)}])",
+         "labels": {**ids, "sloth_window": duration(period), **slo.labels}},
+        {"record": "slo:objective:ratio", "expr": f"vector({slo.objective:.10g})",
+         "labels": labels},
+        {"record": "slo:error_budget:ratio", "expr": f"vector(1-{slo.objective:.10g})",
+         "labels": labels},
+        {"record": "slo:time_period:days", "expr": f"vector({slo.budget_period_days:g})",
+         "labels": labels},
+        {"record": "slo:current_burn_rate:ratio", "expr": burn(short), "labels": labels},
+        {"record": "slo:period_burn_rate:ratio", "expr": burn(sli_record(period)),
+         "labels": labels},
+        {"record": "slo:period_error_budget_remaining:ratio",
+         "expr": f"1 - slo:period_burn_rate:ratio{where}", "labels": labels},
+        {"record": "sloth_slo_info", "expr": "vector(1)",
+         "labels": {**labels, "sloth_mode": "edx-gameday", "sloth_spec": "edx-gameday/slos",
+                    "sloth_objective": f"{slo.objective * 100:.10g}"}},
+    ]
+
+
+def _group(catalog: Catalog, slo: Slo, index: int, source: Path | str,
+           compress_for_s: float | None, scrape_interval_s: float) -> dict:
     if slo.runbook_url is None:
         raise UserError(f"the SLO '{slo.name}' has alerts but no runbook", file=source,
                         field=f"slos.{index}.runbook_url",
@@ -88,19 +148,22 @@ def _group(slo: Slo, index: int, source: Path | str, compress_for_s: float | Non
     windows = {rule.name: _windows(slo, rule, compress_for_s, scrape_interval_s)
                for rule in slo.alerting}
     budget = f"{slo.error_budget:.10g}"
+    ids = sloth_labels(catalog, slo)
     recorded = sorted({w for pair in windows.values() for w in pair})
     rules: list[dict] = [
-        {"record": f"slo:sli_error:ratio_rate{duration(w)}",
-         "expr": sli_error_ratio(slo, w, index, source), "labels": {"slo": slo.name}}
+        {"record": sli_record(w), "expr": sli_error_ratio(slo, w, index, source),
+         "labels": {**ids, "sloth_window": duration(w), **slo.labels}}
         for w in recorded]
+    rules += _metadata(catalog, slo, recorded[0])
     for rule in slo.alerting:
         long, short = windows[rule.name]
-        burning = [f'slo:sli_error:ratio_rate{duration(w)}{{slo="{slo.name}"}}'
-                   f" >= {rule.burn_rate:g} * {budget}" for w in (long, short)]
+        burning = [f"{sli_record(w)}{_filter(ids)} >= {rule.burn_rate:g} * {budget}"
+                   for w in (long, short)]
         rules.append({
             "alert": f"{_camel(slo.name)}BudgetBurn",
-            "expr": "\nand\n".join(burning),
-            "labels": {"severity": rule.severity, "slo": slo.name, "rule": rule.name},
+            "expr": "\nand ignoring (sloth_window)\n".join(burning),
+            "labels": {**slo.labels, "severity": rule.severity, "slo": slo.name,
+                       "rule": rule.name},
             "annotations": {
                 "summary": f"{slo.title}: error budget burning at {rule.burn_rate:g}x or "
                            f"faster over {duration(long)} and {duration(short)}",
@@ -116,7 +179,7 @@ def generate(catalog: Catalog, source: Path | str, compress_for_s: float | None 
              scrape_interval_s: float = 1.0) -> dict:
     """The rules file for CATALOG (read from SOURCE, named in errors); COMPRESS_FOR_S:
     the game day's length its windows are scaled for (None: the catalog's own)."""
-    return {"groups": [_group(slo, index, source, compress_for_s, scrape_interval_s)
+    return {"groups": [_group(catalog, slo, index, source, compress_for_s, scrape_interval_s)
                        for index, slo in enumerate(catalog.slos) if slo.measured == "server"]}
 
 
@@ -135,7 +198,11 @@ def render(catalog: Catalog, source: Path | str, compress_for_s: float | None = 
 
 
 class _Dumper(yaml.SafeDumper):
-    """PromQL of several lines as YAML literal blocks, as people write rules files."""
+    """PromQL of several lines as YAML literal blocks, as people write rules files; each
+    rule's labels written out, not as YAML aliases of another's."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 _Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(

@@ -146,7 +146,7 @@ def test_an_abort_rule_must_be_the_slos_own(tmp_path, monkeypatch, abort, field,
         load_gameday(_gameday(tmp_path, abort=[abort]))
     assert refused.value.field == field and words in str(refused.value)
     if field.endswith("rule"):
-        assert "(known: page, ticket)" in str(refused.value)
+        assert "(known: page, page-slow, ticket)" in str(refused.value)
 
 
 @pytest.mark.integration
