@@ -43,3 +43,78 @@ def rules(catalog: str | None, out: str | None, compress_for: int | None,
     else:
         replace_text(destination, text)
         click.echo(f"slo rules: wrote {out}", err=True)
+
+
+@slo.command("export")
+@click.option("--slos", "catalog", type=click.Path(dir_okay=False),
+              help="SLO catalog [default: gamedays/slos.yaml, else the shipped one].")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="File to write [default: standard output].")
+def export(catalog: str | None, out: str | None) -> None:
+    """The catalog as OpenSLO v1 documents: a Service, and per SLO an SLI (a ratio of
+    counters: Prometheus queries over the edges' request counters, or the load's own
+    counts for an SLO marked `measured: client`) and an SLO (Occurrences budgeting over a
+    rolling window, one objective). Runbook, time to detect, latency percentile and
+    alerting tiers that differ from the workbook's travel as `chaostoolkit-edx/`
+    annotations, so `slo import` reads the export back unchanged.
+
+    \b
+      edx-gameday slo export --out openslo.yaml
+    """
+    from chaoslib_edx.files import default_file, output_file, replace_text
+    from chaoslib_edx.slo.catalog import DEFAULT_CATALOG, load_catalog
+    from chaoslib_edx.slo.openslo import render
+
+    source = catalog or default_file(DEFAULT_CATALOG)
+    destination = output_file(out, "--out") if out else None
+    text = render(load_catalog(source), source)
+    if destination is None:
+        click.echo(text, nl=False)
+    else:
+        replace_text(destination, text)
+        click.echo(f"slo export: wrote {out}", err=True)
+
+
+@slo.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Catalog file to write [default: standard output].")
+def import_(files: tuple[str, ...], out: str | None) -> None:
+    """Read OpenSLO v1 SLO and SLI documents (and a Service) into the catalog's format.
+
+    \b
+    Read: SLO documents with Occurrences budgeting, one rolling timeWindow (m, h, d or w)
+    and one objective target; their indicator inline or by indicatorRef to an SLI
+    document of the files; the SLI a ratioMetric of counters (counter: true) whose good
+    or bad and total are Prometheus queries summing one edge's counters:
+      bad:   sum(edx_http_requests_total{tier="lb",route_class=~"lms|api",status=~"5.."})
+      total: sum(edx_http_requests_total{tier="lb",route_class=~"lms|api"})
+    (status!~ in good; status "[45].." for failures), or for latency
+      good:  sum(edx_http_request_duration_seconds_bucket{tier="lb",route_class=~"api",le="0.5"})
+      total: sum(edx_http_request_duration_seconds_count{tier="lb",route_class=~"api"})
+    or the metric source `edx-gameday-load` for what only learners see.
+
+    Anything else (Timeslices, calendar windows, threshold or raw metrics, other metric
+    sources, alert policies, annotations not ours) is refused with exit 2, naming the
+    file, the document and the field; nothing is written. Descriptive text the catalog
+    has no place for is listed as not kept.
+
+    \b
+      edx-gameday slo import team-slos.yaml --out gamedays/slos.yaml
+    """
+    from pathlib import Path
+
+    from chaoslib_edx.files import output_file, replace_text
+    from chaoslib_edx.slo.openslo import import_documents, render_catalog
+
+    destination = output_file(out, "--out") if out else None
+    sources = [Path(f) for f in files]
+    imported = import_documents(sources)
+    for note in imported.notes:
+        click.echo(f"slo import: {note}", err=True)
+    text = render_catalog(imported, sources)
+    if destination is None:
+        click.echo(text, nl=False)
+    else:
+        replace_text(destination, text)
+        click.echo(f"slo import: wrote {out} ({len(imported.catalog.slos)} SLOs)", err=True)
