@@ -58,7 +58,7 @@ def test_promtool_accepts_the_rendered_prometheus_config(sandbox) -> None:
                              str(sandbox.layout.conf / "prometheus.yml")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 24 rules found" in result.stdout
+    assert "SUCCESS: 64 rules found" in result.stdout
 
 
 def test_the_loaded_rules_are_the_catalogs_compressed_ones(sandbox) -> None:
@@ -97,13 +97,15 @@ def test_every_rules_sli_expression_has_data_under_load(sandbox, under_load) -> 
     evaluated in the middle of the load, returns a sample."""
     at, _, _ = under_load
     records = [r for r in _rules(sandbox) if r["type"] == "recording"]
-    assert len(records) == 16  # 4 SLOs x 4 windows
-    empty = [(r["labels"]["slo"], r["name"]) for r in records
+    # 4 SLOs x (5 alerting windows, the 30-day period, Sloth's 7 metadata series)
+    assert len(records) == 4 * (5 + 1 + 7)
+    empty = [(r["labels"]["sloth_slo"], r["name"]) for r in records
              if not _query(sandbox, r["query"], at)]
     assert not empty, empty
-    # And the recorded series themselves exist, per SLO.
-    recorded = _query(sandbox, "count by (slo) ({__name__=~'slo:sli_error:ratio_rate.+'})", at)
-    assert {r["metric"]["slo"] for r in recorded} == \
+    # And the recorded series themselves exist, per SLO, under Sloth's labels.
+    recorded = _query(sandbox, "count by (sloth_slo) "
+                               "({__name__=~'slo:sli_error:ratio_rate.+'})", at)
+    assert {r["metric"]["sloth_slo"] for r in recorded} == \
         {"lms-availability", "api-latency", "video-delivery", "authentication"}
 
 
