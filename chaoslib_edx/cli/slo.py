@@ -1,11 +1,25 @@
 """`edx-gameday slo ...`: the SLO catalog as the monitoring sees it."""
 
+from pathlib import Path
+
 import click
 
 
 @click.group()
 def slo() -> None:
-    """The SLO catalog (gamedays/slos.yaml) turned into what a monitoring system runs."""
+    """The SLO catalog (gamedays/slos.yaml) turned into what a monitoring system runs, and
+    OpenSLO documents in and out."""
+
+
+def _emit(text: str, out: str | None, said: str) -> None:
+    """TEXT to the file OUT (atomically, saying SAID on stderr), or to standard output."""
+    from chaoslib_edx.files import replace_text
+
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        replace_text(Path(out), text)
+        click.echo(said, err=True)
 
 
 @slo.command("rules")
@@ -31,18 +45,15 @@ def rules(catalog: str | None, out: str | None, compress_for: int | None,
 
     SLOs marked `measured: client` are left out (only the load sees them).
     """
-    from chaoslib_edx.files import default_file, output_file, replace_text
+    from chaoslib_edx.files import default_file, output_file
     from chaoslib_edx.slo.catalog import DEFAULT_CATALOG, load_catalog
     from chaoslib_edx.slo.rules import render
 
     source = catalog or default_file(DEFAULT_CATALOG)
-    destination = output_file(out, "--out") if out else None
+    if out:
+        output_file(out, "--out")
     text = render(load_catalog(source), source, compress_for, scrape_interval)
-    if destination is None:
-        click.echo(text, nl=False)
-    else:
-        replace_text(destination, text)
-        click.echo(f"slo rules: wrote {out}", err=True)
+    _emit(text, out, f"slo rules: wrote {out}")
 
 
 @slo.command("export")
@@ -61,18 +72,14 @@ def export(catalog: str | None, out: str | None) -> None:
     \b
       edx-gameday slo export --out openslo.yaml
     """
-    from chaoslib_edx.files import default_file, output_file, replace_text
+    from chaoslib_edx.files import default_file, output_file
     from chaoslib_edx.slo.catalog import DEFAULT_CATALOG, load_catalog
     from chaoslib_edx.slo.openslo import render
 
     source = catalog or default_file(DEFAULT_CATALOG)
-    destination = output_file(out, "--out") if out else None
-    text = render(load_catalog(source), source)
-    if destination is None:
-        click.echo(text, nl=False)
-    else:
-        replace_text(destination, text)
-        click.echo(f"slo export: wrote {out}", err=True)
+    if out:
+        output_file(out, "--out")
+    _emit(render(load_catalog(source), source), out, f"slo export: wrote {out}")
 
 
 @slo.command("import")
@@ -102,19 +109,14 @@ def import_(files: tuple[str, ...], out: str | None) -> None:
     \b
       edx-gameday slo import team-slos.yaml --out gamedays/slos.yaml
     """
-    from pathlib import Path
-
-    from chaoslib_edx.files import output_file, replace_text
+    from chaoslib_edx.files import output_file
     from chaoslib_edx.slo.openslo import import_documents, render_catalog
 
-    destination = output_file(out, "--out") if out else None
+    if out:
+        output_file(out, "--out")
     sources = [Path(f) for f in files]
     imported = import_documents(sources)
     for note in imported.notes:
         click.echo(f"slo import: {note}", err=True)
-    text = render_catalog(imported, sources)
-    if destination is None:
-        click.echo(text, nl=False)
-    else:
-        replace_text(destination, text)
-        click.echo(f"slo import: wrote {out} ({len(imported.catalog.slos)} SLOs)", err=True)
+    _emit(render_catalog(imported, sources), out,
+          f"slo import: wrote {out} ({len(imported.catalog.slos)} SLOs)")
