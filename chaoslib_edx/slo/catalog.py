@@ -13,6 +13,7 @@ from chaoslib_edx.load.recorder import EVENT_CLASSES, ROUTE_CLASSES
 from chaoslib_edx.model import Model, validation_error
 
 DEFAULT_CATALOG = "gamedays/slos.yaml"  # from the working directory, else the shipped one
+SERVICE_NAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"  # a DNS label, as OpenSLO's names
 RESERVED_LABELS = ("slo", "severity", "rule")  # the alerts' own (Alertmanager routes on them)
 
 
@@ -124,7 +125,7 @@ class Slo(Model):
 
 
 class Catalog(Model):
-    service: str = Field("openedx", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+    service: str = Field("openedx", pattern=SERVICE_NAME,
                          description="the service the SLOs are of (Sloth's and OpenSLO's)")
     slos: tuple[Slo, ...] = Field(min_length=1)
 

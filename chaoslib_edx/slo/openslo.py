@@ -17,6 +17,7 @@ objective's displayName and description) is not kept; `notes` says which.
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +26,8 @@ import yaml
 from pydantic import ValidationError
 
 from chaoslib_edx.errors import UserError
-from chaoslib_edx.routes import SERVED_BY
-from chaoslib_edx.slo.catalog import DEFAULT_ALERTING, AlertRule, Catalog, Slo
+from chaoslib_edx.routes import LATENCY_BUCKETS_S, SERVED_BY
+from chaoslib_edx.slo.catalog import DEFAULT_ALERTING, SERVICE_NAME, AlertRule, Catalog, Slo
 from chaoslib_edx.slo.rules import BAD_STATUS, LATENCY, REQUESTS
 
 API_VERSION = "openslo/v1"
@@ -96,8 +97,9 @@ def _ratio_metric(slo: Slo, index: int, source: Path | str) -> dict:
         return _source("Prometheus", {"query": text})
 
     if indicator.type == "latency":
+        le = f"{indicator.threshold_ms / 1000:g}"
         return {"counter": True,
-                "good": query(f'sum({LATENCY}_bucket{{{where},le="{indicator.threshold_ms / 1000:g}"}})'),
+                "good": query(f'sum({LATENCY}_bucket{{{where},le="{le}"}})'),
                 "total": query(f"sum({LATENCY}_count{{{where}}})")}
     return {"counter": True,
             "bad": query(f'sum({REQUESTS}{{{where},status=~"{BAD_STATUS[indicator.bad]}"}})'),
@@ -237,6 +239,9 @@ def import_documents(paths: list[Path]) -> Imported:
         raise UserError("no SLO documents in the files given",
                         file=", ".join(str(p) for p in paths))
     service = slos[0].get("spec.service", str)
+    if not re.match(SERVICE_NAME, service):
+        raise slos[0].fail("spec.service", f"'{service}' is not a service name of lowercase "
+                                           "letters, digits and dashes")
     for doc in slos:
         if doc.get("spec.service", str) != service:
             raise doc.fail("spec.service", f"service '{doc.data['spec']['service']}' differs "
@@ -329,8 +334,8 @@ def _slo(doc: _Doc, slis: dict[str, _Doc], notes: list[str]) -> Slo:
     for key, value in meta.get("labels", {}).items():
         values = value if isinstance(value, list) else [value]
         if len(values) != 1 or not isinstance(values[0], str):
-            raise doc.fail(f"metadata.labels.{key}", "a label of several values: Prometheus "
-                                                     "labels hold one string")
+            raise doc.fail(f"metadata.labels.{key}", f"{value!r}: a Prometheus label holds "
+                                                     "one string")
         labels[key] = values[0]
     data: dict = {"name": doc.get("metadata.name", str),
                   "title": meta.get("displayName") or meta["name"],
@@ -504,8 +509,11 @@ def _server_indicator(doc: _Doc, path: str, part: str,
             counted.metric == f"{LATENCY}_bucket" and set(total.labels) == \
             {"tier", "route_class"} and set(counted.labels) == {"tier", "route_class", "le"} \
             and counted.labels["le"][0] == "=":
-        return {"type": "latency", "route_classes": classes,
-                "threshold_ms": _number(doc, where, counted.labels["le"][1]) * 1000}
+        seconds = _number(doc, where, counted.labels["le"][1])
+        if seconds not in LATENCY_BUCKETS_S:
+            raise doc.fail(where, f"the edges' latency histograms have no bucket le=\"{seconds:g}\""
+                                  f" (buckets: {', '.join(f'{b:g}' for b in LATENCY_BUCKETS_S)})")
+        return {"type": "latency", "route_classes": classes, "threshold_ms": seconds * 1000}
     raise doc.fail(where, f"the catalog reads availability as {REQUESTS} by status and "
                           f"latency as good {LATENCY}_bucket{{le=...}} over {LATENCY}_count")
 

@@ -222,7 +222,7 @@ REFUSALS = [
     (_set("metadata.annotations.owner", "me"), 3, "metadata.annotations.owner",
      "an annotation the catalog cannot hold"),
     (_set("metadata.labels", {"team": ["a", "b"]}), 3, "metadata.labels.team",
-     "several values"),
+     "holds one string"),
     (_set("apiVersion", "openslo/v1alpha"), 3, "apiVersion", "is not openslo/v1"),
     (_set("spec.objectives.0.target", 1.5), 3, "spec.objectives.0.target", "less than 1"),
     (_set("sli.spec.ratioMetric.counter", False), 2, "spec.ratioMetric.counter",
@@ -243,6 +243,7 @@ REFUSALS = [
      "spec.ratioMetric.bad.metricSource.spec.query", "not served by the edge 'cdn'"),
     (_set(f"{BAD}.spec.query", "sum(edx_http_requests_total{"), 2,
      "spec.ratioMetric.bad.metricSource.spec.query", "not PromQL"),
+    (_set("spec.service", "Open edX"), 3, "spec.service", "is not a service name"),
 ]
 
 
