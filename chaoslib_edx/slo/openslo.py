@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.routes import LATENCY_BUCKETS_S, SERVED_BY
 from chaoslib_edx.slo.catalog import DEFAULT_ALERTING, SERVICE_NAME, AlertRule, Catalog, Slo
-from chaoslib_edx.slo.rules import BAD_STATUS, LATENCY, REQUESTS
+from chaoslib_edx.slo.rules import BAD_STATUS, LATENCY, REQUESTS, bucket_s, edge_selector
 
 API_VERSION = "openslo/v1"
 PREFIX = "chaostoolkit-edx/"  # annotations for what OpenSLO has no field for
@@ -85,19 +85,13 @@ def _ratio_metric(slo: Slo, index: int, source: Path | str) -> dict:
                 LOAD_SOURCE, {"routeClasses": classes, "thresholdMs": indicator.threshold_ms})}
         return {"counter": True, "total": total, "bad": _source(
             LOAD_SOURCE, {"routeClasses": classes, "bad": indicator.bad})}
-    tiers = {SERVED_BY.get(cls) for cls in classes}
-    if len(tiers) != 1 or None in tiers:
-        raise UserError(f"the SLO '{slo.name}' is measured by the servers, but its route "
-                        f"classes {classes} are not all served by one edge", file=source,
-                        field=f"slos.{index}.indicator.route_classes",
-                        fix="Split it into one SLO per edge, or mark it `measured: client`")
-    where = f'tier="{tiers.pop()}",route_class=~"{"|".join(classes)}"'
+    where = edge_selector(slo, index, source)
 
     def query(text: str) -> dict:
         return _source("Prometheus", {"query": text})
 
     if indicator.type == "latency":
-        le = f"{indicator.threshold_ms / 1000:g}"
+        le = f"{bucket_s(slo, index, source):g}"
         return {"counter": True,
                 "good": query(f'sum({LATENCY}_bucket{{{where},le="{le}"}})'),
                 "total": query(f"sum({LATENCY}_count{{{where}}})")}

@@ -57,7 +57,9 @@ def sli_record(window_s: int) -> str:
     return f"slo:sli_error:ratio_rate{duration(window_s)}"
 
 
-def _selector(slo: Slo, index: int, source: Path | str) -> str:
+def edge_selector(slo: Slo, index: int, source: Path | str) -> str:
+    """The label matchers of the one edge that serves SLO's route classes, or a UserError
+    naming the catalog's field."""
     tiers = {SERVED_BY[cls] for cls in slo.indicator.route_classes if cls in SERVED_BY}
     other = [cls for cls in slo.indicator.route_classes if cls not in SERVED_BY]
     if other or len(tiers) != 1:
@@ -70,19 +72,25 @@ def _selector(slo: Slo, index: int, source: Path | str) -> str:
     return f'tier="{tiers.pop()}",route_class=~"{classes}"'
 
 
+def bucket_s(slo: Slo, index: int, source: Path | str) -> float:
+    """The latency histograms' bucket (le, seconds) at SLO's threshold, or a UserError."""
+    seconds = slo.indicator.threshold_ms / 1000
+    if seconds not in LATENCY_BUCKETS_S:
+        raise UserError(
+            f"the server-side latency histograms have no bucket at {slo.indicator.threshold_ms:g}"
+            f" ms (buckets: {', '.join(f'{b * 1000:g}' for b in LATENCY_BUCKETS_S)} ms)",
+            file=source, field=f"slos.{index}.indicator.threshold_ms",
+            fix="Use one of the buckets, or mark the SLO `measured: client`")
+    return seconds
+
+
 def sli_error_ratio(slo: Slo, window_s: int, index: int = 0,
                     source: Path | str = "the catalog") -> str:
     """PromQL: the share of SLO's events that were bad over the last WINDOW_S seconds."""
-    where, window = _selector(slo, index, source), duration(window_s)
+    where, window = edge_selector(slo, index, source), duration(window_s)
     indicator = slo.indicator
     if indicator.type == "latency":
-        seconds = indicator.threshold_ms / 1000
-        if seconds not in LATENCY_BUCKETS_S:
-            raise UserError(
-                f"the server-side latency histograms have no bucket at {indicator.threshold_ms:g}"
-                f" ms (buckets: {', '.join(f'{b * 1000:g}' for b in LATENCY_BUCKETS_S)} ms)",
-                file=source, field=f"slos.{index}.indicator.threshold_ms",
-                fix="Use one of the buckets, or mark the SLO `measured: client`")
+        seconds = bucket_s(slo, index, source)
         return (f'1 - sum(rate({LATENCY}_bucket{{{where},le="{seconds:g}"}}[{window}]))\n'
                 f"  / sum(rate({LATENCY}_count{{{where}}}[{window}]))")
     bad = BAD_STATUS[indicator.bad]
