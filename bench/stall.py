@@ -27,7 +27,7 @@ from chaoslib_edx.load import launcher
 from chaoslib_edx.load.recorder import percentiles
 from chaoslib_edx.load.series import Series
 from chaoslib_edx.load.shapes import LaunchCurve
-from chaoslib_edx.platforms import platform_of
+from chaoslib_edx.context import environment_context
 from chaoslib_edx.sandbox.supervisor import Supervisor
 
 PROFILES = SHIPPED / "loadprofiles"
@@ -44,7 +44,7 @@ def run_with_stall(model: str, env_file: str, out: Path, rate: float, stall_s: f
     """One run of MODEL ("open" or "closed") with the stall in the middle of its window:
     per window ("window", "stall") its requests and p99 (ms) from the intended start and
     of the service time; and the open model's arrivals due during the stall."""
-    target = platform_of(env_file)
+    target = environment_context(env_file).platform
     run_s = int(window_s + 12)
     env = target.load_environment()
     pids = launcher.pidfile(target.state_dir(), f"bench-{os.getpid()}")  # for `recover`

@@ -19,7 +19,8 @@ def client_for(environment: Environment, env_file: str):
     if region is None:
         raise UserError("the dynamodb state backend needs a region", file=env_file,
                         field="state.region", fix="Set state.region, or an aws section")
-    return aws.session_for(aws.settings_of(environment.aws, region=region)).client("dynamodb")
+    return aws.client_of(aws.session_for(aws.settings_of(environment.aws, region=region)),
+                         "dynamodb")
 
 
 def conditional_failure(error: ClientError) -> bool:

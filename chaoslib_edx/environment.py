@@ -4,6 +4,7 @@ Validated at the edge with pydantic; an error names the file and the dotted fiel
 """
 
 import ipaddress
+import threading
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
@@ -247,9 +248,28 @@ def read_yaml(path: Path, hint: str = "Pass an existing file") -> dict:
     return data
 
 
+_read: dict[tuple, Environment] = {}  # each version of an inventory file, read once
+_read_lock = threading.Lock()
+
+
 def load_environment(path: str | Path) -> Environment:
-    """Load and validate an environment inventory file."""
+    """Load and validate an environment inventory file, once per version of the file (its
+    path, size and change times): every layer of a run asks, the file is read once. The
+    models are frozen, so sharing them is safe."""
     path = Path(path)
+    try:
+        stat = path.stat()
+        version = (str(path.absolute()), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns,
+                   stat.st_ino)
+    except OSError:
+        return _load_environment(path)  # missing or unreadable: it says so, naming the file
+    with _read_lock:
+        if version not in _read:
+            _read[version] = _load_environment(path)
+        return _read[version]
+
+
+def _load_environment(path: Path) -> Environment:
     try:
         env = Environment.model_validate(read_yaml(
             path, "Pass an existing inventory, such as gamedays/environments/sandbox.yaml"))

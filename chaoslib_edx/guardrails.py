@@ -12,8 +12,7 @@ from chaoslib import substitute
 from chaoslib.types import Activity, Configuration, Experiment, Secrets
 
 from chaoslib_edx import faults
-from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY, environment_file
-from chaoslib_edx.environment import load_environment
+from chaoslib_edx.context import CONFIRM_KEY, ENV_KEY, run_context
 from chaoslib_edx.files import load_experiment_file
 from chaoslib_edx.targets import GuardrailRefused, Target, resolve
 
@@ -65,8 +64,9 @@ def _refuse_foreign_action(activity: Activity, configuration: Configuration | No
         acts = activity.get("type") == "action"
     if not acts:
         return
-    path = environment_file(configuration)
-    if name in load_environment(path).guardrails.allow_actions:
+    context = run_context(configuration)
+    path = context.env_file
+    if name in context.environment.guardrails.allow_actions:
         return
     raise GuardrailRefused(
         f"the activity '{activity.get('name', '?')}' calls {kind} provider '{name}', which can "

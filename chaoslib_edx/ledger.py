@@ -22,10 +22,9 @@ from pathlib import Path
 from chaoslib.types import Configuration, Secrets
 
 from chaoslib_edx import lease
-from chaoslib_edx.configuration import LEDGER_KEY, environment_file, setting
-from chaoslib_edx.environment import Environment, load_environment
+from chaoslib_edx.context import run_context
+from chaoslib_edx.environment import Environment
 from chaoslib_edx.faults import FAULTS
-from chaoslib_edx.platforms import Platform, platform
 
 logger = logging.getLogger("chaostoolkit")
 LEGACY = "legacy"  # the run of lines written before lines named their run
@@ -50,29 +49,25 @@ class Entry:
         return self.token, self.seq
 
 
-def _platform(configuration: Configuration | None) -> Platform:
-    """The configured environment's platform adapter: it knows where state lives."""
-    path = environment_file(configuration)
-    return platform(load_environment(path), path)
-
-
 def ledger_path(configuration: Configuration | None) -> Path:
     """The configured ledger file (EDX_LEDGER), else the environment's own
     (<state dir>/ledger.jsonl: the sandbox's state dir, or the inventory's state.dir)."""
-    explicit = setting(configuration, LEDGER_KEY)
-    if explicit:
-        return Path(explicit)
-    return _platform(configuration).state_dir() / "ledger.jsonl"
+    context = run_context(configuration)
+    explicit = context.settings.ledger
+    return Path(explicit) if explicit else context.platform.state_dir() / "ledger.jsonl"
 
 
 def open_ledger(configuration: Configuration | None) -> "Ledger":
-    """The environment's ledger: a file, or the inventory's DynamoDB table (state.backend);
-    an explicit EDX_LEDGER file wins over both."""
-    if setting(configuration, LEDGER_KEY) is None:
-        target = _platform(configuration)
-        if target.environment.state.backend == "dynamodb":
-            return DynamoLedger.of(target.environment, target.env_file)
-    return Ledger(ledger_path(configuration))
+    """The run's ledger: a file, or the inventory's DynamoDB table (state.backend); an
+    explicit EDX_LEDGER file wins over both. One per run (one DynamoDB client)."""
+    context = run_context(configuration)
+
+    def make() -> Ledger:
+        if context.settings.ledger is None and context.environment.state.backend == "dynamodb":
+            return DynamoLedger.of(context.environment, context.env_file)
+        return Ledger(ledger_path(configuration))
+
+    return context.memo("ledger", make)
 
 
 def recover_command(env_file: str, ledger_file: str | None = None) -> str:

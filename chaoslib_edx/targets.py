@@ -7,11 +7,11 @@ from importlib import import_module
 from chaoslib.exceptions import InterruptExecution
 from chaoslib.types import Configuration, Secrets
 
-from chaoslib_edx.configuration import CONFIRM_KEY, environment_file, setting
-from chaoslib_edx.environment import Environment, load_environment
+from chaoslib_edx.context import CONFIRM_KEY, RunContext, run_context
+from chaoslib_edx.environment import Environment
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import Fault, fault
-from chaoslib_edx.platforms import UnknownTarget, platform
+from chaoslib_edx.platforms import UnknownTarget
 
 
 class GuardrailRefused(UserError, InterruptExecution):
@@ -38,12 +38,14 @@ class Target:
         return getattr(module, func)(self, secrets=secrets, **arguments)
 
 
-def check_confirmed(env: Environment, path: str, configuration: Configuration | None) -> None:
-    """GuardrailRefused unless ENV is not production, or the run was confirmed for it."""
-    if env.kind == "production" and setting(configuration, CONFIRM_KEY) != env.name:
+def check_confirmed(context: RunContext) -> None:
+    """GuardrailRefused unless the run's environment is not production, or the run was
+    confirmed for it."""
+    env = context.environment
+    if env.kind == "production" and context.settings.confirm_production != env.name:
         raise GuardrailRefused(
             f"'{env.name}' is a production environment and the run was not confirmed for it",
-            file=path, field="kind",
+            file=context.env_file, field="kind",
             fix=f"Set configuration {CONFIRM_KEY}: {env.name} (or EDX_CONFIRM_PRODUCTION="
                 f"{env.name}, or --confirm-production {env.name}) to confirm, after "
                 f"checking the blast radius")
@@ -51,12 +53,12 @@ def check_confirmed(env: Environment, path: str, configuration: Configuration | 
 
 def resolve(kind: str, name: str, configuration: Configuration | None) -> Target:
     """The target KIND/NAME of the configured environment, or a GuardrailRefused."""
-    path = environment_file(configuration)
-    env = load_environment(path)
-    check_confirmed(env, path, configuration)
+    context = run_context(configuration)
+    check_confirmed(context)
+    env, path = context.environment, context.env_file
     entry = fault(kind)
     try:
-        spec = platform(env, path).target_spec(entry, name)
+        spec = context.platform.target_spec(entry, name)
     except UnknownTarget as unknown:
         raise GuardrailRefused(
             f"the {kind} '{name}' is not in the environment inventory (known: "

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,6 +193,20 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 180) -> subpro
     return subprocess.run([sys.executable, "-m", "chaoslib_edx", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
+
+
+def counting_reads(watched: Path, module: str, *args: str, env: dict | None = None,
+                   timeout: float = 180) -> tuple[subprocess.CompletedProcess, int]:
+    """Run `python -m MODULE ARGS` as run_cli does, and count its opens of WATCHED (an
+    inventory) with an audit hook (tests/reads.py)."""
+    count = Path(tempfile.mkstemp(prefix="reads-")[1])
+    try:
+        result = subprocess.run([sys.executable, str(REPO / "tests/reads.py"), str(watched),
+                                 str(count), module, *args], cwd=REPO, capture_output=True,
+                                text=True, timeout=timeout, env={**os.environ, **(env or {})})
+        return result, int(count.read_text() or -1)
+    finally:
+        count.unlink(missing_ok=True)
 
 
 def free_port_base() -> int:

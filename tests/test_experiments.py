@@ -14,7 +14,7 @@ from chaoslib_edx.faults import FAULTS
 from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.sandbox import credentials
 from chaoslib_edx.sandbox.supervisor import Supervisor
-from tests.conftest import REPO, program_pids
+from tests.conftest import REPO, counting_reads, program_pids
 from tests.sandbox.helpers import db_query_ms, eventually
 
 EXPERIMENTS = sorted((REPO / "experiments").glob("*.yaml"))
@@ -86,9 +86,12 @@ def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
     _crashed_run_slowed_the_database(sandbox, tmp_path)
     assert db_query_ms(sandbox.layout) >= 45
     journal, log = tmp_path / "journal.json", tmp_path / "chaostoolkit.log"
-    result = _chaos("run", "--journal-path", str(journal), "experiments/lms-pod-kill.yaml",
-                    env=_env(sandbox, tmp_path), log=log)
+    result, reads = counting_reads(sandbox.env_file, "chaostoolkit", "--no-version-check",
+                                   "--log-file", str(log), "run", "--journal-path",
+                                   str(journal), "experiments/lms-pod-kill.yaml",
+                                   env=_env(sandbox, tmp_path), timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert reads == 1, reads  # a plain experiment: one read of the inventory
     record = json.loads(journal.read_text())
     assert record["status"] == "completed" and record["deviated"] is False
     kill = next(r for r in record["run"] if r["activity"]["name"] == "kill-a-third-of-the-lms")

@@ -12,7 +12,7 @@ SANDBOX = "chaoslib_edx.sandbox"
 GENERIC = ("chaoslib_edx.targets", "chaoslib_edx.environment", "chaoslib_edx.gameday",
            "chaoslib_edx.load", "chaoslib_edx.report", "chaoslib_edx.slo",
            "chaoslib_edx.ledger", "chaoslib_edx.guardrails", "chaoslib_edx.faults",
-           "chaoslib_edx.configuration", "chaoslib_edx.recovery", "chaoslib_edx.platforms",
+           "chaoslib_edx.context", "chaoslib_edx.recovery", "chaoslib_edx.platforms",
            "chaoslib_edx.detection", "chaoslib_edx.lease", "chaoslib_edx.liveness",
            *(f"chaoslib_edx.{fault.package}.{part}" for fault in FAULTS
              for part in ("actions", "probes", "contract")))

@@ -6,6 +6,7 @@ from importlib import import_module
 from chaoslib.types import Configuration
 
 from chaoslib_edx.capacity.plan import Degraded, LoadedPlan, hold_activity
+from chaoslib_edx.context import run_context
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import fault as registry_fault
 from chaoslib_edx.gameday.plan import login_check
@@ -21,7 +22,7 @@ def checks(loaded: LoadedPlan, config: Configuration, platform: Platform
     """Read-only: every hold through the guardrails (a refusal raises), no rollback
     pending (raises), then each held target's health, the platform's, a login."""
     # Load alone can take a platform down: production needs its confirmation, faults or not.
-    check_confirmed(loaded.environment, loaded.env_file, config)
+    check_confirmed(run_context(config))
     found = []
     for item in held(loaded):
         activity = hold_activity(item)

@@ -15,11 +15,11 @@ from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
 
-from chaoslib_edx import lease, platforms
+from chaoslib_edx import lease
 from chaoslib_edx.capacity import PLAN_COPY, RUN_FILE, SWEEP_FILE, analysis, preflight
 from chaoslib_edx.capacity.plan import Degraded, LoadedPlan, hold_activity
 from chaoslib_edx.capacity.saturation import ProcessSampler, read_samples
-from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY
+from chaoslib_edx.context import CONFIRM_KEY, ENV_KEY, run_context
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import fault as registry_fault
 from chaoslib_edx.files import replace_text
@@ -49,7 +49,7 @@ class CapacityRun:
         self.config = {ENV_KEY: loaded.env_file}
         if confirm:
             self.config[CONFIRM_KEY] = confirm
-        self.platform = platforms.platform(loaded.environment, loaded.env_file)
+        self.platform = run_context(self.config).platform
         self.remote = isinstance(loaded.spec.load.workers, RemoteWorkers)
         self.master = self.platform.load_master() if self.remote else None  # checked early
         self.slos = [loaded.catalog.get(name) for name in loaded.spec.slos]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from chaoslib_edx.configuration import DEFAULT_ENVIRONMENT as DEFAULT_ENV
+from chaoslib_edx.context import DEFAULT_ENVIRONMENT as DEFAULT_ENV
 from chaoslib_edx.errors import EXIT_BAD_INPUT, UserError
 
 
@@ -188,9 +188,9 @@ def ack(env_file: str, by: str) -> None:
     \b
       edx-gameday ack --by alice
     """
-    from chaoslib_edx.platforms import platform_of
+    from chaoslib_edx.context import environment_context
 
-    taken, skipped = platform_of(env_file).acknowledge(by)
+    taken, skipped = environment_context(env_file).platform.acknowledge(by)
     click.echo(f"ack: {len(taken)} pages acknowledged by {by}"
                + (f" ({', '.join(taken)})" if taken else "; none was open"))
     if skipped:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import click
 
-from chaoslib_edx.configuration import DEFAULT_ENVIRONMENT as DEFAULT_ENV
+from chaoslib_edx.context import DEFAULT_ENVIRONMENT as DEFAULT_ENV
 
 
 @click.group()

@@ -30,7 +30,7 @@ def _configuration(target: Target) -> dict:
 
 
 def _fis(target: Target, secrets: Secrets | None):
-    return aws.session_for(_configuration(target), secrets).client("fis")
+    return aws.client_of(aws.session_for(_configuration(target), secrets), "fis")
 
 
 def _template_delay(target: Target, secrets: Secrets | None) -> tuple[int, int]:

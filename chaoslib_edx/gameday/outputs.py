@@ -14,7 +14,7 @@ from pathlib import Path
 
 from chaoslib.types import Configuration
 
-from chaoslib_edx.configuration import LEDGER_KEY, setting
+from chaoslib_edx.context import Settings
 from chaoslib_edx.detection.source import SNAPSHOT, snapshot
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import output_dir, output_file, replace_text
@@ -148,7 +148,7 @@ def run_info(gameday: Loaded, config: Configuration, run: Run) -> dict:
             "environment": f"{env.name} (kind {env.kind}, driver {env.driver})",
             "env_file": str(Path(gameday.env_file).absolute()), "pid": os.getpid(),
             "run_id": run.id, "lease_token": run.token, "lease": run.lease.where,
-            "ledger_file": setting(config, LEDGER_KEY),
+            "ledger_file": Settings.of(config).ledger,
             "started": utc_now(), "roles": spec.roles.model_dump(), "slos": spec.slos,
             "slo_catalog": {"source": spec.slo_catalog, "copy": CATALOG_COPY},
             "timeline": [s.model_dump() for s in spec.timeline],

@@ -15,7 +15,14 @@ from chaoslib.types import Configuration
 from chaoslib_edx import learner
 from chaoslib_edx.lease import environment_lease
 from chaoslib_edx.lease.base import Say
-from chaoslib_edx.configuration import CONFIRM_KEY, ENV_KEY, LEDGER_KEY, setting
+from chaoslib_edx.context import (
+    CATALOG_KEY,
+    CONFIRM_KEY,
+    ENV_KEY,
+    LOAD_KEY,
+    METRICS_KEY,
+    run_context,
+)
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.gameday.schema import Loaded, Step, experiment_name
 from chaoslib_edx.guardrails import check_activity
@@ -50,8 +57,8 @@ class PlannedStep:
 
 def overrides(gameday: Loaded, metrics: Path | str, confirm: str | None) -> dict:
     """Configuration the runner imposes on every experiment: one load, one environment."""
-    values = {ENV_KEY: gameday.env_file, "edx_metrics_file": str(metrics),
-              "edx_load": "external", "edx_slo_catalog": gameday.spec.slo_catalog}
+    values = {ENV_KEY: gameday.env_file, METRICS_KEY: str(metrics), LOAD_KEY: "external",
+              CATALOG_KEY: gameday.spec.slo_catalog}
     if confirm:
         values[CONFIRM_KEY] = confirm
     return values
@@ -147,7 +154,7 @@ def preflight(gameday: Loaded, config: Configuration, target: Platform
     ledger = open_ledger(config)
     pending = ledger.pending()
     if pending:
-        command = recover_command(gameday.env_file, setting(config, LEDGER_KEY))
+        command = recover_command(gameday.env_file, run_context(config).settings.ledger)
         raise UserError(f"{len(pending)} rollbacks of an earlier run are still pending "
                         f"({', '.join(e.rollback for e in pending)})", file=ledger.where,
                         fix=f"Run `{command}` first")

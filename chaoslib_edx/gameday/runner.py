@@ -14,8 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-from chaoslib_edx import lease, platforms
-from chaoslib_edx.configuration import LEDGER_KEY, setting
+from chaoslib_edx import lease
+from chaoslib_edx.context import run_context
 from chaoslib_edx.gameday import plan as planning
 from chaoslib_edx.gameday.aborts import Aborts
 from chaoslib_edx.gameday.generators import Generators
@@ -53,7 +53,7 @@ class GameDayRun(Aborts):
         self.gameday, self.out, self.confirm = gameday, Path(out), confirm
         self.metrics = self.out / "metrics.jsonl"
         self.config = planning.overrides(gameday, self.metrics, confirm)
-        self.platform = platforms.platform(gameday.environment, gameday.env_file)
+        self.platform = run_context(self.config).platform
         kinds = {n: gameday.catalog.get(n).indicator.type for n in gameday.spec.slos}
         self.progress = progress or Progress(kinds)
         self.failed = False  # the runner itself broke (the report says why)
@@ -203,7 +203,7 @@ class GameDayRun(Aborts):
             return False
 
     def _recover_command(self) -> str:
-        return recover_command(self.gameday.env_file, setting(self.config, LEDGER_KEY))
+        return recover_command(self.gameday.env_file, run_context(self.config).settings.ledger)
 
     def _status(self) -> str:
         return "failed" if self.failed else "aborted" if self.abort else "completed"

@@ -23,11 +23,9 @@ from typing import TypeVar
 
 from chaoslib.types import Configuration
 
-from chaoslib_edx.configuration import environment_file
-from chaoslib_edx.environment import load_environment
+from chaoslib_edx.context import run_context
 from chaoslib_edx.lease.base import Lease, Say
 from chaoslib_edx.lease.local import FileLease
-from chaoslib_edx.platforms import platform
 
 F = TypeVar("F", bound=Callable)
 
@@ -77,9 +75,8 @@ def _lease_of(configuration: Configuration | None, state_dir: Path | None = None
     """The configured environment's lease: a key naming it within this process, and how
     to make it (a DynamoDB client is made only when the lease is taken). STATE_DIR: where
     local state lives when not where the inventory says (`sandbox --state-dir`)."""
-    path = environment_file(configuration)
-    target = platform(load_environment(path), path)
-    environment = target.environment
+    context = run_context(configuration)
+    target, path, environment = context.platform, context.env_file, context.environment
     if environment.state.backend == "dynamodb":
         def dynamo() -> Lease:
             from chaoslib_edx.dynamo import client_for  # boto3, only for this backend

@@ -17,40 +17,36 @@ from pathlib import Path
 from chaoslib.types import Configuration, Experiment, Secrets
 
 from chaoslib_edx import lease
-from chaoslib_edx.configuration import environment_file
-from chaoslib_edx.environment import load_environment
+from chaoslib_edx.context import run_context
 from chaoslib_edx.files import SHIPPED
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.shapes import LaunchCurve
-from chaoslib_edx.platforms import platform
 
 logger = logging.getLogger("chaostoolkit")
 PROFILE = SHIPPED / "loadprofiles" / "course_launch.py"
 _runs: dict[str, launcher.LoadRun] = {}
 
 
-def _settings(configuration: Configuration | None) -> dict:
-    config = configuration or {}
-    return {"mode": config.get("edx_load", "control"),
-            "metrics": Path(config.get("edx_metrics_file", "runs/chaos/metrics.jsonl")),
-            "users": int(config.get("edx_load_users", 20)),
-            "seconds": int(config.get("edx_load_seconds", 180)),
-            "warmup": int(config.get("edx_load_warmup_seconds", 12))}
+DEFAULT_METRICS = "runs/chaos/metrics.jsonl"
+
+
+def _metrics(configuration: Configuration | None) -> Path:
+    return Path(run_context(configuration).settings.metrics_file or DEFAULT_METRICS)
 
 
 def before_experiment_control(context: Experiment, configuration: Configuration = None,
                               secrets: Secrets = None, **kwargs: object) -> None:
-    settings = _settings(configuration)
-    if settings["mode"] == "external":
+    context = run_context(configuration)
+    settings = context.settings
+    if settings.load == "external":
         return
-    path = environment_file(configuration)
-    target = platform(load_environment(path), path)
+    target = context.platform
     if not target.loopback_only:
         raise ValueError("the load control drives the sandbox only; against staging run "
                          "load with edx-gameday run (edx_load: external)")
-    metrics = settings["metrics"]
+    metrics = _metrics(configuration)
     metrics.unlink(missing_ok=True)
-    users, seconds = settings["users"], settings["seconds"]
+    users, seconds = settings.load_users, settings.load_seconds
     # A flat curve: the launch shape with baseline = peak and the whole run as baseline.
     curve = {"baseline_users": users, "peak_users": users, "baseline_s": seconds,
              "spike_s": 0, "plateau_s": 0, "decay_s": 0, "time_scale": 1}
@@ -62,13 +58,13 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     run = launcher.start(PROFILE, target.lms_url(), seconds, metrics.parent, env=flat,
                          metrics_file=metrics, pidfile=pids)
     _runs[str(metrics)] = run
-    run.wait_warm(settings["warmup"], slack_s=30)
+    run.wait_warm(settings.load_warmup_seconds, slack_s=30)
     logger.info(f"load: {users} learners against {target.lms_url()}, metrics in {metrics}")
 
 
 def after_experiment_control(context: Experiment, state: object,
                              configuration: Configuration = None, secrets: Secrets = None,
                              **kwargs: object) -> None:
-    run = _runs.pop(str(_settings(configuration)["metrics"]), None)
+    run = _runs.pop(str(_metrics(configuration)), None)
     if run is not None:
         run.stop()

@@ -12,8 +12,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chaoslib_edx.configuration import ENV_KEY, environment_file
-from chaoslib_edx.environment import USER_STATE, Environment, load_environment, one_address
+from chaoslib_edx.environment import USER_STATE, Environment, one_address
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import Fault
 from chaoslib_edx.load.workers import LOCUST_MASTER_PORT
@@ -120,9 +119,3 @@ def platform(environment: Environment, env_file: str) -> Platform:
     """The adapter of ENVIRONMENT's driver."""
     module, cls = ADAPTERS[environment.driver].split(":")
     return getattr(import_module(module), cls)(environment, env_file)
-
-
-def platform_of(env_file: str) -> Platform:
-    """The adapter of the inventory ENV_FILE (the default one falls back to the shipped)."""
-    path = environment_file({ENV_KEY: env_file})
-    return platform(load_environment(path), path)

@@ -37,13 +37,13 @@ class CloudPlatform(Platform):
             return None
         alarms = pager = None
         if settings.cloudwatch is not None:
-            from chaoslib_edx.aws import session_for, settings_of
+            from chaoslib_edx.aws import client_of, session_for, settings_of
             from chaoslib_edx.detection.cloudwatch import CloudWatchAlarms
 
             if self.environment.aws is None:
                 raise UserError("CloudWatch alarms need the 'aws' section (region)",
                                 file=self.env_file, field="detection.cloudwatch")
-            client = session_for(settings_of(self.environment.aws)).client("cloudwatch")
+            client = client_of(session_for(settings_of(self.environment.aws)), "cloudwatch")
             alarms = CloudWatchAlarms(client, {
                 name: (alarm.slo, alarm.severity, alarm.runbook_url)
                 for name, alarm in settings.cloudwatch.alarms.items()})
@@ -64,7 +64,7 @@ class CloudPlatform(Platform):
 
     def saturation_series(self, start: float, end: float) -> dict[str, list[list[float]]]:
         """CloudWatch CPU of the inventory's RDS instances and ElastiCache groups."""
-        from chaoslib_edx.aws import session_for, settings_of
+        from chaoslib_edx.aws import client_of, session_for, settings_of
         from chaoslib_edx.capacity.saturation import cloudwatch_series
 
         aws = self.environment.aws
@@ -72,7 +72,7 @@ class CloudPlatform(Platform):
             return {}
         targets = {"databases": [d.instance for d in aws.databases.values() if d.instance],
                    "caches": [c.replication_group for c in aws.caches.values()]}
-        client = session_for(settings_of(aws)).client("cloudwatch")
+        client = client_of(session_for(settings_of(aws)), "cloudwatch")
         return cloudwatch_series(client, targets, start, end)
 
     def _endpoints(self):

@@ -6,13 +6,11 @@ from pathlib import Path
 
 from chaoslib_edx import lease
 from chaoslib_edx.capacity import RUN_FILE
-from chaoslib_edx.configuration import ENV_KEY, LEDGER_KEY, environment_file
-from chaoslib_edx.environment import load_environment
+from chaoslib_edx.context import environment_context
 from chaoslib_edx.files import replace_text
 from chaoslib_edx.lease.base import Say
 from chaoslib_edx.ledger import open_ledger
 from chaoslib_edx.load.launcher import stop_recorded
-from chaoslib_edx.platforms import platform
 from chaoslib_edx.report.rundir import RunWriter
 
 
@@ -35,13 +33,12 @@ def recover(env_file: str, ledger: str | None = None, say: Say | None = None) ->
     from any directory: the lease, the ledger and the load's pidfiles belong to the
     environment.
     """
-    env_file = environment_file({ENV_KEY: env_file})
-    environment = load_environment(env_file)  # a bad file is exit 2 before anything runs
-    configuration = {ENV_KEY: env_file, **({LEDGER_KEY: ledger} if ledger else {})}
+    context = environment_context(env_file, ledger)  # a bad file: exit 2 before anything runs
+    configuration = context.configuration
     book = open_ledger(configuration)
     run = lease.begin(configuration, "edx-gameday recover", say=say)
     try:
-        stopped = stop_recorded(platform(environment, env_file).state_dir(), spare=run.id)
+        stopped = stop_recorded(context.platform.state_dir(), spare=run.id)
         results = book.run_pending(run, configuration, None)
     finally:
         lease.end(run)

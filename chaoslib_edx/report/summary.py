@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psutil
 
-from chaoslib_edx.configuration import ENV_KEY, LEDGER_KEY
+from chaoslib_edx.context import environment_context
 from chaoslib_edx.detection.attribution import Firing, Page, attribute
 from chaoslib_edx.detection.source import SNAPSHOT
 from chaoslib_edx.ledger import open_ledger, recover_command
@@ -243,10 +243,9 @@ def _pending(info: dict, status: str) -> list[str]:
     reached its end (crashed, running) what its environment's ledger holds now."""
     if status not in ("crashed", "running") or not info.get("env_file"):
         return list(info.get("pending_rollbacks") or [])
-    configuration = {ENV_KEY: info["env_file"],
-                     **({LEDGER_KEY: info["ledger_file"]} if info.get("ledger_file") else {})}
     try:  # the run's own entries (none of another run's); all of them for an older run
-        return [entry.rollback for entry in open_ledger(configuration).pending(
+        context = environment_context(info["env_file"], info.get("ledger_file"))
+        return [entry.rollback for entry in open_ledger(context.configuration).pending(
             info.get("run_id"))]
     except Exception as exc:  # the report still renders; it says why it cannot tell
         return [f"unknown: the ledger could not be read ({exc})"]

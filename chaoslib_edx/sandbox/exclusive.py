@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import psutil
 
 from chaoslib_edx import lease
-from chaoslib_edx.configuration import ENV_KEY
+from chaoslib_edx.context import ENV_KEY
 from chaoslib_edx.lease.base import LeaseHeld, who
 from chaoslib_edx.sandbox.layout import Layout
 

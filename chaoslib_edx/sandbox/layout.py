@@ -5,8 +5,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from chaoslib_edx.configuration import ENV_KEY, environment_file
-from chaoslib_edx.environment import SandboxSettings, load_environment
+from chaoslib_edx.context import environment_context
+from chaoslib_edx.environment import SandboxSettings
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.model import validation_error
 
@@ -177,8 +177,8 @@ def layout_for(env_file: str, state_dir: str | None = None,
                port_base: int | None = None) -> Layout:
     """The sandbox of ENV_FILE (the default one falls back to the shipped inventory), with
     the command line's overrides; UserError otherwise."""
-    env_file = environment_file({ENV_KEY: env_file})
-    env = load_environment(env_file)
+    context = environment_context(env_file)
+    env, env_file = context.environment, context.env_file
     if env.driver != "sandbox":
         raise UserError(f"the environment '{env.name}' uses the '{env.driver}' driver; the "
                         "sandbox commands need a sandbox environment", file=env_file,

@@ -4,15 +4,14 @@ The metrics file is the JSON Lines the load's metrics plugin appends; probes rea
 incrementally from this process (Locust runs in its own).
 """
 
-import os
 import time
 
 from chaoslib.types import Configuration, Secrets
 
-from chaoslib_edx.files import default_file
+from chaoslib_edx.context import Settings
 from chaoslib_edx.load.series import Series
 from chaoslib_edx.slo import evaluator
-from chaoslib_edx.slo.catalog import DEFAULT_CATALOG, load_catalog
+from chaoslib_edx.slo.catalog import load_catalog
 
 __all__ = ["slo_status", "slo_met", "burn_rate_ok"]
 
@@ -22,7 +21,7 @@ _series: dict[str, Series] = {}  # one incremental reader per metrics file
 
 
 def _series_for(configuration: Configuration | None) -> Series:
-    path = (configuration or {}).get("edx_metrics_file") or os.environ.get("EDX_METRICS_FILE")
+    path = Settings.of(configuration).metrics_file
     if not path:
         raise ValueError("no metrics file: set configuration 'edx_metrics_file' or the "
                          "EDX_METRICS_FILE environment variable to the load's metrics JSONL")
@@ -33,7 +32,7 @@ def _series_for(configuration: Configuration | None) -> Series:
 
 
 def _catalog_path(configuration: Configuration | None) -> str:
-    return (configuration or {}).get("edx_slo_catalog") or str(default_file(DEFAULT_CATALOG))
+    return Settings.of(configuration).slo_catalog
 
 
 def slo_status(slo: str, window_seconds: int = 30, configuration: Configuration = None,

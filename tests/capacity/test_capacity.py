@@ -187,7 +187,7 @@ def test_a_worker_joining_mid_step_flags_that_step_and_it_is_never_the_knee(
     """One remote worker sweeps alone; a second joins during the second step: that step's
     load was not the plan's (shares reassigned mid-step), so it is marked 'load changed'
     and never the knee, whatever its SLOs did."""
-    from chaoslib_edx.platforms import platform_of
+    from chaoslib_edx.context import environment_context
 
     plan = _plan(tmp_path, sandbox, load={"pool": 60, "workers": {"expect": 1,
                                                                  "join_timeout_s": 30}},
@@ -195,7 +195,7 @@ def test_a_worker_joining_mid_step_flags_that_step_and_it_is_never_the_knee(
                         "step_s": 6, "settle_s": 1}, degraded=[],
                  generator={"max_cpu": 0.95})
     run_dir = tmp_path / "run"
-    target = platform_of(str(sandbox.env_file))
+    target = environment_context(str(sandbox.env_file)).platform
     host, port = target.load_master()
     runner = subprocess.Popen([sys.executable, "-m", "chaoslib_edx", "capacity", str(plan),
                                "--out", str(run_dir)], cwd=REPO, text=True,

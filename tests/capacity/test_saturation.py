@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from chaoslib_edx.capacity.saturation import ProcessSampler, read_samples
-from chaoslib_edx.platforms import platform_of
+from chaoslib_edx.context import environment_context
 from tests.aws import REGION
 
 
@@ -28,7 +28,8 @@ def test_cloud_platform_reads_cloudwatch_cpu_of_its_databases_and_caches(aws_env
             "MetricName": metric, "Value": value, "Unit": "Percent",
             "Timestamp": datetime.fromtimestamp(now - 30, timezone.utc),
             "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}]}])
-    series = platform_of(config["edx_environment"]).saturation_series(now - 600, now)
+    target = environment_context(config["edx_environment"]).platform
+    series = target.saturation_series(now - 600, now)
     assert [v for _, v in series["edxapp-db CPUUtilization (%)"]] == [87.5]
     assert [v for _, v in series["edx-sessions EngineCPUUtilization (%)"]] == [12.0]
 

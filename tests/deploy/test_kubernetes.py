@@ -315,7 +315,7 @@ def test_a_worker_started_as_the_deployment_starts_it_stands_by_and_serves_each_
     from chaoslib_edx.load import launcher
     from tests.sandbox.helpers import eventually
     from chaoslib_edx.load.workers import RemoteWorkers, WorkerLog
-    from chaoslib_edx.platforms import platform_of
+    from chaoslib_edx.context import environment_context
     from chaoslib_edx.ports import free_block
 
     workers, service = _one("Deployment"), _one("Service")
@@ -349,7 +349,7 @@ def test_a_worker_started_as_the_deployment_starts_it_stands_by_and_serves_each_
         # the game day's learners file (the same Secret, mounted in the runner's pod).
         etc = _config(tmp_path)
         shutil.copy(secret / "learners.csv", etc / "learners" / "learners.csv")
-        platform = platform_of(str(etc / "staging.yaml"))
+        platform = environment_context(str(etc / "staging.yaml")).platform
         master_env = {k: local(v) for k, v in platform.load_environment().items()} | {
             "EDX_LEARNERS_FILE": gameday["load"]["learners"].replace(CONFIG_DIR, str(etc))}
         for run in ("first", "second"):

@@ -27,6 +27,7 @@ from tests.conftest import (
     REPO,
     assert_witnessed,
     compressed_gameday,
+    counting_reads,
     load_processes,
     one_paragraph,
     run_cli,
@@ -96,9 +97,13 @@ def test_a_compressed_game_day_end_to_end(sandbox, tmp_path) -> None:
     # experiment's steady state (last 10 s) would rightly refuse to start.
     gameday = _gameday(tmp_path, sandbox, [("lms-pod-kill", 0), ("rds-failover", 0)])
     run_dir, junit = tmp_path / "run", tmp_path / "ci-junit.xml"
-    result = run_cli("run", str(gameday), "--out", str(run_dir), "--junit", str(junit),
-                     env=_env(tmp_path), timeout=300)
+    result, reads = counting_reads(sandbox.env_file, "chaoslib_edx", "run", str(gameday),
+                                   "--out", str(run_dir), "--junit", str(junit),
+                                   env=_env(tmp_path), timeout=300)
     assert result.returncode in (0, 1), result.stderr[-3000:]
+    # One read of the inventory for the whole run: its two experiments, their faults,
+    # rollbacks, ledger and lease all share the run's context.
+    assert reads == 1, reads
     assert f"report: {run_dir / 'index.html'}" in result.stdout
     for name in REPORT_FILES:
         assert (run_dir / name).stat().st_size > 0, name
@@ -280,9 +285,11 @@ def _fingerprint(sandbox) -> dict:
 def test_dry_run_prints_the_plan_and_changes_nothing(sandbox, tmp_path) -> None:
     gameday = _gameday(tmp_path, sandbox, [("rds-failover", 0), ("lms-pod-kill", 30)])
     before = _fingerprint(sandbox)
-    result = run_cli("run", str(gameday), "--dry-run", "--out", str(tmp_path / "run"),
-                     env=_env(tmp_path))
+    result, reads = counting_reads(sandbox.env_file, "chaoslib_edx", "run", str(gameday),
+                                   "--dry-run", "--out", str(tmp_path / "run"),
+                                   env=_env(tmp_path))
     assert result.returncode == 0, result.stderr
+    assert reads == 1, reads  # the plan, guardrails, health and ledger share one read
     out = result.stdout
     assert "+    0s  rds-failover" in out and "+   30s  lms-pod-kill" in out
     assert "fail-over-the-database -> chaoslib_edx.rds.actions.failover_database on " \

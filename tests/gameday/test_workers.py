@@ -15,7 +15,7 @@ import yaml
 
 from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.load.workers import WORKERS_FILE
-from chaoslib_edx.platforms import platform_of
+from chaoslib_edx.context import environment_context
 from tests.conftest import (
     assert_witnessed,
     compressed_gameday,
@@ -56,7 +56,7 @@ def test_workers_that_never_join_refuse_the_game_day_before_any_fault(sandbox, t
     _, stderr = proc.communicate(timeout=120)
     message = one_paragraph(stderr)
     assert proc.returncode == 2, stderr[-2000:]
-    port = platform_of(str(sandbox.env_file)).load_master()[1]
+    port = environment_context(str(sandbox.env_file)).platform.load_master()[1]
     assert f"{gameday}: field 'load.workers.join_timeout_s': 0 of 2 workers joined within " \
            f"3 s at 127.0.0.1:{port}; preflight refused, nothing changed." in message
     assert time.monotonic() - started < 60
@@ -71,7 +71,7 @@ def test_workers_that_never_join_refuse_the_game_day_before_any_fault(sandbox, t
 def test_a_worker_lost_mid_run_is_in_the_timeline_and_the_report(sandbox, tmp_path):
     gameday = _remote(tmp_path, sandbox, expect=2, join_timeout_s=60)
     run_dir = tmp_path / "run"
-    target = platform_of(str(sandbox.env_file))
+    target = environment_context(str(sandbox.env_file)).platform
     host, port = target.load_master()
     proc = _gameday_process(gameday, run_dir, tmp_path)
     env = {**os.environ, **target.load_environment()}
@@ -165,7 +165,7 @@ def test_a_foreign_worker_is_refused_and_its_requests_count_for_nothing(sandbox,
     the 2,000 ms delay, where the impostor's requests would have made it look met."""
     gameday = _slowed(tmp_path, sandbox, expect=2)
     run_dir = tmp_path / "run"
-    target = platform_of(str(sandbox.env_file))
+    target = environment_context(str(sandbox.env_file)).platform
     host, port = target.load_master()
     proc = _gameday_process(gameday, run_dir, tmp_path)
     env = {**os.environ, **target.load_environment()}
@@ -205,7 +205,7 @@ def test_a_worker_sending_malformed_reports_is_counted_shown_and_stops_the_run(
     report names the worker and the counts."""
     gameday = _slowed(tmp_path, sandbox, expect=2)
     run_dir = tmp_path / "run"
-    target = platform_of(str(sandbox.env_file))
+    target = environment_context(str(sandbox.env_file)).platform
     host, port = target.load_master()
     proc = _gameday_process(gameday, run_dir, tmp_path)
     env = {**os.environ, **target.load_environment()}

@@ -28,9 +28,9 @@ def test_plain_locust_run_ends_with_its_arrival_curve(sandbox, tmp_path) -> None
     from chaoslib_edx.files import SHIPPED
     from chaoslib_edx.load import launcher
     from chaoslib_edx.load.series import Series
-    from chaoslib_edx.platforms import platform_of
+    from chaoslib_edx.context import environment_context
 
-    target = platform_of(str(sandbox.env_file))
+    target = environment_context(str(sandbox.env_file)).platform
     started = time.monotonic()
     run = launcher.start(SHIPPED / "loadprofiles" / "open_launch.py", target.lms_url(), 120,
                          tmp_path, env={**target.load_environment(),
