@@ -36,11 +36,11 @@ def _metrics(configuration: Configuration | None) -> Path:
 
 def before_experiment_control(context: Experiment, configuration: Configuration = None,
                               secrets: Secrets = None, **kwargs: object) -> None:
-    context = run_context(configuration)
-    settings = context.settings
+    ours = run_context(configuration)  # `context` is Chaos Toolkit's: the experiment
+    settings = ours.settings
     if settings.load == "external":
         return
-    target = context.platform
+    target = ours.platform
     if not target.loopback_only:
         raise ValueError("the load control drives the sandbox only; against staging run "
                          "load with edx-gameday run (edx_load: external)")
