@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install servers browser sandbox-up sandbox-down sandbox-status clean
+.PHONY: demo test install other-pythons servers browser sandbox-up sandbox-down sandbox-status clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,22 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The other supported interpreters, each in its own venv made once and reused: pyenv's
+# newest patch release of each. Binary wheels only: on 3.13 pip otherwise backtracks to a
+# matplotlib it must build from source (which downloads freetype).
+OTHER_PYTHONS ?= 3.12 3.13
+PYENV_VERSIONS ?= $(HOME)/.pyenv/versions
+pyenv_python = $(lastword $(sort $(wildcard $(PYENV_VERSIONS)/$(1).*/bin/python$(1))))
+
+.venv-%/.installed: pyproject.toml
+	@test -n "$(call pyenv_python,$*)" || { echo "make: Python $* is not under $(PYENV_VERSIONS) (pyenv install $*)" >&2; exit 2; }
+	$(call pyenv_python,$*) -m venv .venv-$*
+	.venv-$*/bin/pip install -q --upgrade pip
+	.venv-$*/bin/pip install -q --only-binary=:all: -e '.[test]'
+	touch $@
+
+other-pythons: $(foreach v,$(OTHER_PYTHONS),.venv-$(v)/.installed)
 
 servers:
 	scripts/install-servers.sh
@@ -32,8 +48,22 @@ demo: install servers
 	echo "make demo: done. The sandbox keeps running ('$(BIN)/edx-gameday sandbox down' stops it)."; \
 	echo "make demo: open the report: $(DEMO_OUT)/index.html"
 
-test: install browser
-	$(BIN)/python -m pytest
+# The whole suite on the default interpreter, then on the others the unit tier and the
+# tests of the ecosystem's own commands (`chaos run`, `chaos validate`, `locust -f`). Most
+# tests wait on real time (a fault held, a game day's warm-up), so workers overlap the waits:
+# each takes a whole file at a time (its module fixtures and sandbox state stay together),
+# each worker has its own sandbox and port range. Every pytest runs even when one fails;
+# any failure (pytest's 5, "no tests", too) fails the target.
+TEST_WORKERS ?= 3
+test: install browser other-pythons
+	@failed=0; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile || failed=1; \
+	for v in $(OTHER_PYTHONS); do \
+	  echo "make test: Python $$v: the unit tier and the ecosystem's own commands"; \
+	  .venv-$$v/bin/python -m pytest -m 'unit or plain' -n 2 --dist loadfile \
+	    -p no:cacheprovider || failed=1; \
+	done; \
+	exit $$failed
 
 sandbox-up: install servers
 	$(BIN)/edx-gameday sandbox up
@@ -48,4 +78,4 @@ SANDBOX_STATE := $(HOME)/.local/state/chaostoolkit-edx/sandbox
 
 # The sandbox's state (databases, ledger) goes too; other environments' ledgers stay.
 clean: sandbox-down
-	rm -rf $(VENV) $(SANDBOX_STATE)
+	rm -rf $(VENV) $(foreach v,$(OTHER_PYTHONS),.venv-$(v)) $(SANDBOX_STATE)

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,7 @@ def test_every_fault_kind_has_a_shipped_experiment(fault) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.plain
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_chaos_validate_accepts(path: Path) -> None:
     result = _chaos("validate", str(path))
@@ -79,6 +81,7 @@ def _crashed_run_slowed_the_database(sandbox, tmp_path: Path) -> None:
         crashed.wait()
 
 
+@pytest.mark.plain
 def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
     """The shipped pod kill through plain `chaos run`, while a crashed run's 50 ms delay is
     still pending: the run rolls back its own fault only (the delay, measured on the
@@ -94,6 +97,11 @@ def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
     assert reads == 1, reads  # a plain experiment: one read of the inventory
     record = json.loads(journal.read_text())
     assert record["status"] == "completed" and record["deviated"] is False
+    # The chaostoolkit-lib that ran it is the one pytest's header names (pip picks 1.44 on
+    # Python 3.11 and 1.45 on 3.12 and 3.13).
+    print(f"chaos run on Python {sys.version.split()[0]}: chaostoolkit-lib "
+          f"{record['chaoslib-version']}")
+    assert record["chaoslib-version"] == version("chaostoolkit-lib")
     kill = next(r for r in record["run"] if r["activity"]["name"] == "kill-a-third-of-the-lms")
     assert kill["status"] == "succeeded" and len(kill["output"]["killed"]) == 1
     assert (tmp_path / "metrics.jsonl").stat().st_size > 0

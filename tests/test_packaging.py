@@ -13,10 +13,9 @@ import pytest
 
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.integration
 CLEAN = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}  # no PYTHONPATH, no EDX_*
 # What a build copy of the repository leaves out: environments, state, outputs, caches.
-_NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", ".sandbox", "runs", "reports", "build",
+_NOT_SOURCES = shutil.ignore_patterns(".git", ".venv*", ".sandbox", "runs", "reports", "build",
                                       "*.egg-info", "__pycache__", ".pytest_cache")
 
 
@@ -40,6 +39,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env
 
 
+@pytest.mark.integration  # builds and installs a wheel
 def test_the_wheel_ships_its_files_and_version(venv: Path, tmp_path: Path) -> None:
     where = subprocess.run(
         [str(venv / "bin/python"), "-c",
@@ -70,3 +70,18 @@ def test_the_shipped_game_days_dry_run_from_outside_the_repository(venv: Path, s
         assert f"s  {name}: " in result.stdout, name
     assert "dry run: nothing was started or changed" in result.stdout
     assert not (tmp_path / "run").exists()
+
+
+def test_the_classifiers_name_the_interpreters_make_test_runs() -> None:
+    """The supported versions the package states are the ones `make test` runs: the
+    default interpreter (requires-python's floor) and the Makefile's OTHER_PYTHONS."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    stated = sorted(c.rsplit(" :: ", 1)[1] for c in project["classifiers"]
+                    if c.startswith("Programming Language :: Python :: 3."))
+    (others,) = [line.split("?=")[1].split() for line in
+                 (REPO / "Makefile").read_text().splitlines()
+                 if line.startswith("OTHER_PYTHONS ?=")]
+    floor = project["requires-python"].removeprefix(">=")
+    assert stated == sorted([floor, *others], key=lambda v: tuple(map(int, v.split(".")))), \
+        (stated, floor, others)
+    assert f"{sys.version_info.major}.{sys.version_info.minor}" in stated

@@ -89,6 +89,7 @@ def test_the_sandbox_lms_answers_as_django_does(sandbox, django_lms) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.plain
 def test_the_profile_signs_in_once_per_session_and_django_accepts_every_request(
         django_lms, tmp_path) -> None:
     """A plain `locust -f` run of the course-launch profile against Django: no request is

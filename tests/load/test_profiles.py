@@ -27,6 +27,7 @@ def _locust_total(stats_file: Path) -> int:
     return sum(entry["num_requests"] for entry in json.loads(stats_file.read_text()))
 
 
+@pytest.mark.plain
 def test_plain_locust_command_runs_unchanged_with_the_configured_mix(sandbox, tmp_path) -> None:
     metrics = tmp_path / "metrics.jsonl"
     result = subprocess.run(
@@ -147,6 +148,7 @@ def test_stopping_a_shape_run_keeps_its_last_seconds(sandbox, tmp_path) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.plain
 def test_plain_locust_refuses_a_bad_learners_file_before_sending(tmp_path) -> None:
     """A listener of the test's own counts connections: a refused file sends nothing."""
     learners = tmp_path / "learners.csv"
