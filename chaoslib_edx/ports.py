@@ -1,7 +1,12 @@
 """Loopback port checks shared by the sandbox preflight, the load launcher and tests."""
 
+import os
 import random
 import socket
+
+from chaoslib_edx.errors import UserError
+
+DEFAULT_RANGE = (20000, 30000)
 
 
 def listening(port: int) -> bool:
@@ -11,9 +16,25 @@ def listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def free_block(span: int, low: int = 20000, high: int = 30000) -> int:
+def port_range() -> tuple[int, int]:
+    """Where free ports are picked: EDX_PORTS ("LOW-HIGH"), so runners sharing a host (CI
+    jobs, parallel test workers) keep apart even from ports one has chosen but not yet
+    bound; 20000-30000 by default."""
+    text = os.environ.get("EDX_PORTS")
+    if not text:
+        return DEFAULT_RANGE
+    low, _, high = text.partition("-")
+    if not (low.isdigit() and high.isdigit() and 1024 <= int(low) < int(high) <= 65535):
+        raise UserError(f"EDX_PORTS is {text!r}, not a range of ports such as 20000-30000",
+                        field="EDX_PORTS")
+    return int(low), int(high)
+
+
+def free_block(span: int, low: int | None = None, high: int | None = None) -> int:
     """The first port of SPAN consecutive ports with no listener. Servers configured by
     port (nginx, MariaDB, Locust's master) cannot bind 0 and report back, so we look."""
+    if low is None or high is None:
+        low, high = port_range()
     for _ in range(200):
         base = random.randrange(low, high - span, span)
         if not any(listening(base + i) for i in range(span)):
