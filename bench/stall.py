@@ -40,13 +40,16 @@ def _lms_pids(target) -> list[int]:
 
 
 def run_with_stall(model: str, env_file: str, out: Path, rate: float, stall_s: float,
-                   window_s: float) -> dict:
+                   window_s: float, late_ms: float | None = None) -> dict:
     """One run of MODEL ("open" or "closed") with the stall in the middle of its window:
     per window ("window", "stall") its requests and p99 (ms) from the intended start and
-    of the service time; and the open model's arrivals due during the stall."""
+    of the service time; and the open model's arrivals due during the stall (late: started
+    more than LATE_MS, default the load's, after their time with a session free)."""
     target = environment_context(env_file).platform
     run_s = int(window_s + 12)
     env = target.load_environment()
+    if late_ms is not None:
+        env["EDX_LATE_MS"] = f"{late_ms:g}"
     pids = launcher.pidfile(target.state_dir(), f"bench-{os.getpid()}")  # for `recover`
     if model == "open":
         env.update(EDX_ARRIVALS=f"0:{rate:g},{run_s:g}:{rate:g}",

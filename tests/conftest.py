@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,21 @@ from chaoslib_edx.sandbox.layout import PORT_SPAN, Layout
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _own_ports_per_worker() -> None:
+    """Under pytest-xdist (`make test` runs 3 workers), each worker and everything it
+    starts picks free ports from its own slice of 20000-30000 (EDX_PORTS): a sandbox's
+    block holds ports it binds only later (the load master's), which another worker's
+    check for listeners cannot see."""
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER"), \
+        os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if worker and count and "EDX_PORTS" not in os.environ:
+        index, size = int(worker.removeprefix("gw")), 10000 // int(count)
+        os.environ["EDX_PORTS"] = f"{20000 + index * size}-{20000 + (index + 1) * size}"
+
+
+_own_ports_per_worker()
+
+
 TIERS = ("unit", "integration", "sandbox")
 _FIXTURE_TIERS = {"sandbox": "sandbox", "moto_endpoint": "integration", "eks": "integration",
                   "django_lms": "integration"}
@@ -38,6 +54,15 @@ def pytest_configure(config: pytest.Config) -> None:
                        ("integration", "real local servers or processes, not the sandbox"),
                        ("sandbox", "the real sandbox platform")):
         config.addinivalue_line("markers", f"{tier}: {what}")
+    config.addinivalue_line("markers", "plain: runs the ecosystem's own commands unchanged "
+                            "(chaos validate, chaos run, locust -f); run on every interpreter")
+
+
+def pytest_report_header() -> str:
+    """Which interpreter and which Chaos Toolkit and Locust this run tests."""
+    versions = ", ".join(f"{name} {version(name)}" for name in
+                         ("chaostoolkit", "chaostoolkit-lib", "locust"))
+    return f"chaostoolkit-edx on Python {sys.version.split()[0]}: {versions}"
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects on the markers added here
@@ -116,19 +141,33 @@ def default_gameday_spec() -> dict:
 def compressed_gameday(tmp_path: Path, sandbox: "Sandbox", timeline: list[tuple[str, float]],
                        *, catalog: str = str(REPO / "gamedays/slos.yaml"),
                        abort: list | None = None,
-                       slos: tuple[str, ...] = ("lms-availability", "api-latency")) -> Path:
+                       slos: tuple[str, ...] = ("lms-availability", "api-latency"),
+                       warmup_s: int = 12) -> Path:
     """A game day of seconds against SANDBOX: TIMELINE is (shipped experiment name, or an
-    experiment file's path; offset); every path absolute, so it runs from any directory."""
+    experiment file's path; offset); every path absolute, so it runs from any directory.
+    WARMUP_S: 12 gives the SLOs' 10 s steady-state windows their data; tests of the signal,
+    crash and abort paths that judge no SLO before the fault take 5."""
     spec = {"name": "compressed launch", "description": "two faults, seconds apart",
             "environment": str(sandbox.env_file), "slo_catalog": catalog,
             "roles": {"game_master": "pytest", "on_call": ["ci"]},
-            "load": {"warmup_s": 12, "shape": {"baseline_users": 8, "peak_users": 8,
+            "load": {"warmup_s": warmup_s, "shape": {"baseline_users": 8, "peak_users": 8,
                                                "time_scale": 1}},
             "slos": list(slos), "abort": abort or [], "max_duration_s": 150,
             "timeline": [{"experiment": name if "/" in name
                           else str(REPO / "experiments" / f"{name}.yaml"),
                           "offset_s": offset, "observe_s": 3} for name, offset in timeline]}
     return write_yaml(tmp_path / "gameday.yaml", spec)
+
+
+def held_origin_loss(tmp_path: Path, hold_s: int = 60) -> str:
+    """The cheap real fault for the signal, crash and abort paths: the CDN's origin gone
+    (one nginx edge reconfigured: no MariaDB, Redis or Prometheus in the fault or its
+    rollback), held HOLD_S, no hypothesis. The database's own failover keeps its real
+    SIGKILL + `recover` tests (tests/recovery, test_crash's kill from /)."""
+    experiment = yaml.safe_load((REPO / "experiments/cloudfront-origin-loss.yaml").read_text())
+    experiment["method"][0]["pauses"] = {"after": hold_s}
+    experiment.pop("steady-state-hypothesis")
+    return str(write_yaml(tmp_path / "held-origin-loss.yaml", experiment))
 
 
 def slow_database_experiment(tmp_path: Path, name: str, latency_ms: int,
@@ -154,6 +193,19 @@ def assert_witnessed(summary: dict) -> None:
             for name, row in e["slos"].items() if row["met_during"] is None] == []
 
 
+def assert_exit_agrees(code: int, summary: dict, stderr: str) -> None:
+    """A completed game day exits 1 exactly when its summary holds a finding (an experiment
+    not held, an SLO missed or without data, a fault undetected or its detection unknown)
+    and 0 otherwise; a crash's 1 (a Python traceback) is never taken for a finding."""
+    assert "Traceback (most recent call last)" not in stderr, stderr[-3000:]
+    findings = [e["name"] for e in summary["experiments"] if e["verdict"] != "held"] \
+        + [s["name"] for s in summary["slos"] if s["met"] is not True] \
+        + [row["experiment"] for row in summary.get("detection", [])
+           if row["status"] == "undetected" or row["status"].startswith("unknown")] \
+        + ([summary["detection_error"]] if summary.get("detection_error") else [])
+    assert code == (1 if findings else 0), (code, findings, stderr[-3000:])
+
+
 def tripping_gameday(tmp_path: Path, sandbox: "Sandbox") -> Path:
     """A compressed game day whose abort condition must trip once the fault is live: an
     impossible API p99 (under 1 microsecond) that every request breaches."""
@@ -165,7 +217,8 @@ def tripping_gameday(tmp_path: Path, sandbox: "Sandbox") -> Path:
     return compressed_gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0)],
                               catalog=str(tmp_path / "slos.yaml"),
                               abort=[{"slo": "api-latency", "window_seconds": 5,
-                                      "burn_rate_above": 50, "min_requests": 3}])
+                                      "burn_rate_above": 50, "min_requests": 3}],
+                              warmup_s=6)
 
 
 def load_processes(metrics_file: Path) -> list:

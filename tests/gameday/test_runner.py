@@ -25,8 +25,10 @@ from chaoslib_edx import lease
 from chaoslib_edx.ledger import Ledger
 from tests.conftest import (
     REPO,
+    assert_exit_agrees,
     assert_witnessed,
     compressed_gameday,
+    held_origin_loss,
     counting_reads,
     load_processes,
     one_paragraph,
@@ -100,7 +102,7 @@ def test_a_compressed_game_day_end_to_end(sandbox, tmp_path) -> None:
     result, reads = counting_reads(sandbox.env_file, "chaoslib_edx", "run", str(gameday),
                                    "--out", str(run_dir), "--junit", str(junit),
                                    env=_env(tmp_path), timeout=300)
-    assert result.returncode in (0, 1), result.stderr[-3000:]
+    assert result.returncode in (0, 1), result.stderr[-3000:]  # which one: below
     # One read of the inventory for the whole run: its two experiments, their faults,
     # rollbacks, ledger and lease all share the run's context.
     assert reads == 1, reads
@@ -120,6 +122,7 @@ def test_a_compressed_game_day_end_to_end(sandbox, tmp_path) -> None:
                       ("fault_start", "rds-failover"), ("fault_end", "rds-failover")]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed"
+    assert_exit_agrees(result.returncode, summary, result.stderr)
     assert [e["name"] for e in summary["experiments"]] == ["lms-pod-kill", "rds-failover"]
     assert_witnessed(summary)
     # The failover's effect was measured while it was live: writes failed for a while.
@@ -191,6 +194,9 @@ def test_an_abort_condition_trips_within_2s_and_rolls_back(sandbox, tmp_path) ->
     assert result.returncode == 3, result.stderr[-3000:]
     (abort,) = [e for e in _events(run_dir) if e["event"] == "abort"]
     assert "api-latency burned its error budget" in abort["reason"]
+    # The product's bound, kept: the watcher reads every 0.25 s, so 2 s leaves 1.75 s for
+    # the read, the evaluation and the event's write; a machine that keeps the runner off
+    # the CPU longer than that (not 2 cores shared with this suite) fails it rightly.
     assert abort["t"] - seen[abort["second"]] <= 2.0
     # Tripped while the fault was live, and chaoslib's rollbacks restored the origin.
     kinds = [e["event"] for e in _events(run_dir)]
@@ -211,8 +217,9 @@ def test_an_abort_condition_trips_within_2s_and_rolls_back(sandbox, tmp_path) ->
 def test_a_probe_abort_condition_trips_when_its_tolerance_fails(sandbox, tmp_path) -> None:
     probe = {"provider": {"type": "python", "module": "chaoslib_edx.cdn.probes",
                           "func": "video_origin_serving"}}
-    gameday = _gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0)],
-                       abort=[{"probe": probe, "tolerance": True, "every_seconds": 1}])
+    gameday = _gameday(tmp_path, sandbox, [(held_origin_loss(tmp_path), 0)],
+                       abort=[{"probe": probe, "tolerance": True, "every_seconds": 1}],
+                       warmup_s=5)
     run_dir = tmp_path / "run"
     result = run_cli("run", str(gameday), "--out", str(run_dir), env=_env(tmp_path),
                      timeout=240)
@@ -227,7 +234,7 @@ def test_a_probe_abort_condition_trips_when_its_tolerance_fails(sandbox, tmp_pat
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_signal_mid_fault_rolls_back_and_still_reports(sandbox, tmp_path, sig) -> None:
     """SIGHUP too: a closed terminal or SSH session stops the game day as SIGTERM does."""
-    gameday = _gameday(tmp_path, sandbox, [("cloudfront-origin-loss", 0)])
+    gameday = _gameday(tmp_path, sandbox, [(held_origin_loss(tmp_path), 0)], warmup_s=5)
     run_dir = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "chaoslib_edx", "run", str(gameday),
                              "--out", str(run_dir)], cwd=REPO, env={**os.environ,

@@ -8,13 +8,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from chaoslib_edx.load.series import Series
 from tests.conftest import REPO
+from tests.sandbox.helpers import settled
 
 # 48 learners for 42 s: about as many actions as 20 for two minutes (over 1,500).
 PLATEAU_S, LEARNERS = 42, 48
@@ -91,7 +91,7 @@ def plateau(sandbox, tmp_path_factory):
         env={**os.environ, **constant, "EDX_CDN_URL": sandbox.layout.cdn_url,
              "EDX_LEARNERS": "200", "EDX_COURSES": "4"})
     assert result.returncode == 0, result.stderr[-2000:]
-    time.sleep(2)  # nginx flushes its access-log buffer every second
+    settled(lambda: access_log.stat().st_size, still_s=2)  # nginx flushes its log each second
     with access_log.open() as handle:
         handle.seek(offset)
         lines = handle.read().splitlines()

@@ -3,13 +3,16 @@
 import threading
 import time
 from collections import Counter
-from typing import Callable
+from typing import Callable, TypeVar
 
 import pymysql
 import requests
 
 from chaoslib_edx import learner
 from chaoslib_edx.sandbox import credentials
+from chaoslib_edx.waiting import WaitTimeout, wait_until
+
+T = TypeVar("T")
 
 
 def login(base_url: str, username: str = "learner1", password: str = "edx") -> requests.Session:
@@ -18,16 +21,28 @@ def login(base_url: str, username: str = "learner1", password: str = "edx") -> r
     return learner.login(base_url, username, password)
 
 
-def eventually(check: Callable[[], object], timeout: float = 20, interval: float = 0.1) -> object:
-    """Poll CHECK until it returns something truthy; fail with its last value."""
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+def eventually(check: Callable[[], T], timeout: float = 20, interval: float = 0.1) -> T:
+    """Poll CHECK until it returns something truthy (wait_until's loop); a test failure
+    naming its last value otherwise."""
+    try:
+        return wait_until(check, timeout=timeout, interval=interval, what="the condition")
+    except WaitTimeout as timeout_error:
+        raise AssertionError(str(timeout_error)) from None
+
+
+def settled(probe: Callable[[], T], still_s: float, timeout: float = 60) -> T:
+    """PROBE's value once it has not changed for STILL_S seconds (a count that lands in
+    batches: nginx's buffered log, Prometheus's scrapes); a busy machine waits longer."""
+    seen: list[tuple[float, T]] = []
+
+    def still() -> bool:
+        now = time.monotonic()
+        seen.append((now, probe()))
+        recent = [value for at, value in seen if at >= now - still_s]
+        return now - seen[0][0] >= still_s and all(v == recent[-1] for v in recent)
+
+    eventually(still, timeout=timeout, interval=0.25)
+    return seen[-1][1]
 
 
 class Traffic:

@@ -15,6 +15,7 @@ import yaml
 
 from chaoslib_edx.sandbox.monitoring import JOBS
 from tests.conftest import REPO, program_pids, run_cli
+from tests.sandbox.helpers import settled
 
 pytestmark = pytest.mark.sandbox
 
@@ -71,12 +72,25 @@ def test_the_loaded_rules_are_the_catalogs_compressed_ones(sandbox) -> None:
     assert "slo:sli_error:ratio_rate4s" in windows  # compressed for a 480 s game day
 
 
+LB_REQUESTS = 'sum(edx_http_requests_total{tier="lb"})'
+
+
+def _lb_requests_settled(sandbox) -> float:
+    """The LB's request count in Prometheus once it has stopped moving for 3 s: past
+    nginx's 1 s log flush, mtail's read and the 1 s scrape."""
+    def count() -> float:
+        found = _query(sandbox, LB_REQUESTS)
+        return float(found[0]["value"][1]) if found else 0.0
+
+    return settled(count, still_s=3)
+
+
 @pytest.fixture(scope="module")
 def under_load(sandbox, tmp_path_factory):
     """30 s of the course-launch profile through Locust: (the time in the middle of it, the
     time just before it, Locust's stats)."""
     out = tmp_path_factory.mktemp("monitored-load")
-    time.sleep(2)  # the previous test's requests are in the counters' values before it
+    _lb_requests_settled(sandbox)  # the earlier tests' requests are counted before it
     began = time.time()
     result = subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(REPO / "loadprofiles/course_launch.py"),
@@ -88,7 +102,7 @@ def under_load(sandbox, tmp_path_factory):
              "EDX_BASELINE_S": "40", "EDX_SPIKE_S": "0", "EDX_PLATEAU_S": "0",
              "EDX_DECAY_S": "0", "EDX_TIME_SCALE": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
-    time.sleep(3)  # nginx flushes its logs every second, Prometheus scrapes every second
+    _lb_requests_settled(sandbox)  # every request of the load is counted
     return began + 20, began - 1, json.loads((out / "locust.json").read_text())
 
 
