@@ -33,7 +33,6 @@ from chaoslib_edx.ports import free_block
 from chaoslib_edx.waiting import WaitTimeout, wait_until
 
 GRACE_S = 30  # past -t, before the launcher kills what is left
-SIGINT_AGAIN_S = 5  # a clean stop takes a second or two; a SIGINT Locust lost is repeated
 PIDFILES = "load"          # <state dir>/load/<run id>.pids: each run's Locust processes
 LEGACY_PIDFILE = "load.pids"  # the one pidfile of every run, before runs had their own
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -41,11 +40,16 @@ _libc = ctypes.CDLL(None, use_errno=True)  # loaded before any fork: preexec_fn 
 
 
 def _dies_with(parent: int, priority: int = 0) -> Callable[[], None]:
-    """A preexec_fn: the child gets SIGKILL when PARENT's starting thread dies; a parent
-    already gone before the prctl took effect is caught by the ppid check. PRIORITY > 0
-    raises the child's CPU priority by that many nice levels where allowed (root)."""
+    """A preexec_fn: the child gets SIGKILL when PARENT's starting thread dies (a parent
+    already gone before the prctl took effect is caught by the ppid check) and SIGINT at
+    its default, whatever the parent ignores. PRIORITY > 0 raises the child's CPU
+    priority by that many nice levels where allowed (root)."""
     def arm() -> None:
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        # stop() quits Locust with SIGINT: a runner started where SIGINT is ignored (a
+        # shell's background job, `nohup ... &`) would pass that on, and the load would
+        # ignore it and be killed after the timeout, its last seconds lost.
+        _libc.signal(signal.SIGINT, None)  # SIG_DFL; Python then installs its handler
         if os.getppid() != parent:
             os._exit(1)
         if priority:
@@ -156,19 +160,10 @@ class LoadRun:
         shape installs its SIGTERM handler only once the shape has ended, so SIGTERM kills
         it before its last metrics and summary are written; SIGINT quits it cleanly.
         Only the master gets it: it tells its workers to quit, and they end cleanly (a
-        SIGINT of their own would print a KeyboardInterrupt traceback each).
-
-        A SIGINT landing while a shape run spawns users is swallowed by Locust (its
-        spawning catches KeyboardInterrupt and quits the runner, and the process then
-        stays up: seen once in a few hundred runs), so it is repeated every
-        SIGINT_AGAIN_S until the master ends; only then is it killed."""
-        end = time.monotonic() + timeout
-        while self.master.poll() is None and time.monotonic() < end:
+        SIGINT of their own would print a KeyboardInterrupt traceback each)."""
+        if self.master.poll() is None:
             self.master.send_signal(signal.SIGINT)
-            try:
-                self.master.wait(timeout=min(SIGINT_AGAIN_S, max(0.1, end - time.monotonic())))
-            except subprocess.TimeoutExpired:
-                pass
+        end = time.monotonic() + timeout
         for proc in self.processes:
             try:
                 proc.wait(timeout=max(0.1, end - time.monotonic()))

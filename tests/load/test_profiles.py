@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -137,8 +138,14 @@ def test_run_time_bounds_a_shape_run(sandbox, tmp_path) -> None:
 
 
 def test_stopping_a_shape_run_keeps_its_last_seconds(sandbox, tmp_path) -> None:
-    run = launcher.start(COURSE_LAUNCH, sandbox.layout.lb_url, 120, tmp_path,
-                         env={**_env(sandbox), **LONG_SHAPE})
+    """Started with SIGINT ignored, as in a shell's background job (`nohup ... &`): the
+    load still quits cleanly on the SIGINT that stops it."""
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        run = launcher.start(COURSE_LAUNCH, sandbox.layout.lb_url, 120, tmp_path,
+                             env={**_env(sandbox), **LONG_SHAPE})
+    finally:
+        signal.signal(signal.SIGINT, before)
     series = Series(run.metrics_file)
     eventually(lambda: len(series.refresh().seconds) >= 3, timeout=30)  # load is flowing
     run.stop()
