@@ -173,6 +173,20 @@ class LoadMasterSettings(Model):
         return self
 
 
+class ConsoleSettings(Model):
+    """Where a game day's live console listens (`run --console`): loopback unless the
+    inventory names another address of the runner's host (on staging, reach it through
+    `kubectl port-forward` to the runner's pod instead)."""
+
+    bind_host: str = Field("127.0.0.1", description="an address of the runner's host (the "
+                                                    "sandbox's stays on loopback)")
+
+    @field_validator("bind_host")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return one_address(value)
+
+
 def one_address(value: str) -> str:
     """VALUE if it is one IP address; ValueError for a name or every interface."""
     try:
@@ -180,8 +194,9 @@ def one_address(value: str) -> str:
     except ValueError:
         raise ValueError(f"'{value}' is not an IP address") from None
     if address.is_unspecified:
-        raise ValueError(f"'{value}' binds every interface; name the address the workers "
-                         "reach (in a pod: bind_host_env: POD_IP)")
+        raise ValueError(f"'{value}' binds every interface; name the one address of "
+                         "this host to listen on (the load master in a pod: bind_host_env: "
+                         "POD_IP)")
     return value
 
 
@@ -224,6 +239,7 @@ class Environment(Model):
     kubernetes: KubernetesSettings | None = None  # type: ignore[valid-type]
     endpoints: Endpoints | None = None
     load_master: LoadMasterSettings = LoadMasterSettings()
+    console: ConsoleSettings = ConsoleSettings()
     guardrails: Guardrails = Guardrails()
     state: StateSettings = StateSettings()
     detection: DetectionSettings | None = None
@@ -284,6 +300,10 @@ def _load_environment(path: Path) -> Environment:
         field = "bind_host_env" if master.bind_host_env else "bind_host"
         raise UserError(f"the sandbox's load stays on loopback; {getattr(master, field)} is "
                         "not", file=path, field=f"load_master.{field}",
+                        fix="Use 127.0.0.1, or an environment of another driver")
+    if env.driver == "sandbox" and not ipaddress.ip_address(env.console.bind_host).is_loopback:
+        raise UserError(f"the sandbox's console stays on loopback; {env.console.bind_host} is "
+                        "not", file=path, field="console.bind_host",
                         fix="Use 127.0.0.1, or an environment of another driver")
     if env.driver == "aws" and env.aws is None:
         raise UserError("the aws driver needs an 'aws' section", file=path, field="aws")

@@ -43,6 +43,10 @@ def test_committed_sandbox_environment_is_valid() -> None:
      "load_master: {bind_host: 10.0.4.7, bind_host_env: POD_IP}\n", "load_master"),
     ("name: x\nkind: sandbox\ndriver: sandbox\nsandbox: {}\n"
      "load_master: {bind_host_env: POD_IP}\n", "load_master.bind_host_env"),
+    ("name: x\nkind: sandbox\ndriver: sandbox\nsandbox: {}\nconsole: {bind_host: 10.0.0.5}\n",
+     "console.bind_host"),
+    ("name: x\nkind: staging\ndriver: aws\naws: {region: eu-west-1}\n"
+     "console: {bind_host: 0.0.0.0}\n", "console.bind_host"),
 ])
 def test_bad_environment_names_file_and_field(tmp_path: Path, body: str, field: str) -> None:
     path = tmp_path / "env.yaml"

@@ -45,9 +45,12 @@ def test_the_wheel_ships_its_files_and_version(venv: Path, tmp_path: Path) -> No
         [str(venv / "bin/python"), "-c",
          "import chaoslib_edx, chaoslib_edx.files as f; print(chaoslib_edx.__file__); "
          "print(chaoslib_edx.__version__); "
-         "print(sorted(str(p.relative_to(f.SHIPPED)) for p in f.SHIPPED.rglob('*.*')))"],
+         "print(sorted(str(p.relative_to(f.SHIPPED)) for p in f.SHIPPED.rglob('*.*'))); "
+         "import chaoslib_edx.console.server as c, pathlib; "
+         "print(sorted(p.name for p in (pathlib.Path(c.__file__).parent / 'static').iterdir()))"],
         cwd=tmp_path, capture_output=True, text=True, check=True, env=CLEAN)
-    module, version, shipped = where.stdout.splitlines()
+    module, version, shipped, console = where.stdout.splitlines()
+    assert console == str(["console.css", "console.js", "index.html"])  # the console's page
     assert module.startswith(str(venv)), module  # the wheel, not the checkout
     assert version == tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     for name in ("gamedays/course-launch.yaml", "gamedays/slos.yaml",

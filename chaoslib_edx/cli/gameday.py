@@ -90,11 +90,14 @@ def recover(env_file: str, ledger: str | None) -> None:
               help="Also write the JUnit XML here (one test case per experiment and SLO).")
 @click.option("--confirm-production", metavar="NAME",
               help="Confirm a game day against the production environment NAME.")
+@click.option("--console", is_flag=True,
+              help="Serve the live console for the team (also: the game day's console: "
+                   "{enabled: true}); prints one URL per role.")
 @click.option("--upload", metavar="s3://BUCKET/PREFIX", envvar="EDX_UPLOAD_URL",
               help="Also copy the run directory there once the report is written "
                    "(a scheduled pod's disk goes with it). Env: EDX_UPLOAD_URL.")
 def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, junit: str | None,
-        confirm_production: str | None, upload: str | None) -> None:
+        confirm_production: str | None, console: bool, upload: str | None) -> None:
     """Run a game day: one load, a timeline of experiments, SLOs watched, a report.
 
     GAMEDAY is a game-day file, or the name of one shipped with the package
@@ -107,9 +110,16 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
     SLOs are evaluated every second; an abort condition stops the game day and rolls
     back. SIGINT/SIGTERM roll back too. The report is written in every case.
 
+    With --console the runner serves a live console on 127.0.0.1 (the sandbox: its
+    port_base+29; elsewhere 8090 or the game day's console.port) and prints one URL per
+    role: observers read and add notes, the on-call also acknowledges pages, the game
+    master also holds the next fault and aborts. Notes land in the report and postmortem.
+    On a runner pod: kubectl port-forward pod/RUNNER 8090, then open the printed URL.
+
     \b
       edx-gameday run gamedays/course-launch.yaml --dry-run
       edx-gameday run gamedays/course-launch.yaml --junit junit.xml
+      edx-gameday run gamedays/course-launch.yaml --console
 
     Exit codes: 0 every hypothesis held and every SLO met, 1 a hypothesis deviated or an
     SLO was missed, 2 bad input or preflight refused, 3 aborted (rollbacks ran). A failed
@@ -127,7 +137,8 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
     junit_file = junit_destination(junit) if junit else None
     path = find_gameday(gameday)
     loaded = load_gameday(path, env_file)
-    runner = GameDayRun(loaded, run_directory(path, out), confirm_production)
+    runner = GameDayRun(loaded, run_directory(path, out), confirm_production,
+                        console=console)
     if dry_run:
         lines, ready = runner.dry_run()
         click.echo("\n".join(lines))

@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 from chaoslib_edx import lease
+from chaoslib_edx.console.live import Live
+from chaoslib_edx.console.monitor import Monitor
 from chaoslib_edx.context import run_context
 from chaoslib_edx.gameday import plan as planning
 from chaoslib_edx.gameday.aborts import Aborts
@@ -29,6 +31,7 @@ from chaoslib_edx.gameday.outputs import (
 )
 from chaoslib_edx.gameday.progress import Progress
 from chaoslib_edx.gameday.schema import Loaded
+from chaoslib_edx.gameday.team import TeamActions
 from chaoslib_edx.gameday.timeline import Timeline
 from chaoslib_edx.gameday.watch import Trip, Watcher
 from chaoslib_edx.ledger import open_ledger, recover_command
@@ -46,10 +49,11 @@ SETTINGS = {"runtime": {"rollbacks": {"strategy": "always"}}}
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-class GameDayRun(Aborts):
+class GameDayRun(Aborts, TeamActions):
     def __init__(self, gameday: Loaded, out: Path, confirm: str | None = None,
-                 progress: Progress | None = None) -> None:
-        super().__init__()
+                 progress: Progress | None = None, console: bool = False) -> None:
+        Aborts.__init__(self)
+        TeamActions.__init__(self)
         self.gameday, self.out, self.confirm = gameday, Path(out), confirm
         self.metrics = self.out / "metrics.jsonl"
         self.config = planning.overrides(gameday, self.metrics, confirm)
@@ -63,13 +67,21 @@ class GameDayRun(Aborts):
         self.master = self.platform.load_master() \
             if isinstance(gameday.spec.load.workers, RemoteWorkers) else None  # checked early
         self.run_lease: lease.Run  # the environment's lease, held from execute() on
+        # Where the live console listens (None: no console, no port opened).
+        self.console_at = self.platform.console_address(gameday.spec.console.port) \
+            if console or gameday.spec.console.enabled else None
 
     # -- preflight -------------------------------------------------------------------
 
     def dry_run(self) -> tuple[list[str], bool]:
         """The plan and the preflight as lines, and whether a run would start."""
-        return planning.dry_run(self.gameday, self.config, self.platform,
-                                self.progress.event)
+        lines, ready = planning.dry_run(self.gameday, self.config, self.platform,
+                                        self.progress.event)
+        if self.console_at is not None:
+            host, port = self.console_at
+            lines.append(f"console: on {host}:{port}, one URL per role printed as the run "
+                         "starts")
+        return lines, ready
 
     def _load_env(self) -> dict[str, str]:
         load = self.gameday.spec.load
@@ -90,13 +102,25 @@ class GameDayRun(Aborts):
             self.progress.event(f"preflight: {len(plan)} experiments pass the guardrails, "
                                 f"targets healthy, load to {self.platform.lms_url()}; lease "
                                 f"token {self.run_lease.token}")
+            if self.console_at is not None:
+                self.open_console(Live(self.gameday, {
+                    "environment": self.platform.environment.name,
+                    "run_id": self.run_lease.id}), *self.console_at, self.gameday.path)
             return self.run(plan)
         finally:
+            if self.console is not None:
+                cost = self.close_console(self._status())
+                if hasattr(self, "writer"):
+                    self.writer.update(console=cost)
             lease.end(self.run_lease)
 
     def run(self, plan: list[planning.PlannedStep]) -> Outcome:
         spec = self.gameday.spec
         self.writer = RunWriter(self.out, run_info(self.gameday, self.config, self.run_lease))
+        if self.console is not None:
+            self.writer.listeners.append(self.console.live.event)
+            self.monitor = Monitor(self.console.live, self.platform.detection(), time.time())
+            self.monitor.start()
         shutil.copyfile(self.gameday.spec.slo_catalog, self.out / CATALOG_COPY)
         log_handler = configure_logging(self.out)
         previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS}
@@ -130,9 +154,11 @@ class GameDayRun(Aborts):
             self._status_thread(watcher, load_watch)
             self._warm_up(load)
             started = time.monotonic()
+            self.writer.event("timeline_start")  # the steps' offsets count from here
             load_watch.armed = True  # a fault is live or still to come from here
             for item in plan:
-                if not self._wait(started + item.step.offset_s - time.monotonic()):
+                # The offsets move later by the time the game master held the run.
+                if not self.hold.wait_for(started + item.step.offset_s, self._stop):
                     break
                 self._experiment(item)
                 load_watch.armed = item is not plan[-1]
@@ -212,6 +238,10 @@ class GameDayRun(Aborts):
         def loop() -> None:
             while watcher.is_alive():
                 self.progress.status(dict(watcher.current), watcher.rate)
+                if self.console is not None:
+                    self.console.live.tick(self.progress.phase, dict(watcher.current),
+                                           watcher.rate, dict(watcher.readings),
+                                           self.hold.total_s(), self.hold.shown())
                 self.generators.record(self.writer)
                 self._check_load(load_watch)
                 time.sleep(1)

@@ -100,6 +100,15 @@ class DetectionTargets(Model):
     auto_ack_after_s: float | None = Field(None, ge=0, le=3600)
 
 
+class Console(Model):
+    """The live console (`run --console` turns it on too): the team watches, notes,
+    acknowledges, holds and aborts from a browser."""
+
+    enabled: bool = False
+    port: int | None = Field(None, ge=1024, le=65535,
+                             description="default: the sandbox's port_base+29, else 8090")
+
+
 class GameDay(Model):
     name: str = Field(min_length=1)
     description: str = ""
@@ -111,6 +120,7 @@ class GameDay(Model):
     abort: list[BurnRateAbort | ProbeAbort] = []
     timeline: list[Step] = Field(min_length=1)
     detection: DetectionTargets = DetectionTargets()
+    console: Console = Console()
     max_duration_s: int = Field(900, ge=30, le=4 * 3600,
                                 description="hard bound from the load's start (warm-up "
                                             "included): the load stops, the timeline aborts")

@@ -37,6 +37,7 @@ class Timeline(RunEventHandler):
     def start_method(self, experiment: dict) -> None:
         self.runner.arm_interrupt()
         self.runner.watcher.arm()
+        self.runner.live_fault = self.name
         self._mark("fault_start", f"{self.name}: FAULT LIVE")
         self.runner.progress.event(f"{self.name}: fault live")
 
@@ -47,6 +48,7 @@ class Timeline(RunEventHandler):
     def rollbacks_completed(self, experiment: dict, journal: dict) -> None:
         failed = [run["activity"].get("name", "?") for run in journal.get("rollbacks", [])
                   if run.get("status") != "succeeded"]
+        self.runner.live_fault = None
         self._mark("fault_end", f"{self.name}: rolled back", failed_rollbacks=failed)
         self.runner.progress.event(
             f"{self.name}: ROLLBACK FAILED ({', '.join(failed)}); it stays pending in the "

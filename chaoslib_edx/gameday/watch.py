@@ -25,7 +25,7 @@ from chaoslib.types import Configuration
 
 from chaoslib_edx.gameday.schema import BurnRateAbort, Loaded, ProbeAbort
 from chaoslib_edx.load.series import Series
-from chaoslib_edx.slo.evaluator import evaluate, scaled
+from chaoslib_edx.slo.evaluator import RunningBudget, evaluate, scaled
 
 POLL_S = 0.25
 CURRENT_WINDOW_S = 10  # the SLO values shown while the run goes
@@ -49,6 +49,11 @@ class Watcher(threading.Thread):
         self.gameday, self.configuration, self.on_abort = gameday, configuration, on_abort
         self.series = Series(metrics)
         self.current: dict[str, dict] = {}   # slo name -> value, met, over the last 10 s
+        # abort condition index -> its latest reading (burn rates against the limit, a
+        # probe's output), for the console: how close each is to tripping
+        self.readings: dict[int, dict] = {}
+        self._budgets = {name: RunningBudget(gameday.catalog.get(name))
+                         for name in gameday.spec.slos}
         self.rate = 0.0                      # requests/s over the same window
         self.errors: list[str] = []          # what failed (the first MAX_ERRORS_KEPT)
         self.failures = 0                    # how many times anything in it failed
@@ -87,8 +92,7 @@ class Watcher(threading.Thread):
                 if last is not None and last != seen:
                     seen = last
                     self._update(last)
-                    if self._armed:
-                        self._check_burn(last)
+                    self._check_burn(last)
                 if self._armed:
                     self._check_probes()
                 evaluated = time.monotonic()
@@ -112,7 +116,9 @@ class Watcher(threading.Thread):
         for name in self.gameday.spec.slos:
             result = evaluate(self.gameday.catalog.get(name), self.series, start, end)
             self.current[name] = {"value": result.value, "met": result.met,
-                                  "burn_rate": result.burn_rate, "total": result.total}
+                                  "burn_rate": result.burn_rate, "total": result.total,
+                                  "budget_burned": self._budgets[name].update(self.series,
+                                                                              last)}
 
     def _trip(self, trip: Trip) -> None:
         if not self._tripped:
@@ -132,7 +138,11 @@ class Watcher(threading.Thread):
                 windows, limit, named = (cond.window_seconds,), cond.burn_rate_above, ""
             results = [evaluate(slo, self.series, last - w + 1, last + 1) for w in windows]
             first = results[0]
-            if first.total >= cond.min_requests and all(
+            self.readings[index] = {"limit": limit, "min_requests": cond.min_requests,
+                                    "requests": first.total, "armed": self._armed,
+                                    "windows": [{"window_s": r.end - r.start,
+                                                 "burn_rate": r.burn_rate} for r in results]}
+            if self._armed and first.total >= cond.min_requests and all(
                     r.burn_rate is not None and r.burn_rate > limit for r in results):
                 burned = " and ".join(f"{r.burn_rate:.1f}x over {r.end - r.start} s"
                                       for r in results)
@@ -158,7 +168,9 @@ class Watcher(threading.Thread):
             except Exception as exc:  # a probe that cannot run is reported, not fatal
                 self._failed(f"abort condition {index}: {exc}")
                 continue
-            if not within_tolerance(cond.tolerance, output, self.configuration, {}):
+            within = within_tolerance(cond.tolerance, output, self.configuration, {})
+            self.readings[index] = {"output": output, "within": bool(within), "armed": True}
+            if not within:
                 self._trip(Trip(f"abort condition {index}: probe "
                                 f"{cond.probe.get('provider', {}).get('func', '?')} returned "
                                 f"{output!r}, outside its tolerance {cond.tolerance!r}",

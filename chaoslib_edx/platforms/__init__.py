@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from chaoslib_edx.detection.source import DetectionSource
 
 # environment driver -> "module:class" of its adapter, imported only when used.
+# A run's live console where the game day names no port: the one after Locust's web UI.
+CONSOLE_PORT = 8090
 ADAPTERS = {"sandbox": "chaoslib_edx.platforms.sandbox:SandboxPlatform",
             "aws": "chaoslib_edx.platforms.cloud:CloudPlatform"}
 
@@ -82,6 +84,14 @@ class Platform(ABC):
 
     def default_master_port(self) -> int:
         return LOCUST_MASTER_PORT
+
+    def console_address(self, port: int | None) -> tuple[str, int]:
+        """Where a run's live console listens: the inventory's console.bind_host (loopback
+        by default) and PORT, else the platform's default port."""
+        return self.environment.console.bind_host, port or self.default_console_port()
+
+    def default_console_port(self) -> int:
+        return CONSOLE_PORT
 
     def check_ready(self) -> None:
         """Raise UserError when the platform cannot take a game day now."""

@@ -40,6 +40,9 @@ class SandboxPlatform(Platform):
     def default_master_port(self) -> int:
         return self.layout.load_master_port
 
+    def default_console_port(self) -> int:
+        return self.layout.console_port
+
     def login_limit(self) -> int | None:
         return OPENEDX_LOGINS_PER_IP if self.environment.sandbox.login_rate_limit else None
 

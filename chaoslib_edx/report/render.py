@@ -66,8 +66,13 @@ def _link(url: str) -> Markup:
     return Markup(f'<a href="{text}">{text}</a>') if _WEB_URL.fullmatch(url) else text
 
 
+def _one_line(text: object) -> str:
+    """TEXT as one Markdown table cell or list item: a note may hold newlines and pipes."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
 _TEMPLATES.filters.update(pct=_pct, num=_num, slo_value=_value, reading=_reading,
-                          people=_people, secs=_secs, link=_link,
+                          people=_people, secs=_secs, link=_link, one_line=_one_line,
                           detection_lines=detection_lines)
 
 

@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -129,6 +130,8 @@ class RunWriter:
         self.path = Path(path)
         (self.path / "journals").mkdir(parents=True, exist_ok=True)
         self.run = dict(run)
+        # Called with each event once it is on disk (the live console follows the run so).
+        self.listeners: list[Callable[[dict], None]] = []
         self.update()
 
     def update(self, **fields: object) -> None:
@@ -143,6 +146,11 @@ class RunWriter:
             handle.write(json.dumps(line, default=str) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+        for listener in self.listeners:
+            try:
+                listener(line)
+            except Exception as exc:  # a viewer's trouble never stops the run's record
+                logger.error(f"a follower of the timeline failed: {type(exc).__name__}: {exc}")
         return line
 
     def journal(self, name: str, journal: dict) -> None:

@@ -14,6 +14,7 @@ from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.liveness import ended_early
 from chaoslib_edx.load.recorder import ROUTE_CLASSES, percentiles
 from chaoslib_edx.report.generators import generators
+from chaoslib_edx.report.observations import observations
 from chaoslib_edx.report.rundir import RunDir
 from chaoslib_edx.slo.catalog import Catalog, Slo
 from chaoslib_edx.slo.evaluator import evaluate
@@ -138,6 +139,7 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
             "ended": info.get("ended"), "duration_s": last - first + 1 if run.series.seconds else 0,
             "roles": info.get("roles", {}), "versions": info.get("versions", {}),
             "experiments": experiments, "slos": overall, "routes": routes,
+            **observations(run),
             "generators": generators(run),
             "detection": detection.get("rows", []),
             "detection_source": detection.get("source"),

@@ -19,6 +19,7 @@ _MONITORING_OFFSETS = {"pager": 8, "prometheus": 20, "alertmanager": 21, "mtail"
                        "nginx_status": 23, "nginx_exporter": 24, "redis_exporter": 25,
                        "mysqld_exporter_db-a": 26, "mysqld_exporter_db-b": 27}
 LOAD_MASTER_OFFSET = 28  # a run's Locust master, for workers started outside the runner
+CONSOLE_OFFSET = 29  # a game day's live console (run --console)
 DB_NODES = ("db-a", "db-b")  # db-a starts as primary, db-b as its replica
 
 
@@ -59,6 +60,10 @@ class Layout:
     @property
     def load_master_port(self) -> int:
         return self.settings.port_base + LOAD_MASTER_OFFSET
+
+    @property
+    def console_port(self) -> int:
+        return self.settings.port_base + CONSOLE_OFFSET
 
     @property
     def lms_ports(self) -> dict[str, int]:

@@ -73,6 +73,32 @@ def evaluate(slo: Slo, series: Series, start: int, end: int) -> SloResult:
                      burn * (end - start) / slo.budget_period_s)
 
 
+class RunningBudget:
+    """The share of SLO's budget a run has burned so far, as evaluate() over the whole run
+    would say, kept up second by second: a latency SLO over the whole run would merge
+    every second's histogram again each time."""
+
+    RESTATE_S = 5  # a second's metrics may still grow this long (workers report late)
+
+    def __init__(self, slo: Slo) -> None:
+        self.slo = slo
+        self._seconds: dict[int, tuple[int, int]] = {}  # second -> (good, total)
+
+    def update(self, series: Series, last: int) -> float | None:
+        """The budget burned over seconds [series.first, LAST]; None without requests."""
+        if series.first is None:
+            return None
+        for t in range(max(series.first, last - self.RESTATE_S), last + 1):
+            result = evaluate(self.slo, series, t, t + 1)
+            self._seconds[t] = (result.good, result.total)
+        total = sum(count for _, count in self._seconds.values())
+        if not total:
+            return None
+        good = sum(count for count, _ in self._seconds.values())
+        burn = (total - good) / total / self.slo.error_budget
+        return burn * (last + 1 - series.first) / self.slo.budget_period_s
+
+
 def compression(slo: Slo, duration_s: float) -> float:
     """C of the module docstring: how much a game day of DURATION_S compresses time."""
     paging = [rule for rule in slo.alerting if rule.severity == "page"] or slo.alerting

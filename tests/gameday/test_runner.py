@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import matplotlib.image
+import psutil
 import pytest
 import yaml
 from junitparser import JUnitXml
@@ -248,6 +250,11 @@ def test_a_signal_mid_fault_rolls_back_and_still_reports(sandbox, tmp_path, sig)
             and sandbox.status()["checks"]["cdn"]["origin"] != 200
 
     eventually(fault_live, timeout=90, interval=0.2)  # the origin is down: the fault is live
+    # Without --console the runner opens no port (Locust's own process is the load's).
+    assert [c for c in psutil.Process(proc.pid).net_connections("inet")
+            if c.status == psutil.CONN_LISTEN] == []
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", sandbox.layout.console_port), timeout=2)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 3, err[-3000:]

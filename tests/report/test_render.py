@@ -314,3 +314,43 @@ def test_a_fault_without_requests_is_no_proof_of_no_impact(tmp_path: Path) -> No
     summary = render(run, CATALOG)
     assert summary["detection"][0]["status"] == \
         "unknown: no requests while the fault was live"
+
+
+def test_the_teams_notes_and_actions_are_in_every_output_in_order(tmp_path: Path) -> None:
+    """Notes taken in the console (one hostile, one with Markdown's newlines and pipes),
+    a hold, an acknowledgement, and an alert and a page from the monitoring: the report,
+    summary.json and the postmortem's Observations list them in time order, as text."""
+    run = _run_dir(tmp_path)
+    team = [{"t": T0 + 1, "event": "load_start"},
+            {"t": T0 + 21, "event": "note", "text": HOSTILE, "by": "ana", "role": "observer",
+             "during": "lms-pod-kill"},
+            {"t": T0 + 25, "event": "ack", "by": "bo", "role": "on_call", "pages": ["k1"]},
+            {"t": T0 + 40, "event": "note", "text": "back\nat | 40 s", "by": "bo",
+             "role": "on_call", "during": None},
+            {"t": T0 + 41, "event": "hold", "by": "gm", "role": "game_master"},
+            {"t": T0 + 46, "event": "release", "by": "gm", "role": "game_master",
+             "held_s": 5.0}]
+    with (run / "timeline.jsonl").open("a") as timeline:
+        timeline.write("".join(json.dumps(e) + "\n" for e in team))
+    _with_detection(run, {"source": "prometheus", "firings": [
+        {"alert": "LmsAvailabilityBudgetBurn", "slo": "lms-availability", "severity": "page",
+         "start": T0 + 23, "end": T0 + 33}], "pages": [
+        {"alert": "LmsAvailabilityBudgetBurn", "slo": "lms-availability", "dedup_key": "k1",
+         "received": T0 + 24, "acked": T0 + 25, "acked_by": "bo"}]})
+    summary = render(run, CATALOG)
+    first, second = summary["notes"]
+    assert (first["text"], first["by"], first["role"], first["during"], first["run_s"]) == \
+        (HOSTILE, "ana", "observer", "lms-pod-kill", 20.0)
+    assert second["during"] is None and summary["holds"][0]["held_s"] == 5.0
+    kinds = [o["kind"] for o in summary["observations"]]
+    assert kinds == ["fault_start", "note", "alert", "page", "ack", "page_ack", "fault_end",
+                     "note", "hold", "release"]
+    html = (run / "index.html").read_text()
+    assert HOSTILE not in html and 'id="observations"' in html
+    assert "note by ana (observer) during lms-pod-kill: &lt;script&gt;" in html
+    postmortem = (run / "postmortem.md").read_text()
+    observations = postmortem.split("## Observations")[1].split("## Impact")[0]
+    lines = [line for line in observations.splitlines() if line.startswith("- ")]
+    assert len(lines) == 10 and lines[1].startswith("- +20.0 s (")
+    assert "note by bo (on call): back at \\| 40 s" in lines[7]
+    assert HOSTILE not in postmortem

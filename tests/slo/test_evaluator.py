@@ -8,7 +8,8 @@ import pytest
 from chaoslib_edx.load.recorder import ClassStats, new_histogram
 from chaoslib_edx.load.series import Series
 from chaoslib_edx.slo.catalog import load_catalog
-from chaoslib_edx.slo.evaluator import burn_alert, compression, evaluate, scaled
+from chaoslib_edx.slo.evaluator import RunningBudget, burn_alert, compression, evaluate, \
+    scaled
 from tests.conftest import REPO
 
 CATALOG = load_catalog(REPO / "gamedays/slos.yaml")
@@ -116,3 +117,26 @@ def test_catalog_fields_for_budget_and_alerting(tmp_path: Path) -> None:
     slo = load_catalog(path).get("x")
     assert slo.budget_period_s == 7 * 86400 and slo.rule("fast").burn_rate == 10
     assert scaled(slo, slo.rule("fast"), 60) == (30, 3)  # C = 600 / 30 = 20
+
+
+def test_the_running_budget_agrees_with_the_whole_run_second_by_second(tmp_path: Path) -> None:
+    """As the console shows it: at every second, the budget burned so far is what
+    evaluate() over the run so far says, for an availability and a latency SLO, late
+    metrics of a recent second included."""
+    seconds = {s: {"lms": _stats([20] * 90 + [900] * (s % 4), server_errors=s % 3),
+                   "api": _stats([100] * 50 + [800] * (s % 5))} for s in range(30)}
+    for name in ("lms-availability", "api-latency"):
+        slo, running = CATALOG.get(name), RunningBudget(CATALOG.get(name))
+        path = tmp_path / f"{name}.jsonl"
+        series = Series(path)
+        for second in range(30):
+            with path.open("a") as metrics:
+                metrics.write(json.dumps({"t": T0 + second, "classes": seconds[second]}) + "\n")
+                if second >= 3:  # a worker's late report for three seconds ago
+                    metrics.write(json.dumps({"t": T0 + second - 3, "classes": {
+                        "lms": _stats([20, 30], server_errors=1)}}) + "\n")
+            series.refresh()
+            whole = evaluate(slo, series, T0, T0 + second + 1)
+            burned = running.update(series, T0 + second)
+            assert burned == pytest.approx(whole.budget_consumed), (name, second)
+        assert burned > 0
