@@ -31,7 +31,8 @@ CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run",
 def _gameday(folder: Path, users: int, seconds: int) -> Path:
     """USERS learners for SECONDS, the CDN's origin lost in the middle (a fault that
     needs no database and no cache: the load stays the LMS's)."""
-    spec = {"name": "console bench", "environment": str(REPO / "gamedays/environments/sandbox.yaml"),
+    spec = {"name": "console bench",
+            "environment": str(REPO / "gamedays/environments/sandbox.yaml"),
             "slo_catalog": str(REPO / "gamedays/slos.yaml"),
             "roles": {"game_master": "bench", "on_call": ["bench"]},
             "load": {"warmup_s": 10, "shape": {"baseline_users": users, "peak_users": users,

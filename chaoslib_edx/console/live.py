@@ -62,7 +62,8 @@ class Live:
     # -- what the runner reports -------------------------------------------------------
 
     def event(self, event: dict) -> None:
-        """A timeline event, as the run wrote it."""
+        """A timeline event, as the run wrote it (a JSON copy: the viewers get text)."""
+        event = json.loads(json.dumps(event, default=str))
         name, kind = event.get("experiment"), event["event"]
         with self._lock:
             self.events.append(event)

@@ -165,8 +165,14 @@ class Console:
             if not self._streams.acquire(blocking=False):
                 return _error(503, f"the console serves {MAX_VIEWERS} viewers at most")
             viewer = self.live.subscribe()
-            return Response(self._stream(viewer), mimetype="text/event-stream",
-                            headers={"X-Accel-Buffering": "no"})
+            response = Response(self._stream(viewer), mimetype="text/event-stream",
+                                headers={"X-Accel-Buffering": "no"})
+
+            @response.call_on_close  # also when the stream never started (viewer gone)
+            def _gone() -> None:
+                self.live.unsubscribe(viewer)
+                self._streams.release()
+            return response
 
         @app.post("/api/<action>")
         def act(action: str) -> Response:
@@ -175,22 +181,18 @@ class Console:
         return app
 
     def _stream(self, viewer: queue.Queue) -> Iterator[bytes]:
-        """A viewer's messages until the run ends, the viewer is dropped or goes away
-        (waitress then closes this generator: the finally runs)."""
-        try:
-            while True:
-                try:
-                    message = viewer.get(timeout=KEEPALIVE_S)
-                except queue.Empty:
-                    message = b": keep-alive\n\n"
-                if message is CLOSED:
-                    return
-                started = time.thread_time()
-                yield message
-                self._count_cpu(time.thread_time() - started)
-        finally:
-            self.live.unsubscribe(viewer)
-            self._streams.release()
+        """A viewer's messages until the run ends or the viewer is dropped; a viewer that
+        goes away ends it at its next write (the response's close hook then cleans up)."""
+        while True:
+            try:
+                message = viewer.get(timeout=KEEPALIVE_S)
+            except queue.Empty:
+                message = b": keep-alive\n\n"
+            if message is CLOSED:
+                return
+            started = time.thread_time()
+            yield message
+            self._count_cpu(time.thread_time() - started)
 
     def _act(self, action: str) -> Response:
         role, refused = self._role()

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from chaoslib_edx.console.live import Live
-from chaoslib_edx.console.server import NOTE_MAX_CHARS, NOTES_PER_MINUTE, ROLES, Console, \
-    Controls
+from chaoslib_edx.console.server import MAX_VIEWERS, NOTE_MAX_CHARS, NOTES_PER_MINUTE, ROLES, \
+    Console, Controls
 from chaoslib_edx.gameday.schema import load_gameday
 from tests.conftest import REPO
 
@@ -127,3 +127,16 @@ def test_the_tokens_are_long_random_and_only_in_the_urls_fragment(console) -> No
     console.host, console.port = "127.0.0.1", 1234
     for role, url in console.urls().items():
         assert url == f"http://127.0.0.1:1234/#role={role}&token={console.tokens[role]}"
+
+
+def test_viewers_are_bounded_and_a_closed_stream_frees_its_place(console) -> None:
+    client = console.app.test_client()
+    observer = _auth(console.tokens["observer"])
+    streams = [client.get("/api/events", headers=observer, buffered=False)
+               for _ in range(MAX_VIEWERS)]
+    assert [s.status_code for s in streams] == [200] * MAX_VIEWERS
+    assert console.live.viewers == MAX_VIEWERS
+    assert client.get("/api/events", headers=observer).status_code == 503
+    streams.pop().close()  # a viewer gone, even one whose stream never started
+    assert console.live.viewers == MAX_VIEWERS - 1
+    assert client.get("/api/events", headers=observer, buffered=False).status_code == 200
