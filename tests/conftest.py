@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from chaoslib_edx.environment import load_environment
-from chaoslib_edx.ports import free_block
+from chaoslib_edx.ports import free_block, port_range
 from chaoslib_edx.sandbox.layout import PORT_SPAN, Layout
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,14 +31,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _own_ports_per_worker() -> None:
     """Under pytest-xdist (`make test` runs 3 workers), each worker and everything it
-    starts picks free ports from its own slice of 20000-30000 (EDX_PORTS): a sandbox's
-    block holds ports it binds only later (the load master's), which another worker's
-    check for listeners cannot see."""
+    starts picks free ports from its own slice of the session's range (EDX_PORTS, default
+    20000-30000; `make test` gives each interpreter's session its own): a sandbox's block
+    holds ports it binds only later (the load master's), which another worker's check for
+    listeners cannot see."""
     worker, count = os.environ.get("PYTEST_XDIST_WORKER"), \
         os.environ.get("PYTEST_XDIST_WORKER_COUNT")
-    if worker and count and "EDX_PORTS" not in os.environ:
-        index, size = int(worker.removeprefix("gw")), 10000 // int(count)
-        os.environ["EDX_PORTS"] = f"{20000 + index * size}-{20000 + (index + 1) * size}"
+    if worker and count:
+        low, high = port_range()
+        index, size = int(worker.removeprefix("gw")), (high - low) // int(count)
+        os.environ["EDX_PORTS"] = f"{low + index * size}-{low + (index + 1) * size}"
 
 
 _own_ports_per_worker()

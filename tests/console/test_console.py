@@ -50,7 +50,7 @@ def _gameday(tmp_path: Path, sandbox) -> Path:
     """The database failover (it pages), then the held origin loss the game master holds
     back and aborts in; 12 s of warm-up for the steady state's windows."""
     path = compressed_gameday(tmp_path, sandbox, [("rds-failover", 0),
-                                                  (held_origin_loss(tmp_path), 80)])
+                                                  (held_origin_loss(tmp_path), 55)])
     spec = yaml.safe_load(path.read_text())
     spec["max_duration_s"] = 240
     path.write_text(yaml.safe_dump(spec))
@@ -231,7 +231,7 @@ def test_the_team_watches_notes_acks_holds_and_aborts_from_the_browser(
     begun = next(e["t"] for e in events if e["event"] == "timeline_start")
     started = next(e["t"] for e in events if e["event"] == "experiment_start"
                    and e["experiment"] == "held-origin-loss")
-    late = started - (begun + 80)
+    late = started - (begun + 55)
     # Within the polling's tenth of a second, and a second for a loaded machine.
     assert release["held_s"] - 0.2 <= late <= release["held_s"] + 1.0, (late, release)
     assert summary["holds"][0]["held_s"] == release["held_s"]

@@ -15,8 +15,9 @@ def test_a_hold_moves_the_due_time_by_the_time_held() -> None:
     releaser.start()
     assert hold.wait_for(began + 0.3, stop)
     waited = time.monotonic() - began
-    # Due at +0.3 s, held for 0.6 s of it: the wait ends at +0.9 s (a tenth's polling).
-    assert 0.85 <= waited <= 0.3 + hold.total_s() + 0.25, (waited, hold.total_s())
+    # Due at +0.3 s, held for 0.6 s of it: the wait ends at +0.9 s, after at most a
+    # tenth's polling (half a second more for a machine busy with other test processes).
+    assert 0.85 <= waited <= 0.3 + hold.total_s() + 0.6, (waited, hold.total_s())
     assert not hold.held and hold.release() is None
 
 
