@@ -108,6 +108,17 @@ class StateSettings(Model):
         return self
 
 
+class HistorySettings(Model):
+    """Where the history of runs is kept: SQLite in the environment's state dir unless
+    `url` names another database (PostgreSQL, to share one between laptops, the CronJob
+    and CI); its password from the environment variable `password_env`, never here."""
+
+    url: str | None = Field(None, pattern=r"^(sqlite|postgresql(\+psycopg)?)://[^:@/]*(@|/)",
+                            description="sqlite:///PATH or postgresql://USER@HOST:PORT/DB "
+                                        "(no password in it)")
+    password_env: str | None = Field(None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+
+
 class Guardrails(Model):
     max_replica_share: float = Field(
         1 / 3, gt=0, lt=1, description="most of a deployment's replicas one kill may take")
@@ -240,6 +251,9 @@ class Environment(Model):
     endpoints: Endpoints | None = None
     load_master: LoadMasterSettings = LoadMasterSettings()
     console: ConsoleSettings = ConsoleSettings()
+    history: HistorySettings = HistorySettings()
+    platform_version: str | None = Field(None, description="the platform's revision the runs "
+                                                           "go against (kept in history)")
     guardrails: Guardrails = Guardrails()
     state: StateSettings = StateSettings()
     detection: DetectionSettings | None = None

@@ -25,6 +25,8 @@ command -v prometheus-mysqld-exporter >/dev/null || need+=(prometheus-mysqld-exp
 command -v prometheus-redis-exporter >/dev/null || need+=(prometheus-redis-exporter)
 command -v prometheus-nginx-exporter >/dev/null || need+=(prometheus-nginx-exporter)
 command -v mtail >/dev/null || need+=(mtail)
+# The history tests run a real PostgreSQL server of their own (Debian's binaries only).
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
 if [ "${1:-}" = "--with-browser" ]; then
   command -v chromium >/dev/null || need+=(chromium)
 fi

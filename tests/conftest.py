@@ -48,7 +48,7 @@ _own_ports_per_worker()
 
 TIERS = ("unit", "integration", "sandbox")
 _FIXTURE_TIERS = {"sandbox": "sandbox", "moto_endpoint": "integration", "eks": "integration",
-                  "django_lms": "integration"}
+                  "django_lms": "integration", "postgres": "integration"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -316,6 +316,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory):
 
 from tests.aws import aws_env, moto_endpoint  # noqa: E402,F401  (fixtures)
 from tests.kube import eks  # noqa: E402,F401  (fixture)
+from tests.postgres import postgres  # noqa: E402,F401  (fixture)
 
 
 # The Django LMS's users: the sandbox's first learners (its seed password) and a staging's.

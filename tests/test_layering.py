@@ -14,7 +14,7 @@ GENERIC = ("chaoslib_edx.targets", "chaoslib_edx.environment", "chaoslib_edx.gam
            "chaoslib_edx.ledger", "chaoslib_edx.guardrails", "chaoslib_edx.faults",
            "chaoslib_edx.context", "chaoslib_edx.recovery", "chaoslib_edx.platforms",
            "chaoslib_edx.detection", "chaoslib_edx.lease", "chaoslib_edx.liveness",
-           "chaoslib_edx.console",
+           "chaoslib_edx.console", "chaoslib_edx.history",
            *(f"chaoslib_edx.{fault.package}.{part}" for fault in FAULTS
              for part in ("actions", "probes", "contract")))
 

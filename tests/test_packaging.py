@@ -47,10 +47,13 @@ def test_the_wheel_ships_its_files_and_version(venv: Path, tmp_path: Path) -> No
          "print(chaoslib_edx.__version__); "
          "print(sorted(str(p.relative_to(f.SHIPPED)) for p in f.SHIPPED.rglob('*.*'))); "
          "import chaoslib_edx.console.server as c, pathlib; "
-         "print(sorted(p.name for p in (pathlib.Path(c.__file__).parent / 'static').iterdir()))"],
+         "print(sorted(p.name for p in (pathlib.Path(c.__file__).parent / 'static').iterdir()));"
+         "from chaoslib_edx.history.store import MIGRATIONS as m; "
+         "print(sorted(p.name for p in (m / 'versions').glob('0*.py')))"],
         cwd=tmp_path, capture_output=True, text=True, check=True, env=CLEAN)
-    module, version, shipped, console = where.stdout.splitlines()
+    module, version, shipped, console, migrations = where.stdout.splitlines()
     assert console == str(["console.css", "console.js", "index.html"])  # the console's page
+    assert migrations == str(["0001_runs.py", "0002_platform_version.py"])  # the history's
     assert module.startswith(str(venv)), module  # the wheel, not the checkout
     assert version == tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     for name in ("gamedays/course-launch.yaml", "gamedays/slos.yaml",

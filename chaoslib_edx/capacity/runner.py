@@ -23,6 +23,7 @@ from chaoslib_edx.context import CONFIRM_KEY, ENV_KEY, run_context
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import fault as registry_fault
 from chaoslib_edx.files import replace_text
+from chaoslib_edx.history.record import record_run
 from chaoslib_edx.ledger import open_ledger
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.identity import RUN
@@ -152,7 +153,9 @@ class CapacityRun:
                 signal.signal(sig, handler)
         if refused is not None:
             raise refused
-        return render(self.out)
+        summary = render(self.out)
+        record_run(self.platform, self.out, self.echo)
+        return summary
 
     def _write_info(self, info: dict) -> None:
         replace_text(self.out / RUN_FILE, json.dumps(info, indent=2, default=str) + "\n")

@@ -34,6 +34,7 @@ from chaoslib_edx.gameday.schema import Loaded
 from chaoslib_edx.gameday.team import TeamActions
 from chaoslib_edx.gameday.timeline import Timeline
 from chaoslib_edx.gameday.watch import Trip, Watcher
+from chaoslib_edx.history.record import record_run
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load import launcher
 from chaoslib_edx.load.identity import RUN
@@ -287,5 +288,6 @@ class GameDayRun(Aborts, TeamActions):
         if status != self.writer.run.get("status"):  # a signal came once the end was written
             self.writer.update(status=status, abort_reason=self.abort.reason)
             summary = render(self.out)
+        record_run(self.platform, self.out, self.progress.event)
         return Outcome.of(self.out, status, self.abort.reason if self.abort else None, summary)
 

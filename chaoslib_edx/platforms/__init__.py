@@ -19,6 +19,7 @@ from chaoslib_edx.load.workers import LOCUST_MASTER_PORT
 
 if TYPE_CHECKING:
     from chaoslib_edx.detection.source import DetectionSource
+    from chaoslib_edx.history.store import History
 
 # environment driver -> "module:class" of its adapter, imported only when used.
 # A run's live console where the game day names no port: the one after Locust's web UI.
@@ -92,6 +93,17 @@ class Platform(ABC):
 
     def default_console_port(self) -> int:
         return CONSOLE_PORT
+
+    def history(self) -> "History":
+        """The environment's history of runs, its schema brought up to date."""
+        from chaoslib_edx.history.store import open_history
+
+        settings = self.environment.history
+        try:
+            return open_history(settings.url, settings.password_env, self.state_dir())
+        except UserError as exc:
+            raise UserError(exc.message, file=self.env_file, field=exc.field,
+                            fix=exc.fix) from None
 
     def check_ready(self) -> None:
         """Raise UserError when the platform cannot take a game day now."""

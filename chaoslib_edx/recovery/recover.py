@@ -8,6 +8,7 @@ from chaoslib_edx import lease
 from chaoslib_edx.capacity import RUN_FILE
 from chaoslib_edx.context import environment_context
 from chaoslib_edx.files import replace_text
+from chaoslib_edx.history.record import record_run
 from chaoslib_edx.lease.base import Say
 from chaoslib_edx.ledger import open_ledger
 from chaoslib_edx.load.launcher import stop_recorded
@@ -42,7 +43,10 @@ def recover(env_file: str, ledger: str | None = None, say: Say | None = None) ->
         results = book.run_pending(run, configuration, None)
     finally:
         lease.end(run)
-    return Recovery(book.where, results, stopped, _report_crashed(run.lease.took_over))
+    crashed = _report_crashed(run.lease.took_over)
+    if crashed is not None:
+        record_run(context.platform, crashed, say or (lambda line: None))
+    return Recovery(book.where, results, stopped, crashed)
 
 
 _CRASHED = ("the runner died without finishing (SIGKILL or a lost machine); "

@@ -7,12 +7,12 @@ from pathlib import Path
 from chaoslib_edx.errors import UserError
 
 
-def parse_s3_url(url: str) -> tuple[str, str]:
-    """(bucket, key prefix) of s3://BUCKET[/PREFIX]; UserError naming --upload otherwise."""
+def parse_s3_url(url: str, field: str = "--upload") -> tuple[str, str]:
+    """(bucket, key prefix) of s3://BUCKET[/PREFIX]; UserError naming FIELD otherwise."""
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
     if not url.startswith("s3://") or not bucket:
         raise UserError(f"'{url}' is not an S3 location like s3://bucket/prefix",
-                        field="--upload", fix="Nothing was run")
+                        field=field, fix="Nothing was run")
     return bucket, prefix.strip("/")
 
 

@@ -130,6 +130,15 @@ def test_a_compressed_game_day_end_to_end(sandbox, tmp_path) -> None:
     # The failover's effect was measured while it was live: writes failed for a while.
     failover = summary["experiments"][1]["slos"]["lms-availability"]
     assert failover["during"] < failover["before"], failover
+    # Recorded in the environment's history at its end, as its report says.
+    from chaoslib_edx.context import environment_context
+
+    assert f"history: run {summary['run_id']} added" in result.stderr
+    (recorded,) = [run for run in environment_context(str(sandbox.env_file)).platform
+                   .history().runs() if run["run_key"] == summary["run_id"]]
+    assert recorded["status"] == "completed" and recorded["environment"] == "test-sandbox"
+    assert [(e["experiment"], e["verdict"]) for e in recorded["experiments"]] == \
+        [(e["name"], e["verdict"]) for e in summary["experiments"]]
 
     # JUnit: one case per experiment and per SLO; --junit got the same file.
     (suite,) = JUnitXml.fromfile(str(run_dir / "junit.xml"))
