@@ -119,6 +119,18 @@ class HistorySettings(Model):
     password_env: str | None = Field(None, pattern=r"^[A-Z_][A-Z0-9_]*$")
 
 
+class JiraSettings(Model):
+    """Where `edx-gameday findings export --jira` files findings: a Jira Cloud site, its
+    project and issue type; the account's email and its API token from an environment
+    variable (Jira Cloud's basic authentication)."""
+
+    url: str = Field(pattern=r"^https?://[^\s/]+(:\d+)?/?$", description="https://SITE.atlassian.net")
+    project: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,9}$", description="the project key")
+    issue_type: str = Field("Task", min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    token_env: str = Field("JIRA_API_TOKEN", pattern=r"^[A-Z_][A-Z0-9_]*$")
+
+
 class Guardrails(Model):
     max_replica_share: float = Field(
         1 / 3, gt=0, lt=1, description="most of a deployment's replicas one kill may take")
@@ -252,6 +264,7 @@ class Environment(Model):
     load_master: LoadMasterSettings = LoadMasterSettings()
     console: ConsoleSettings = ConsoleSettings()
     history: HistorySettings = HistorySettings()
+    jira: JiraSettings | None = None
     platform_version: str | None = Field(None, description="the platform's revision the runs "
                                                            "go against (kept in history)")
     guardrails: Guardrails = Guardrails()

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from chaoslib_edx.environment import Environment, load_environment, read_yaml
+from chaoslib_edx.history.compare import Baseline
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import fault as registry_fault
 from chaoslib_edx.files import relative_to
@@ -117,6 +118,7 @@ class Plan(Model):
     generator: Generator = Generator()
     degraded: list[Degraded] = []
     bounds: Bounds = Bounds()
+    baseline: Baseline = Baseline()
 
 
 @dataclass(frozen=True)

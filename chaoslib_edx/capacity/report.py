@@ -17,7 +17,7 @@ from chaoslib_edx.errors import UserError
 from chaoslib_edx.load.series import Series
 from chaoslib_edx.report.charts import plt, to_svg
 from chaoslib_edx.report.render import _TEMPLATES
-from chaoslib_edx.report.rundir import CATALOG_COPY
+from chaoslib_edx.report.rundir import CATALOG_COPY, read_comparison
 from chaoslib_edx.slo.catalog import load_catalog
 
 
@@ -121,6 +121,7 @@ def _chart(summary: dict) -> str:
 def render(run_dir: Path | str, out: Path | str | None = None) -> dict:
     """Write the report files into OUT (default: the run directory); the summary."""
     summary = summarize(run_dir)
+    summary["comparison"] = read_comparison(Path(run_dir))
     target = Path(out or run_dir)
     target.mkdir(parents=True, exist_ok=True)
     (target / "capacity.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")

@@ -153,9 +153,9 @@ class CapacityRun:
                 signal.signal(sig, handler)
         if refused is not None:
             raise refused
-        summary = render(self.out)
-        record_run(self.platform, self.out, self.echo)
-        return summary
+        render(self.out)
+        record_run(self.platform, self.out, self.echo, self.loaded.spec.baseline)
+        return render(self.out)  # again, with the comparison with the last runs
 
     def _write_info(self, info: dict) -> None:
         replace_text(self.out / RUN_FILE, json.dumps(info, indent=2, default=str) + "\n")

@@ -1,6 +1,6 @@
 """The `edx-gameday` command line: parses arguments and dispatches; the work is elsewhere.
 One module per command group: sandbox, gameday (check, recover, run, report, ack),
-capacity, load, slo, history."""
+capacity, load, slo, history (history, findings)."""
 
 import os
 import sys
@@ -12,7 +12,7 @@ import click
 from chaoslib_edx import __version__
 from chaoslib_edx.cli.capacity import capacity
 from chaoslib_edx.cli.gameday import ack, check, recover, report, run
-from chaoslib_edx.cli.history import history
+from chaoslib_edx.cli.history import findings, history
 from chaoslib_edx.cli.load import load
 from chaoslib_edx.cli.sandbox import sandbox
 from chaoslib_edx.cli.slo import slo
@@ -50,7 +50,8 @@ def cli(debug: bool) -> None:
     # --debug is read by main(), which handles the errors the commands raise.
 
 
-for command in (sandbox, check, recover, run, report, capacity, load, slo, ack, history):
+for command in (sandbox, check, recover, run, report, capacity, load, slo, ack, history,
+                findings):
     cli.add_command(command)
 
 

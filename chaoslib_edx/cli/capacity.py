@@ -24,8 +24,11 @@ EXIT_HOLDS, EXIT_SHORT, EXIT_INTERRUPTED = 0, 1, 3
               help="Also write the JUnit XML here (one test case per sweep).")
 @click.option("--confirm-production", metavar="NAME",
               help="Confirm a sweep against the production environment NAME.")
+@click.option("--fail-on-regression", is_flag=True,
+              help="Exit 1 when a knee dropped against the plan's last runs (its baseline).")
 def capacity(plan: str, env_file: str | None, out: str | None, only: tuple[str, ...],
-             dry_run: bool, junit: str | None, confirm_production: str | None) -> None:
+             dry_run: bool, junit: str | None, confirm_production: str | None,
+             fail_on_regression: bool) -> None:
     """Sweep the arrival rate until an SLO breaks: the knee, what saturates, the headroom.
 
     PLAN is a capacity plan file, or the name of one shipped with the package
@@ -46,9 +49,13 @@ def capacity(plan: str, env_file: str | None, out: str | None, only: tuple[str, 
       edx-gameday capacity capacity-enrollment-peak --dry-run
       edx-gameday capacity gamedays/capacity-enrollment-peak.yaml --sweep normal
 
+    Every run is recorded in the environment's history and compared with the plan's
+    last runs (`baseline` in the plan: a knee down by more than knee_down is a
+    regression); the report shows it.
+
     Exit codes: 0 the normal sweep holds the projected peak, 1 it does not (the report
-    says where it breaks) or the runner failed, 2 bad input or preflight refused,
-    3 interrupted (rollbacks ran).
+    says where it breaks), the runner failed, or (with --fail-on-regression) a knee
+    regressed, 2 bad input or preflight refused, 3 interrupted (rollbacks ran).
     """
     from chaoslib_edx.capacity.plan import load_plan
     from chaoslib_edx.capacity.runner import CapacityRun
@@ -83,12 +90,15 @@ def capacity(plan: str, env_file: str | None, out: str | None, only: tuple[str, 
         click.echo(f"ROLLBACKS STILL PENDING: {', '.join(summary['pending_rollbacks'])}; run "
                    "edx-gameday recover")
     click.echo(f"report: {runner.out / 'index.html'}")
+    regressions = (summary.get("comparison") or {}).get("regressions", [])
+    for regression in regressions:
+        click.echo(f"REGRESSION: {regression['text']}")
     if summary["status"] == "interrupted":
         sys.exit(EXIT_INTERRUPTED)
     normal = summary["headroom"]
     sys.exit(EXIT_HOLDS if summary["status"] == "completed" and (normal is None or
                                                                  normal["holds"])
-             else EXIT_SHORT)
+             and not (fail_on_regression and regressions) else EXIT_SHORT)
 
 
 def _rate(value: float | None) -> str:

@@ -90,6 +90,9 @@ def recover(env_file: str, ledger: str | None) -> None:
               help="Also write the JUnit XML here (one test case per experiment and SLO).")
 @click.option("--confirm-production", metavar="NAME",
               help="Confirm a game day against the production environment NAME.")
+@click.option("--fail-on-regression", is_flag=True,
+              help="Exit 1 when the run regressed against its series' last runs (the game "
+                   "day's baseline: detection lost or slower, more budget burned).")
 @click.option("--console", is_flag=True,
               help="Serve the live console for the team (also: the game day's console: "
                    "{enabled: true}); prints one URL per role.")
@@ -97,7 +100,8 @@ def recover(env_file: str, ledger: str | None) -> None:
               help="Also copy the run directory there once the report is written "
                    "(a scheduled pod's disk goes with it). Env: EDX_UPLOAD_URL.")
 def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, junit: str | None,
-        confirm_production: str | None, console: bool, upload: str | None) -> None:
+        confirm_production: str | None, fail_on_regression: bool, console: bool,
+        upload: str | None) -> None:
     """Run a game day: one load, a timeline of experiments, SLOs watched, a report.
 
     GAMEDAY is a game-day file, or the name of one shipped with the package
@@ -121,8 +125,12 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
       edx-gameday run gamedays/course-launch.yaml --junit junit.xml
       edx-gameday run gamedays/course-launch.yaml --console
 
+    Every run is recorded in the environment's history and compared with the median of
+    its series' last runs (same game day, environment and timeline; `baseline` in the
+    game day says how many and what a regression is); the report shows it.
+
     Exit codes: 0 every hypothesis held and every SLO met, 1 a hypothesis deviated or an
-    SLO was missed, 2 bad input or preflight refused, 3 aborted (rollbacks ran). A failed
+    SLO was missed (or, with --fail-on-regression, the run regressed), 2 bad input or preflight refused, 3 aborted (rollbacks ran). A failed
     upload is reported on stderr and leaves the game day's code as it is.
     """
     import shutil
@@ -154,7 +162,8 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
                        f"{outcome.run_dir.name}/")
         except Exception as exc:  # the run and its report stand; say what did not
             click.echo(f"upload to {upload} FAILED: {type(exc).__name__}: {exc}", err=True)
-    sys.exit(outcome.code)
+    regressed = (outcome.summary.get("comparison") or {}).get("regressions")
+    sys.exit(1 if fail_on_regression and regressed and outcome.code == 0 else outcome.code)
 
 
 @click.command()

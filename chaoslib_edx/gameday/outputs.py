@@ -71,6 +71,8 @@ class Outcome:
         if missed_alerts := undetected(self.summary):
             lines.append(f"UNDETECTED: {', '.join(missed_alerts)} hurt learners and no "
                          "alert fired")
+        for regression in (self.summary.get("comparison") or {}).get("regressions", []):
+            lines.append(f"REGRESSION: {regression['text']}")
         if self.abort_reason:
             lines.append(f"{'ABORTED' if self.code == EXIT_ABORTED else 'FAILED'}: "
                          f"{self.abort_reason}")

@@ -288,6 +288,7 @@ class GameDayRun(Aborts, TeamActions):
         if status != self.writer.run.get("status"):  # a signal came once the end was written
             self.writer.update(status=status, abort_reason=self.abort.reason)
             summary = render(self.out)
-        record_run(self.platform, self.out, self.progress.event)
+        record_run(self.platform, self.out, self.progress.event, self.gameday.spec.baseline)
+        summary = render(self.out)  # again, with the comparison with the last runs
         return Outcome.of(self.out, status, self.abort.reason if self.abort else None, summary)
 

@@ -21,6 +21,7 @@ from chaoslib_edx.environment import (
 )
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.files import SHIPPED, load_experiment_file, relative_to
+from chaoslib_edx.history.compare import Baseline
 from chaoslib_edx.load.learners import read_learners
 from chaoslib_edx.load.shapes import LaunchCurve
 from chaoslib_edx.load.workers import Workers
@@ -121,6 +122,7 @@ class GameDay(Model):
     timeline: list[Step] = Field(min_length=1)
     detection: DetectionTargets = DetectionTargets()
     console: Console = Console()
+    baseline: Baseline = Baseline()
     max_duration_s: int = Field(900, ge=30, le=4 * 3600,
                                 description="hard bound from the load's start (warm-up "
                                             "included): the load stops, the timeline aborts")

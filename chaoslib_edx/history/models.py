@@ -74,5 +74,16 @@ class SweepResult(Base):
     knee_rate: Mapped[float | None] = mapped_column(Float)
     first_break_rate: Mapped[float | None] = mapped_column(Float)
     first_break_slos: Mapped[list] = mapped_column(JSON)
+    headroom_holds: Mapped[bool | None]  # the knee against the plan's headroom target
     run: Mapped[Run] = relationship(back_populates="sweeps")
     __table_args__ = (UniqueConstraint("run_id", "sweep"),)
+
+
+class FiledFinding(Base):
+    """A finding filed in the team's tracker (Jira): its issue, and whether the tracker
+    was told of the run that fixed it."""
+
+    __tablename__ = "filed_findings"
+    finding_key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    issue_key: Mapped[str] = mapped_column(String(64))
+    fixed_run: Mapped[str | None] = mapped_column(String(200))  # commented as fixed by

@@ -83,7 +83,8 @@ def _capacity(run_dir: Path, source: str) -> dict:
         else {}
     sweeps = [{"sweep": sweep["name"], "knee_rate": sweep.get("knee_rate"),
                "first_break_rate": (sweep.get("first_break") or {}).get("rate"),
-               "first_break_slos": (sweep.get("first_break") or {}).get("slos", [])}
+               "first_break_slos": (sweep.get("first_break") or {}).get("slos", []),
+               "headroom_holds": (sweep.get("headroom") or {}).get("holds")}
               for sweep in capacity.get("sweeps", [])]
     environment = capacity.get("environment", "")
     return {"run_key": run.get("run_id") or source, "kind": "capacity",

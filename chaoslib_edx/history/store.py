@@ -13,7 +13,13 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from chaoslib_edx.errors import UserError
-from chaoslib_edx.history.models import ExperimentResult, Run, SloResult, SweepResult
+from chaoslib_edx.history.models import (
+    ExperimentResult,
+    FiledFinding,
+    Run,
+    SloResult,
+    SweepResult,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_FILE = "history.sqlite"  # in the environment's state dir
@@ -77,12 +83,27 @@ class History:
             return [as_record(run) for run in session.scalars(query)]
 
 
+    def filed(self) -> dict[str, FiledFinding]:
+        """The findings filed in the tracker, by finding key."""
+        with Session(self.engine) as session:
+            return {f.finding_key: f for f in session.scalars(select(FiledFinding))}
+
+    def file(self, finding_key: str, issue_key: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.add(FiledFinding(finding_key=finding_key, issue_key=issue_key))
+
+    def told_fixed(self, finding_key: str, run_key: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.get(FiledFinding, finding_key).fixed_run = run_key
+
+
 _RUN_FIELDS = ("run_key", "kind", "name", "environment", "series", "status", "started",
                "ended", "platform_version", "source")
 _EXPERIMENT_FIELDS = ("position", "experiment", "verdict", "detection", "detect_s",
                       "page_s", "ack_s", "slos_during")
 _SLO_FIELDS = ("slo", "value", "met", "budget_burned")
-_SWEEP_FIELDS = ("sweep", "knee_rate", "first_break_rate", "first_break_slos")
+_SWEEP_FIELDS = ("sweep", "knee_rate", "first_break_rate", "first_break_slos",
+                 "headroom_holds")
 
 
 def _run(record: dict) -> Run:

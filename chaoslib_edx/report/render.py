@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.report.charts import charts
 from chaoslib_edx.report.detection import detection_lines
-from chaoslib_edx.report.rundir import CATALOG_COPY, RunDir
+from chaoslib_edx.report.rundir import CATALOG_COPY, RunDir, read_comparison
 from chaoslib_edx.report.summary import summarize
 from chaoslib_edx.slo.catalog import load_catalog
 
@@ -87,6 +87,7 @@ def render(run_dir: Path | str, catalog_path: Path | str | None = None) -> dict:
                         fix="Name the catalog the run used with --slos")
     summary = summarize(run, load_catalog(catalog))
     out = Path(run_dir)
+    summary["comparison"] = read_comparison(out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     svgs = {name: Markup(svg) for name, svg in charts(run).items()}  # our own SVG
     (out / "index.html").write_text(
@@ -131,6 +132,11 @@ def _junit(summary: dict, path: Path) -> None:
         elif row["status"].startswith("unknown"):
             failures += 1
             ET.SubElement(case, "failure", message=row["status"])
+    for regression in (summary.get("comparison") or {}).get("regressions", []):
+        failures += 1
+        case = ET.SubElement(suite, "testcase", classname="history",
+                             name=f"{regression['kind']}: {regression['step']}")
+        ET.SubElement(case, "failure", message=f"regression: {regression['text']}")
     case = ET.SubElement(suite, "testcase", classname="recovery", name="rollbacks")
     if summary["pending_rollbacks"]:
         failures += 1

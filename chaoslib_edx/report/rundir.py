@@ -123,6 +123,25 @@ def _bound(series: Series, run: dict, timeline: list[dict]) -> None:
                        f"run's span and were left out (e.g. t={outside[0]})")
 
 
+COMPARISON = "comparison.json"  # the run against its series' last runs (the history's)
+
+
+def read_comparison(run_dir: Path) -> dict | None:
+    """The run against its series' last runs, as the history left it (None: never
+    compared, as runs made before the history; a damaged file says so)."""
+    path = Path(run_dir) / COMPARISON
+    if not path.exists():
+        return None
+    try:
+        found = json.loads(path.read_text())
+    except ValueError as exc:
+        found = f"({exc})"
+    if isinstance(found, dict) and isinstance(found.get("regressions"), list):
+        return found
+    return {"compared_with": [], "regressions": [], "findings": [],
+            "note": f"{COMPARISON} is damaged {found if isinstance(found, str) else ''}".strip()}
+
+
 class RunWriter:
     """Write a run directory as the run goes: a crash loses at most the line being written."""
 

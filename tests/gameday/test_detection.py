@@ -10,6 +10,7 @@ import json
 import yaml
 from junitparser import JUnitXml
 
+from chaoslib_edx.detection.attribution import PAGE_SLACK_S
 from tests.conftest import REPO, assert_witnessed, compressed_gameday, run_cli
 
 
@@ -51,7 +52,11 @@ def test_one_fault_pages_and_one_goes_undetected(sandbox, tmp_path) -> None:
     # so lms-availability's or authentication's page may come first.
     pages = {"LmsAvailabilityBudgetBurn (page)", "AuthenticationBudgetBurn (page)"}
     assert failover["status"] == "detected" and pages & set(failover["alerts"]), failover
-    assert 0 < failover["detect_s"] <= failover["page_s"] < 60, failover
+    # The firing's start is Prometheus' first sample of it (a range query's step), the
+    # page's the pager's own clock: a page may come up to PAGE_SLACK_S before the sample,
+    # as attribution allows (seen: 0.6 s under a loaded machine).
+    assert 0 < failover["detect_s"] <= failover["page_s"] + PAGE_SLACK_S, failover
+    assert failover["page_s"] < 60, failover
     assert failover["ack_simulated"] and failover["ack_s"] == round(failover["page_s"] + 3, 3)
     assert failover["slo"] in ("lms-availability", "authentication") and failover["ack_met"]
     assert failover["mttd_s"] == 300 and failover["detect_met"]

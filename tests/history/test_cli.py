@@ -36,6 +36,12 @@ def test_the_committed_examples_import_once(tmp_path) -> None:
     assert "normal: knee 800/s  database-slow: knee 400/s" in shown[2]
     only = run_cli("history", "show", "--env", env, "--gameday", "Course launch").stdout
     assert "capacity" not in only and "Course launch" in only
+    drawn = run_cli("history", "report", "--env", env, "--out", str(tmp_path / "trends"))
+    assert drawn.returncode == 0, drawn.stderr
+    page = (tmp_path / "trends/index.html").read_text()
+    assert page.count('class="series"') == 2 and page.count("<svg") == 3
+    assert "Time to detect by experiment" in page and "Knee by sweep" in page
+    assert "redis-eviction: learners were hurt and no alert fired" in page
 
 
 def test_a_bad_source_is_exit_2_naming_it(tmp_path) -> None:

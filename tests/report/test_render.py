@@ -354,3 +354,32 @@ def test_the_teams_notes_and_actions_are_in_every_output_in_order(tmp_path: Path
     assert len(lines) == 10 and lines[1].startswith("- +20.0 s (")
     assert "note by bo (on call): back at \\| 40 s" in lines[7]
     assert HOSTILE not in postmortem
+
+
+def test_regressions_from_the_history_are_in_every_output(tmp_path: Path) -> None:
+    """The history's comparison (comparison.json): the report's section, summary.md, the
+    postmortem, JUnit, and the open findings with their age."""
+    run = _run_dir(tmp_path)
+    (run / "comparison.json").write_text(json.dumps({
+        "compared_with": ["r1", "r2"], "note": None, "regressions": [
+            {"kind": "newly undetected", "step": "lms-pod-kill",
+             "text": "lms-pod-kill: detected in the last run, undetected now"}],
+        "findings": [{"key": "k", "status": "new", "text": "lms-pod-kill: learners were hurt "
+                      "and no alert fired", "opened": "2026-03-02", "age_days": 0.0,
+                      "seen": 1, "opened_run": "r3", "fixed_run": None}]}))
+    summary = render(run, CATALOG)
+    assert summary["comparison"]["compared_with"] == ["r1", "r2"]
+    text = "lms-pod-kill: detected in the last run, undetected now"
+    assert f"Regression: {text}" in (run / "index.html").read_text()
+    assert f"**REGRESSION: {text}.**" in (run / "summary.md").read_text()
+    postmortem = (run / "postmortem.md").read_text()
+    assert f"Regression against the last runs: {text}." in postmortem
+    assert "- **new**: lms-pod-kill: learners were hurt and no alert fired (opened " \
+           "2026-03-02, 0.0 days ago; seen in 1 runs)." in postmortem
+    (suite,) = ET.parse(run / "junit.xml").getroot().iter("testsuite")
+    case = next(c for c in suite if c.get("classname") == "history")
+    assert case.get("name") == "newly undetected: lms-pod-kill" and case.find("failure") \
+        is not None
+    # A damaged comparison says so instead of vanishing.
+    (run / "comparison.json").write_text("{not json")
+    assert render(run, CATALOG)["comparison"]["note"].startswith("comparison.json is damaged")
