@@ -3,8 +3,9 @@ game day or plan, step, kind), so its life can be followed across runs: "new" th
 time, "still open" while later runs show it, "fixed" at the first run that ran its step
 and no longer shows it (a run that did not run the step leaves it as it was).
 
-Kinds: an undetected fault, a hypothesis that deviated, an SLO missed over the run, a
-sweep whose knee is below the plan's headroom target.
+Kinds: an undetected fault, a hypothesis that deviated, a views gap (learners and the
+servers' monitoring disagreed on an SLO while the fault was live), an SLO missed over the
+run, a sweep whose knee is below the plan's headroom target.
 """
 
 from dataclasses import asdict, dataclass
@@ -26,6 +27,8 @@ class Finding:
 def _text(finding: Finding) -> str:
     return {"undetected": f"{finding.step}: learners were hurt and no alert fired",
             "deviated": f"{finding.step}: its steady-state hypothesis did not hold",
+            "views gap": f"{finding.step}: learners and the servers' monitoring disagreed "
+                         "while its fault was live",
             "slo missed": f"{finding.step}: missed its objective over the run",
             "knee below headroom": f"{finding.step}: its knee is below the headroom target"
             }[finding.kind]
@@ -40,6 +43,8 @@ def findings_of(record: dict) -> list[Finding]:
             found.append(("undetected", step))
         if experiment["verdict"].startswith("deviated"):
             found.append(("deviated", step))
+        if any(slo.get("views_disagree") for slo in experiment["slos_during"].values()):
+            found.append(("views gap", step))
     found += [("slo missed", slo["slo"]) for slo in record["slos"] if slo["met"] is False]
     found += [("knee below headroom", sweep["sweep"]) for sweep in record["sweeps"]
               if sweep.get("headroom_holds") is False]

@@ -24,8 +24,11 @@ def against_history(history: History, record: dict, baseline: Baseline | None) -
     before = [run for run in history.runs(record["environment"], record["name"])
               if run["run_key"] != record["run_key"]
               and (run["started"] or "") < (record["started"] or "~")]
-    comparison = compare(record, [run for run in before if run["series"] == record["series"]],
-                         baseline or Baseline())
+    series = [run for run in before if run["series"] == record["series"]]
+    comparison = compare(record, series, baseline or Baseline())
+    if before and not series:
+        comparison["note"] = (f"the timeline changed since the last run ({len(before)} earlier "
+                              "runs of other timelines): a new series starts here")
     comparison["findings"] = [f for f in lifecycle([*before, record])
                               if f["status"] != "fixed" or f["fixed_run"] == record["run_key"]]
     return comparison

@@ -61,7 +61,8 @@ def _gameday(run_dir: Path, source: str) -> dict:
             "detect_s": row.get("detect_s"), "page_s": row.get("page_s"),
             "ack_s": row.get("ack_s"),
             "slos_during": {name: {"value": slo.get("during"), "met": slo.get("met_during"),
-                                   "burn_rate": slo.get("burn_rate_during")}
+                                   "burn_rate": slo.get("burn_rate_during"),
+                                   "views_disagree": bool(slo.get("views_disagree"))}
                             for name, slo in experiment.get("slos", {}).items()}})
     # The report says "NAME (kind K, driver D)": the history keeps the name.
     environment = str(summary.get("environment", "")).split(" (")[0]

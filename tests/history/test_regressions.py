@@ -157,3 +157,27 @@ def test_the_gate_and_the_findings_through_the_command_line(tmp_path, monkeypatc
                                    "jira.token_env" else "jira-token-1"})
             assert refused.returncode == 2, refused.stderr
             assert f"field '{field}'" in " ".join(refused.stderr.split()), refused.stderr
+
+
+def test_a_views_gap_is_a_finding_and_a_changed_timeline_a_new_series(tmp_path) -> None:
+    from chaoslib_edx.history.record import against_history
+    from chaoslib_edx.history.store import open_history
+
+    history = open_history(None, None, tmp_path / "state")
+    first = _gameday_run(tmp_path, 1, True)
+    history.record(record_of(first))
+    second = _gameday_run(tmp_path, 2, True)
+    summary = json.loads((second / "summary.json").read_text())
+    summary["experiments"][0]["slos"]["lms-availability"]["views_disagree"] = True
+    (second / "summary.json").write_text(json.dumps(summary))
+    run = json.loads((second / "run.json").read_text())
+    run["timeline"] = run["timeline"][:2]  # two experiments fewer: another series
+    (second / "run.json").write_text(json.dumps(run))
+    record = record_of(second)
+    history.record(record)
+    comparison = against_history(history, record, None)
+    assert comparison["compared_with"] == [] and comparison["regressions"] == []
+    assert comparison["note"] == ("the timeline changed since the last run (1 earlier runs of "
+                                  "other timelines): a new series starts here")
+    gap = [f for f in comparison["findings"] if f["kind"] == "views gap"]
+    assert [(f["step"], f["status"]) for f in gap] == [("rds-failover", "new")]
