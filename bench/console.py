@@ -38,7 +38,7 @@ def _gameday(folder: Path, users: int, seconds: int) -> Path:
             "load": {"warmup_s": 10, "shape": {"baseline_users": users, "peak_users": users,
                                                "baseline_s": seconds, "spike_s": 0,
                                                "plateau_s": 0, "decay_s": 0}},
-            "slos": ["lms-availability", "api-latency", "video-availability"],
+            "slos": ["lms-availability", "api-latency", "video-delivery"],
             "max_duration_s": seconds + 60,
             "timeline": [{"experiment": str(REPO / "experiments/cloudfront-origin-loss.yaml"),
                           "offset_s": seconds // 3, "observe_s": seconds // 3}]}

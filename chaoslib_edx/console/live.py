@@ -3,12 +3,15 @@ events (each one the run writes), the SLO watcher's readings every second, the a
 pages the monitoring reports. Each change is one message, encoded once and queued to
 every viewer's stream; a viewer too slow to keep up is dropped, never waited for."""
 
+import functools
 import json
 import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from chaoslib_edx.gameday.schema import BurnRateAbort, Loaded
 
@@ -19,6 +22,21 @@ _STEP_STATE = {"experiment_start": "starting", "fault_start": "live",
                "rollback_start": "rolling back", "fault_end": "rolled back",
                "experiment_end": "done"}
 CLOSED = b""  # the message that ends a viewer's stream
+
+
+def _counted(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the CPU time METHOD takes, in whichever thread calls it, to the console's
+    own (Live.cpu_s): what the console costs the runner."""
+    @functools.wraps(method)
+    def counted(self: "Live", *args: Any, **kwargs: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            spent = time.thread_time() - started
+            with self._cpu_lock:
+                self.cpu_s += spent
+    return counted
 
 
 def _abort_title(cond: object, index: int) -> str:
@@ -33,6 +51,8 @@ class Live:
     def __init__(self, gameday: Loaded, run: dict) -> None:
         spec = gameday.spec
         self._lock = threading.Lock()
+        self._cpu_lock = threading.Lock()
+        self.cpu_s = 0.0  # CPU time of the runner's threads spent keeping the console
         self._viewers: set[queue.Queue] = set()
         self._seq = 0
         self.ended = False
@@ -61,6 +81,7 @@ class Live:
 
     # -- what the runner reports -------------------------------------------------------
 
+    @_counted
     def event(self, event: dict) -> None:
         """A timeline event, as the run wrote it (a JSON copy: the viewers get text)."""
         event = json.loads(json.dumps(event, default=str))
@@ -87,6 +108,7 @@ class Live:
                         step[kind] = event["t"]
         self._publish("event", event["t"], event=event)
 
+    @_counted
     def tick(self, phase: str, current: dict[str, dict], rate: float,
              readings: dict[int, dict], held_s: float, hold: dict) -> None:
         """Once a second: the phase, the watcher's SLO readings and abort readings, the
@@ -111,7 +133,8 @@ class Live:
 
     def monitor(self, source: str | None, alerts: list[dict], pages: list[dict],
                 error: str | None = None) -> None:
-        """What the monitoring says now: alerts firing and pages (with their acks)."""
+        """What the monitoring says now: alerts firing and pages (with their acks). Its
+        CPU is counted by the Monitor's thread, which calls it."""
         with self._lock:
             self.monitoring = {"source": source, "error": error, "alerts": alerts,
                                "pages": pages}

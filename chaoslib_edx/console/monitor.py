@@ -17,6 +17,7 @@ class Monitor(threading.Thread):
         super().__init__(name="console-monitor", daemon=True)
         self.live, self.source, self.since = live, source, since
         self._halt = threading.Event()
+        self.cpu_s = 0.0  # its reads of the monitoring (its own thread)
 
     def stop(self) -> None:
         self._halt.set()
@@ -27,6 +28,7 @@ class Monitor(threading.Thread):
             return
         while True:
             now = time.time()
+            started = time.thread_time()
             try:
                 firings = self.source.firings(self.since, now)
                 pages = self.source.pages(self.since, now)
@@ -35,5 +37,6 @@ class Monitor(threading.Thread):
                                   [asdict(p) for p in pages])
             except Exception as exc:  # the console says so; the run goes on
                 self.live.monitor(self.source.name, [], [], f"{type(exc).__name__}: {exc}"[:300])
+            self.cpu_s += time.thread_time() - started
             if self._halt.wait(EVERY_S):
                 return

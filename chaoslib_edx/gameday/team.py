@@ -65,8 +65,10 @@ class TeamActions:
             self._record("release", "run", "the run's end", held_s=round(held, 1))
         self.console.live.run["status"] = status
         self.console.stop()
+        spent = self.console.cpu_s + self.console.live.cpu_s + \
+            (self.monitor.cpu_s if self.monitor is not None else 0.0)
         return {"host": self.console.host, "port": self.console.port,
-                "cpu_s": round(self.console.cpu_s, 3),
+                "cpu_s": round(spent, 3),
                 "runner_cpu_s": round(time.process_time(), 3)}
 
     def _record(self, event: str, role: str, by: str, **fields: object) -> dict:
