@@ -242,12 +242,31 @@ class CloudWatchSettings(Model):
     alarms: dict[str, AlarmSettings] = Field(min_length=1, description="by alarm name")
 
 
+class NewRelicSettings(Model):
+    """A New Relic account's alert issues, read through NerdGraph: each issue a firing of
+    its condition (mapped to an SLO as CloudWatch alarms are), a paging one also a page
+    with its acknowledgement."""
+
+    account_id: int = Field(ge=1, description="the account whose issues to read")
+    api_key_env: str = Field("NEW_RELIC_API_KEY", pattern=r"^[A-Z_][A-Z0-9_]*$",
+                             description="environment variable holding a User key (NRAK-...)")
+    region: Literal["US", "EU"] = "US"
+    policy_ids: list[Annotated[int, Field(ge=1)]] = Field(
+        [], description="only these policies' issues (default: all of the account's)")
+    conditions: dict[str, AlarmSettings] = Field(min_length=1,
+                                                 description="by alert condition name")
+    base_url: str | None = Field(None, pattern=r"^https?://",
+                                 description="default: the region's NerdGraph endpoint")
+
+
 class DetectionSettings(Model):
-    """Where a game day reads the alerts (CloudWatch alarms) and pages (PagerDuty) its
-    faults set off; the sandbox reads its own Prometheus and pager instead."""
+    """Where a game day reads the alerts (CloudWatch alarms, New Relic issues) and pages
+    (PagerDuty, New Relic) its faults set off; the sandbox reads its own Prometheus and
+    pager instead."""
 
     pagerduty: PagerDutySettings | None = None
     cloudwatch: CloudWatchSettings | None = None
+    newrelic: NewRelicSettings | None = None
 
 
 class Environment(Model):

@@ -13,6 +13,8 @@ LOOKBACK_S = 3600  # to see an alarm's state when the run started
 class CloudWatchAlarms:
     """ALARMS: alarm name -> (slo, severity, runbook_url)."""
 
+    name = "cloudwatch"
+
     def __init__(self, client, alarms: dict[str, tuple[str, str, str]]) -> None:
         self.client, self.alarms = client, alarms
 

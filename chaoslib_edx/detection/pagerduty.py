@@ -25,6 +25,8 @@ def _epoch(text: str) -> float:
 class PagerDutyPages:
     """The incidents of SERVICE_ID; ALARMS maps an alert name to its SLO."""
 
+    name = "pagerduty"
+
     def __init__(self, token: str, service_id: str, alarms: dict[str, str], source: str,
                  base_url: str | None = None) -> None:
         self.client = pagerduty.RestApiV2Client(token, base_url=base_url)

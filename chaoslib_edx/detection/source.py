@@ -65,13 +65,13 @@ class PrometheusAndPager(DetectionSource):
 
 
 class AlarmsAndPager(DetectionSource):
-    """A cloud platform's: alarms with a firings(start, end) (CloudWatch), a pager with
-    pages(start, end) and check() (PagerDuty); either may be missing."""
+    """A cloud platform's: alarms with a firings(start, end) (CloudWatch, New Relic), a
+    pager with pages(start, end) and check() (PagerDuty, New Relic); either may be
+    missing, and one source may be both (New Relic's issues)."""
 
     def __init__(self, alarms: object | None, pager: object | None) -> None:
         self.alarms, self.pager = alarms, pager
-        self.name = " and ".join(name for name, part in (("cloudwatch", alarms),
-                                                         ("pagerduty", pager)) if part)
+        self.name = " and ".join(dict.fromkeys(part.name for part in (alarms, pager) if part))
 
     def firings(self, start: float, end: float) -> list[Firing]:
         return self.alarms.firings(start, end) if self.alarms else []
@@ -83,8 +83,9 @@ class AlarmsAndPager(DetectionSource):
         return self.alarms.blind(start, end) if self.alarms else []
 
     def check(self) -> None:
-        if self.pager:
-            self.pager.check()
+        for part in dict.fromkeys(p for p in (self.alarms, self.pager) if p is not None):
+            if hasattr(part, "check"):
+                part.check()
 
 
 def snapshot(source: DetectionSource, spans: list[Observed], slos: list[Slo],

@@ -2,12 +2,17 @@
 inventory's cloud sections, load to the inventory's endpoints."""
 
 import os
+from typing import TYPE_CHECKING
 
 from chaoslib_edx.detection.source import AlarmsAndPager, DetectionSource
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import Fault
 from chaoslib_edx.model import Model
 from chaoslib_edx.platforms import Platform, UnknownTarget
+
+if TYPE_CHECKING:
+    from chaoslib_edx.detection.newrelic import NewRelicIssues
+    from chaoslib_edx.environment import NewRelicSettings
 
 
 class CloudPlatform(Platform):
@@ -60,7 +65,23 @@ class CloudPlatform(Platform):
                 if settings.cloudwatch else {}
             pager = PagerDutyPages(token, settings.pagerduty.service_id, slos,
                                    self.env_file, settings.pagerduty.base_url)
+        if settings.newrelic is not None:
+            issues = self._newrelic(settings.newrelic)
+            alarms, pager = alarms or issues, pager or issues
         return AlarmsAndPager(alarms, pager)
+
+    def _newrelic(self, settings: "NewRelicSettings") -> "NewRelicIssues":
+        from chaoslib_edx.detection.newrelic import NewRelicIssues
+
+        key = os.environ.get(settings.api_key_env)
+        if not key:
+            raise UserError(f"New Relic needs a User API key in the environment variable "
+                            f"{settings.api_key_env}, which is not set", file=self.env_file,
+                            field="detection.newrelic.api_key_env",
+                            fix="Export it (a key of a user who may read the account)")
+        return NewRelicIssues(key, settings.account_id, {
+            name: (c.slo, c.severity, c.runbook_url) for name, c in settings.conditions.items()},
+            self.env_file, settings.region, settings.policy_ids, settings.base_url)
 
     def saturation_series(self, start: float, end: float) -> dict[str, list[list[float]]]:
         """CloudWatch CPU of the inventory's RDS instances and ElastiCache groups."""

@@ -1,0 +1,131 @@
+"""New Relic as a detection source: the account's alert issues through NerdGraph, New
+Relic's GraphQL API (https://docs.newrelic.com/docs/apis/nerdgraph/examples/nerdgraph-issues-api-via-github/).
+
+An issue is a firing from its activation (activatedAt: createdAt plus the condition's grace
+period) to its close (closedAt, or the end of the window while open), named by its first
+condition, whose SLO and severity the inventory maps as for CloudWatch alarms. A paging
+one (severity page) is also a page received at its activation; the issue is the
+authoritative record of the acknowledgement (acknowledgedAt, acknowledgedBy: set when
+someone acknowledges it in New Relic or through a workflow's ack), so the page's ack is the
+issue's. requests rather than a GraphQL client: two documents, no schema to load.
+"""
+
+from collections.abc import Iterator
+
+import requests
+
+from chaoslib_edx.detection.attribution import Firing, Page
+from chaoslib_edx.errors import UserError
+
+ENDPOINTS = {"US": "https://api.newrelic.com/graphql", "EU": "https://api.eu.newrelic.com/graphql"}
+TIMEOUT_S = 20
+MAX_PAGES = 50  # of issues, each as many as NerdGraph returns (a bound on a broken cursor)
+
+ACCOUNT = "query($account: Int!) { actor { account(id: $account) { id name } } }"
+ISSUES = """query($account: Int!, $start: EpochMilliseconds!, $end: EpochMilliseconds!,
+      $cursor: String) {
+  actor { account(id: $account) { aiIssues {
+    issues(timeWindow: {startTime: $start, endTime: $end}, cursor: $cursor) {
+      issues { issueId title conditionName policyIds priority state createdAt activatedAt
+               acknowledgedAt acknowledgedBy closedAt }
+      nextCursor
+    } } } }
+}"""
+
+
+class NewRelicIssues:
+    """ACCOUNT's issues (of POLICY_IDS when given); CONDITIONS maps a condition name to
+    (slo, severity, runbook url)."""
+
+    name = "newrelic"
+
+    def __init__(self, api_key: str, account: int, conditions: dict[str, tuple[str, str, str]],
+                 source: str, region: str = "US", policy_ids: list[int] | None = None,
+                 url: str | None = None) -> None:
+        self.account, self.conditions, self.source = account, conditions, source
+        self.policy_ids = set(policy_ids or [])
+        self.url = url or ENDPOINTS[region]
+        self.session = requests.Session()
+        self.session.headers.update({"API-Key": api_key, "Content-Type": "application/json"})
+
+    def _query(self, document: str, **variables: object) -> dict:
+        """DOCUMENT's data; a UserError naming the field New Relic refused."""
+        try:
+            response = self.session.post(self.url, json={"query": document,
+                                                          "variables": variables},
+                                         timeout=TIMEOUT_S)
+        except requests.RequestException as exc:
+            raise UserError(f"NerdGraph cannot be reached at {self.url}: {exc}",
+                            file=self.source, field="detection.newrelic.region") from None
+        if response.status_code in (401, 403):
+            raise UserError(f"NerdGraph refused the API key ({response.status_code})",
+                            file=self.source, field="detection.newrelic.api_key_env",
+                            fix="A User key (NRAK-...) of a user who may read the account")
+        body = response.json() if response.content else {}
+        errors = [e.get("message", "") for e in body.get("errors") or []]
+        if any("api key" in e.lower() for e in errors):
+            raise UserError(f"NerdGraph refused the API key: {'; '.join(errors)}",
+                            file=self.source, field="detection.newrelic.api_key_env")
+        if errors or not response.ok:
+            raise UserError(f"NerdGraph: {'; '.join(errors) or response.status_code}",
+                            file=self.source, field="detection.newrelic.account_id")
+        return body["data"]
+
+    def check(self) -> None:
+        """The key works and may read the account; a UserError naming the field else."""
+        account = self._query(ACCOUNT, account=self.account)["actor"]["account"]
+        if account is None:
+            raise UserError(f"NerdGraph knows no account {self.account} this key may read",
+                            file=self.source, field="detection.newrelic.account_id")
+
+    def _issues(self, start: float, end: float) -> Iterator[dict]:
+        cursor = None
+        for _ in range(MAX_PAGES):
+            page = self._query(ISSUES, account=self.account, start=int(start * 1000),
+                               end=int(end * 1000), cursor=cursor)
+            account = page["actor"]["account"]
+            if account is None:
+                raise UserError(f"NerdGraph knows no account {self.account} this key may "
+                                "read", file=self.source, field="detection.newrelic.account_id")
+            found = account["aiIssues"]["issues"]
+            for issue in found["issues"]:
+                if not self.policy_ids or self.policy_ids & set(issue.get("policyIds") or []):
+                    yield issue
+            cursor = found.get("nextCursor")
+            if not cursor:
+                return
+
+    def _mapped(self, issue: dict) -> tuple[str, str, str, str]:
+        """(condition, slo, severity, runbook) of ISSUE; an unmapped condition has no SLO
+        (its alert is listed as unrelated, never counted as detection)."""
+        condition = next(iter(issue.get("conditionName") or []), None) or \
+            next(iter(issue.get("title") or []), "?")
+        slo, severity, runbook = self.conditions.get(condition, ("", "", ""))
+        return condition, slo, severity, runbook
+
+    def firings(self, start: float, end: float) -> list[Firing]:
+        found = []
+        for issue in self._issues(start, end):
+            if issue.get("activatedAt") is None:
+                continue  # still in its grace period: it never fired
+            condition, slo, severity, runbook = self._mapped(issue)
+            closed = issue.get("closedAt")
+            found.append(Firing(condition, slo, severity, issue["activatedAt"] / 1000,
+                                closed / 1000 if closed is not None else end, runbook))
+        return sorted(found, key=lambda f: f.start)
+
+    def pages(self, start: float, end: float) -> list[Page]:
+        found = []
+        for issue in self._issues(start, end):
+            condition, slo, severity, _ = self._mapped(issue)
+            if issue.get("activatedAt") is None or severity != "page":
+                continue
+            acked = issue.get("acknowledgedAt")
+            found.append(Page(condition, slo, issue["issueId"], issue["activatedAt"] / 1000,
+                              acked / 1000 if acked is not None else None,
+                              issue.get("acknowledgedBy") if acked is not None else None))
+        return sorted(found, key=lambda p: p.received)
+
+    def blind(self, start: float, end: float) -> list[tuple[float, float]]:
+        """Issues say nothing of the times New Relic was not watching."""
+        return []
