@@ -236,6 +236,8 @@ class AlarmSettings(Model):
     severity: Literal["page", "ticket"] = "page"
     runbook_url: str = Field("", pattern=r"^(https?://[^\s]+)?$",
                              description="http or https: the report makes it a link")
+    alert: str | None = Field(None, description="New Relic: the name reports give its "
+                                                "alerts (default: the condition's)")
 
 
 class CloudWatchSettings(Model):

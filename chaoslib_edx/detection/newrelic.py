@@ -1,13 +1,16 @@
 """New Relic as a detection source: the account's alert issues through NerdGraph, New
-Relic's GraphQL API (https://docs.newrelic.com/docs/apis/nerdgraph/examples/nerdgraph-issues-api-via-github/).
+Relic's GraphQL API (see its tutorial on issue queries:
+https://docs.newrelic.com/docs/apis/nerdgraph/examples/nerdgraph-issues-api-via-github/).
 
-An issue is a firing from its activation (activatedAt: createdAt plus the condition's grace
-period) to its close (closedAt, or the end of the window while open), named by its first
-condition, whose SLO and severity the inventory maps as for CloudWatch alarms. A paging
-one (severity page) is also a page received at its activation; the issue is the
-authoritative record of the acknowledgement (acknowledgedAt, acknowledgedBy: set when
-someone acknowledges it in New Relic or through a workflow's ack), so the page's ack is the
-issue's. requests rather than a GraphQL client: two documents, no schema to load.
+An issue is a firing from its creation (createdAt: its condition violated) to its close
+(closedAt, or the end of the window while open), named by its first condition, whose SLO,
+severity and reported name the inventory maps as for CloudWatch alarms. A paging one
+(severity page) is also a page, received at its activation (activatedAt: createdAt plus
+the grace period, when notifications go out; an issue closed within its grace period never
+paged). The issue is the authoritative record of the acknowledgement (acknowledgedAt,
+acknowledgedBy: set when someone acknowledges it in New Relic or through a workflow's
+ack), so the page's ack is the issue's. requests rather than a GraphQL client: two
+documents, no schema to load.
 """
 
 from collections.abc import Iterator
@@ -35,11 +38,12 @@ ISSUES = """query($account: Int!, $start: EpochMilliseconds!, $end: EpochMillise
 
 class NewRelicIssues:
     """ACCOUNT's issues (of POLICY_IDS when given); CONDITIONS maps a condition name to
-    (slo, severity, runbook url)."""
+    (slo, severity, runbook url, the alert name reports show)."""
 
     name = "newrelic"
 
-    def __init__(self, api_key: str, account: int, conditions: dict[str, tuple[str, str, str]],
+    def __init__(self, api_key: str, account: int,
+                 conditions: dict[str, tuple[str, str, str, str]],
                  source: str, region: str = "US", policy_ids: list[int] | None = None,
                  url: str | None = None) -> None:
         self.account, self.conditions, self.source = account, conditions, source
@@ -96,32 +100,30 @@ class NewRelicIssues:
                 return
 
     def _mapped(self, issue: dict) -> tuple[str, str, str, str]:
-        """(condition, slo, severity, runbook) of ISSUE; an unmapped condition has no SLO
+        """(alert name, slo, severity, runbook) of ISSUE; an unmapped condition has no SLO
         (its alert is listed as unrelated, never counted as detection)."""
         condition = next(iter(issue.get("conditionName") or []), None) or \
             next(iter(issue.get("title") or []), "?")
-        slo, severity, runbook = self.conditions.get(condition, ("", "", ""))
-        return condition, slo, severity, runbook
+        slo, severity, runbook, alert = self.conditions.get(condition, ("", "", "", ""))
+        return alert or condition, slo, severity, runbook
 
     def firings(self, start: float, end: float) -> list[Firing]:
         found = []
         for issue in self._issues(start, end):
-            if issue.get("activatedAt") is None:
-                continue  # still in its grace period: it never fired
-            condition, slo, severity, runbook = self._mapped(issue)
+            alert, slo, severity, runbook = self._mapped(issue)
             closed = issue.get("closedAt")
-            found.append(Firing(condition, slo, severity, issue["activatedAt"] / 1000,
+            found.append(Firing(alert, slo, severity, issue["createdAt"] / 1000,
                                 closed / 1000 if closed is not None else end, runbook))
         return sorted(found, key=lambda f: f.start)
 
     def pages(self, start: float, end: float) -> list[Page]:
         found = []
         for issue in self._issues(start, end):
-            condition, slo, severity, _ = self._mapped(issue)
+            alert, slo, severity, _ = self._mapped(issue)
             if issue.get("activatedAt") is None or severity != "page":
-                continue
+                continue  # closed within its grace period, or not a paging condition
             acked = issue.get("acknowledgedAt")
-            found.append(Page(condition, slo, issue["issueId"], issue["activatedAt"] / 1000,
+            found.append(Page(alert, slo, issue["issueId"], issue["activatedAt"] / 1000,
                               acked / 1000 if acked is not None else None,
                               issue.get("acknowledgedBy") if acked is not None else None))
         return sorted(found, key=lambda p: p.received)

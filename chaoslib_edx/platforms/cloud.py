@@ -80,7 +80,8 @@ class CloudPlatform(Platform):
                             field="detection.newrelic.api_key_env",
                             fix="Export it (a key of a user who may read the account)")
         return NewRelicIssues(key, settings.account_id, {
-            name: (c.slo, c.severity, c.runbook_url) for name, c in settings.conditions.items()},
+            name: (c.slo, c.severity, c.runbook_url, c.alert or name)
+            for name, c in settings.conditions.items()},
             self.env_file, settings.region, settings.policy_ids, settings.base_url)
 
     def saturation_series(self, start: float, end: float) -> dict[str, list[list[float]]]:

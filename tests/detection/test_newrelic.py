@@ -4,6 +4,8 @@ pages with the issue's own acknowledgement, across NerdGraph's pagination and on
 policies named; a bad key, an account the key may not read, a missing key and malformed
 ids are refused naming the inventory's field."""
 
+from dataclasses import asdict
+
 import pytest
 import yaml
 
@@ -59,10 +61,12 @@ def test_issues_are_firings_and_paging_ones_pages_with_their_acks(tmp_path, monk
         source.check()
         start, end = T0 / 1000, T0 / 1000 + 60
         assert source.firings(start, end) == [
-            Firing("API latency budget burn", "api-latency", "ticket", start + 2, end),
-            Firing("LMS 5xx budget burn", "lms-availability", "page", start + 3, start + 40,
+            Firing("LMS 5xx budget burn", "lms-availability", "page", start + 1, start + 40,
                    "https://runbooks.example.com/lms"),
-            Firing("Disk almost full", "", "", start + 5, start + 6)]
+            Firing("API latency budget burn", "api-latency", "ticket", start + 2, end),
+            Firing("Disk almost full", "", "", start + 5, start + 6),
+            Firing("LMS 5xx budget burn", "lms-availability", "page", start + 50, end,
+                   "https://runbooks.example.com/lms")]  # in its grace period: no page yet
         assert source.pages(start, end) == [
             Page("LMS 5xx budget burn", "lms-availability", "a", start + 3, start + 9,
                  "ana@example.com")]
@@ -98,3 +102,59 @@ def test_a_missing_key_or_malformed_ids_are_refused_naming_the_field(tmp_path,
         with pytest.raises(UserError) as err:
             load_environment(_inventory(tmp_path, "http://127.0.0.1:9", **change))
         assert err.value.field == field, change
+
+
+def test_a_real_runs_alerts_through_new_relic_give_the_same_detection_table(
+        tmp_path, monkeypatch) -> None:
+    """The committed example (a real sandbox game day): its Prometheus firings and pager
+    pages given to the fake as New Relic issues (created when the alert fired, activated
+    when it paged, closed within the grace period when Alertmanager's grouping sent no
+    page of its own) must give the report the same detection table."""
+    import json
+    import shutil
+
+    from chaoslib_edx.report.render import render
+    from chaoslib_edx.report.rundir import RunDir
+    from tests.conftest import REPO
+
+    run = tmp_path / "run"
+    shutil.copytree(REPO / "docs/examples/course-launch", run)
+    seen = json.loads((run / "detection.json").read_text())
+    paged: dict[int, dict] = {}
+    for page in seen["pages"]:  # each page to the latest paging firing begun by then
+        begun = [i for i, f in enumerate(seen["firings"]) if f["severity"] == "page" and
+                 (f["alert"], f["slo"]) == (page["alert"], page["slo"]) and
+                 f["start"] <= page["received"] + 2]
+        paged[max(begun, key=lambda i: seen["firings"][i]["start"])] = page
+    ms = lambda t: None if t is None else round(t * 1000)  # noqa: E731
+    issues, conditions = [], {}
+    for i, firing in enumerate(seen["firings"]):
+        condition = f"{firing['alert']} {firing['severity']}"
+        conditions[condition] = {"slo": firing["slo"], "severity": firing["severity"],
+                                 "runbook_url": firing["runbook_url"], "alert": firing["alert"]}
+        page = paged.get(i, {})
+        activated = page.get("received") if firing["severity"] == "page" else firing["start"]
+        issues.append({"issueId": page.get("dedup_key") or f"issue-{i}", "title": [condition],
+                       "conditionName": [condition], "policyIds": [7], "priority": "CRITICAL",
+                       "state": "CLOSED", "createdAt": ms(firing["start"]),
+                       "activatedAt": ms(activated), "acknowledgedAt": ms(page.get("acked")),
+                       "acknowledgedBy": page.get("acked_by"), "closedAt": ms(firing["end"])})
+    with FakeNerdGraph(NerdGraphAccount(123456, "NRAK-good", issues, page_size=4)) as nerdgraph:
+        monkeypatch.setenv("EDX_TEST_NR_KEY", "NRAK-good")
+        env = tmp_path / "staging.yaml"
+        env.write_text(yaml.safe_dump({
+            "name": "staging", "kind": "staging", "driver": "aws", "aws": {"region": "eu-west-1"},
+            "detection": {"newrelic": {"account_id": 123456, "api_key_env": "EDX_TEST_NR_KEY",
+                                       "conditions": conditions,
+                                       "base_url": f"{nerdgraph.url}/graphql"}}}))
+        source = environment_context(str(env)).platform.detection()
+        span = RunDir.read(run).timeline
+        start, end = span[0]["t"], span[-1]["t"]
+        seen.update(source="newrelic", firings=[asdict(f) for f in source.firings(start, end)],
+                    pages=[asdict(p) for p in source.pages(start, end)])
+    (run / "detection.json").write_text(json.dumps(seen))
+    before = json.loads((REPO / "docs/examples/course-launch/summary.json").read_text())
+    after = render(run)
+    assert after["detection_source"] == "newrelic"
+    assert after["detection"] == before["detection"]
+    assert {row["status"] for row in after["detection"]} >= {"detected", "undetected"}
