@@ -259,6 +259,9 @@ class NewRelicSettings(Model):
                                                  description="by alert condition name")
     base_url: str | None = Field(None, pattern=r"^https?://",
                                  description="default: the region's NerdGraph endpoint")
+    data_nrql: str = Field("SELECT count(*) FROM Transaction", min_length=8,
+                           description="counts what the account receives: a window where it "
+                                       "is 0 is one New Relic was blind in")
 
 
 class DetectionSettings(Model):

@@ -19,6 +19,7 @@ import requests
 
 from chaoslib_edx.detection.attribution import Firing, Page
 from chaoslib_edx.errors import UserError
+from chaoslib_edx.slo.catalog import Slo
 
 ENDPOINTS = {"US": "https://api.newrelic.com/graphql", "EU": "https://api.eu.newrelic.com/graphql"}
 TIMEOUT_S = 20
@@ -36,6 +37,10 @@ ISSUES = """query($account: Int!, $start: EpochMilliseconds!, $end: EpochMillise
 }"""
 
 
+NRQL = "query($account: Int!, $nrql: Nrql!) { actor { account(id: $account) { nrql(query: " \
+       "$nrql) { results } } } }"
+
+
 class NewRelicIssues:
     """ACCOUNT's issues (of POLICY_IDS when given); CONDITIONS maps a condition name to
     (slo, severity, runbook url, the alert name reports show)."""
@@ -45,8 +50,10 @@ class NewRelicIssues:
     def __init__(self, api_key: str, account: int,
                  conditions: dict[str, tuple[str, str, str, str]],
                  source: str, region: str = "US", policy_ids: list[int] | None = None,
-                 url: str | None = None) -> None:
+                 url: str | None = None,
+                 data_nrql: str = "SELECT count(*) FROM Transaction") -> None:
         self.account, self.conditions, self.source = account, conditions, source
+        self.data_nrql = data_nrql
         self.policy_ids = set(policy_ids or [])
         self.url = url or ENDPOINTS[region]
         self.session = requests.Session()
@@ -128,6 +135,27 @@ class NewRelicIssues:
                               issue.get("acknowledgedBy") if acked is not None else None))
         return sorted(found, key=lambda p: p.received)
 
+    def _number(self, nrql: str, start: float, end: float) -> float | None:
+        """The one number NRQL gives over [START, END) (None: no result)."""
+        query = f"{nrql} SINCE {int(start * 1000)} UNTIL {int(end * 1000)}"
+        account = self._query(NRQL, account=self.account, nrql=query)["actor"]["account"]
+        results = (account or {}).get("nrql", {}).get("results") or []
+        values = [v for v in (results[0].values() if results else [])
+                  if isinstance(v, (int, float))]
+        return float(values[0]) if values else None
+
+    def good_share(self, slo: Slo, start: float, end: float) -> float | None:
+        """SLO's good share over [START, END) by its NRQL queries; None without them or
+        without events (no data is never 100%)."""
+        if slo.newrelic is None:
+            return None
+        total = self._number(slo.newrelic.total, start, end)
+        if not total:
+            return None
+        good = self._number(slo.newrelic.good, start, end) or 0.0
+        return max(0.0, min(1.0, good / total))
+
     def blind(self, start: float, end: float) -> list[tuple[float, float]]:
-        """Issues say nothing of the times New Relic was not watching."""
-        return []
+        """[START, END] when the account received nothing in it (data_nrql counts 0): no
+        alert could fire, what the servers saw is unknown."""
+        return [] if self._number(self.data_nrql, start, end) else [(start, end)]

@@ -82,6 +82,10 @@ class AlarmsAndPager(DetectionSource):
     def blind(self, start: float, end: float) -> list[tuple[float, float]]:
         return self.alarms.blind(start, end) if self.alarms else []
 
+    def good_share(self, slo: Slo, start: float, end: float) -> float | None:
+        measures = getattr(self.alarms, "good_share", None)
+        return measures(slo, start, end) if measures else None
+
     def check(self) -> None:
         for part in dict.fromkeys(p for p in (self.alarms, self.pager) if p is not None):
             if hasattr(part, "check"):

@@ -82,7 +82,8 @@ class CloudPlatform(Platform):
         return NewRelicIssues(key, settings.account_id, {
             name: (c.slo, c.severity, c.runbook_url, c.alert or name)
             for name, c in settings.conditions.items()},
-            self.env_file, settings.region, settings.policy_ids, settings.base_url)
+            self.env_file, settings.region, settings.policy_ids, settings.base_url,
+            settings.data_nrql)
 
     def saturation_series(self, start: float, end: float) -> dict[str, list[list[float]]]:
         """CloudWatch CPU of the inventory's RDS instances and ElastiCache groups."""

@@ -74,6 +74,16 @@ DEFAULT_ALERTING = (
     AlertRule(name="ticket", long_s=3 * 86400, short_s=6 * 3600, burn_rate=1.0))
 
 
+class NrqlSli(Model):
+    """The SLO as New Relic's servers see it: two NRQL queries each returning one number
+    (the run appends SINCE and UNTIL for each fault's window)."""
+
+    good: str = Field(min_length=8, description="e.g. SELECT count(*) FROM Transaction "
+                                                "WHERE appName = 'lms' AND httpResponseCode < 500")
+    total: str = Field(min_length=8, description="e.g. SELECT count(*) FROM Transaction "
+                                                 "WHERE appName = 'lms'")
+
+
 class Slo(Model):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
@@ -90,6 +100,8 @@ class Slo(Model):
     alerting: tuple[AlertRule, ...] = Field(DEFAULT_ALERTING, min_length=1)
     mttd_s: int = Field(300, ge=1, le=86400,
                         description="time to detect: fault live -> its alert firing")
+    newrelic: NrqlSli | None = Field(None, description="the servers' view through New "
+                                                        "Relic (detection.newrelic)")
     runbook_url: HttpUrl | None = Field(
         None, description="what the on-call reads when its alert fires (http or https: "
                           "it becomes a link); needed for "

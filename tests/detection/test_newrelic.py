@@ -158,3 +158,39 @@ def test_a_real_runs_alerts_through_new_relic_give_the_same_detection_table(
     assert after["detection_source"] == "newrelic"
     assert after["detection"] == before["detection"]
     assert {row["status"] for row in after["detection"]} >= {"detected", "undetected"}
+
+
+def test_nrql_slis_per_window_agree_with_the_data_and_no_data_is_never_good(
+        tmp_path, monkeypatch) -> None:
+    """An SLO's NRQL good/total over each fault's window, as the fake's events give it; a
+    window without events is blind (unknown), never 100%."""
+    from chaoslib_edx.detection.attribution import Observed
+    from chaoslib_edx.detection.source import snapshot
+    from chaoslib_edx.slo.catalog import NrqlSli, load_catalog
+    from tests.conftest import REPO
+
+    good, total = ("SELECT count(*) FROM Transaction WHERE appName = 'lms' AND "
+                   "httpResponseCode < 500", "SELECT count(*) FROM Transaction WHERE "
+                   "appName = 'lms'")
+    second = 1000
+    # 0-60 s: 100 a second, 3 of them errors from 20 s to 30 s; nothing from 60 s to 90 s.
+    events = {total: [(T0 + s * second, 100) for s in range(60)],
+              good: [(T0 + s * second, 97 if 20 <= s < 30 else 100) for s in range(60)],
+              "SELECT count(*) FROM Transaction": [(T0 + s * second, 100) for s in range(60)]}
+    slo = load_catalog(REPO / "gamedays/slos.yaml").get("lms-availability") \
+        .model_copy(update={"newrelic": NrqlSli(good=good, total=total)})
+    with FakeNerdGraph(NerdGraphAccount(123456, "NRAK-good", [], events=events)) as nerdgraph:
+        monkeypatch.setenv("EDX_TEST_NR_KEY", "NRAK-good")
+        source = environment_context(_inventory(tmp_path, nerdgraph.url)).platform.detection()
+        t0 = T0 / 1000
+        assert source.good_share(slo, t0 + 20, t0 + 30) == pytest.approx(0.97)
+        assert source.good_share(slo, t0 + 10, t0 + 30) == pytest.approx(0.985)
+        assert source.good_share(slo, t0 + 40, t0 + 50) == 1.0
+        assert source.good_share(slo, t0 + 60, t0 + 90) is None  # no data: never 100%
+        assert source.blind(t0 + 60, t0 + 90) == [(t0 + 60, t0 + 90)]
+        assert source.blind(t0 + 20, t0 + 30) == []
+        kept = snapshot(source, [Observed("slow", t0 + 20, t0 + 30),
+                                 Observed("dark", t0 + 60, t0 + 90)], [slo], t0, t0 + 90)
+    assert kept["server_slos"] == {"slow": {"lms-availability": pytest.approx(0.97)},
+                                   "dark": {"lms-availability": None}}
+    assert kept["blind"] == {"slow": [], "dark": [[t0 + 60, t0 + 90]]}
