@@ -53,17 +53,18 @@ demo: install servers
 # tests wait on real time (a fault held, a game day's warm-up), so workers overlap the waits:
 # each takes a whole file at a time (its module fixtures and sandbox state stay together),
 # each worker has its own sandbox and port range. The other interpreters run side by side,
-# each in its own port range (EDX_PORTS), their output shown when both are done. Every
+# each in its own port range (EDX_PORTS; all below the kernel's ephemeral ports, from
+# 32768, which any client's connection may hold), their output shown when both are done. Every
 # pytest runs even when one fails; any failure (pytest's 5, "no tests", too) fails the target.
 TEST_WORKERS ?= 3
 test: install browser other-pythons
 	@failed=0; \
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile || failed=1; \
-	low=30000; set --; \
+	low=20000; set --; \
 	for v in $(OTHER_PYTHONS); do \
-	  EDX_PORTS=$$low-$$((low + 4000)) .venv-$$v/bin/python -m pytest -m 'unit or plain' \
+	  EDX_PORTS=$$low-$$((low + 6000)) .venv-$$v/bin/python -m pytest -m 'unit or plain' \
 	    -n 2 --dist loadfile -p no:cacheprovider > .venv-$$v/test.log 2>&1 & set -- "$$@" $$!; \
-	  low=$$((low + 4000)); \
+	  low=$$((low + 6000)); \
 	done; \
 	for v in $(OTHER_PYTHONS); do \
 	  wait $$1 || failed=1; shift; \

@@ -3,10 +3,21 @@
 import os
 import random
 import socket
+from pathlib import Path
 
 from chaoslib_edx.errors import UserError
 
 DEFAULT_RANGE = (20000, 30000)
+EPHEMERAL = "/proc/sys/net/ipv4/ip_local_port_range"  # where clients' own ports come from
+
+
+def ephemeral_range() -> tuple[int, int]:
+    """The kernel's ports for outgoing connections (Linux's default 32768-60999)."""
+    try:
+        low, high = map(int, Path(EPHEMERAL).read_text().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def listening(port: int) -> bool:
@@ -27,6 +38,13 @@ def port_range() -> tuple[int, int]:
     if not (low.isdigit() and high.isdigit() and 1024 <= int(low) < int(high) <= 65535):
         raise UserError(f"EDX_PORTS is {text!r}, not a range of ports such as 20000-30000",
                         field="EDX_PORTS")
+    first, last = ephemeral_range()
+    if int(low) <= last and int(high) > first:
+        # A port a client's connection holds as its own cannot be listened on: a server
+        # given one fails at random.
+        raise UserError(f"EDX_PORTS is {text!r}, which overlaps the kernel's ports for "
+                        f"outgoing connections ({first}-{last}, {EPHEMERAL})",
+                        field="EDX_PORTS", fix=f"Pick a range below {first}")
     return int(low), int(high)
 
 

@@ -118,13 +118,21 @@ def _chart(summary: dict) -> str:
     return to_svg(fig, "capacity")
 
 
-def render(run_dir: Path | str, out: Path | str | None = None) -> dict:
-    """Write the report files into OUT (default: the run directory); the summary."""
+def write_summary(run_dir: Path | str, out: Path | str | None = None) -> dict:
+    """capacity.json alone, into OUT (default: the run directory): what the history
+    records."""
     summary = summarize(run_dir)
     summary["comparison"] = read_comparison(Path(run_dir))
     target = Path(out or run_dir)
     target.mkdir(parents=True, exist_ok=True)
     (target / "capacity.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return summary
+
+
+def render(run_dir: Path | str, out: Path | str | None = None) -> dict:
+    """Write the report files into OUT (default: the run directory); the summary."""
+    summary = write_summary(run_dir, out)
+    target = Path(out or run_dir)
     (target / "index.html").write_text(_TEMPLATES.get_template("capacity.html.j2").render(
         s=summary, chart=Markup(_chart(summary))))  # our own SVG
     (target / "capacity.md").write_text(

@@ -116,7 +116,7 @@ class CapacityRun:
                                                     whose=self.run_lease.id)
 
     def _run(self) -> dict:
-        from chaoslib_edx.capacity.report import render
+        from chaoslib_edx.capacity.report import render, write_summary
 
         self.out.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self.loaded.path, self.out / PLAN_COPY)
@@ -153,9 +153,9 @@ class CapacityRun:
                 signal.signal(sig, handler)
         if refused is not None:
             raise refused
-        render(self.out)
+        write_summary(self.out)  # what the history records, then compares the run with
         record_run(self.platform, self.out, self.echo, self.loaded.spec.baseline)
-        return render(self.out)  # again, with the comparison with the last runs
+        return render(self.out)
 
     def _write_info(self, info: dict) -> None:
         replace_text(self.out / RUN_FILE, json.dumps(info, indent=2, default=str) + "\n")

@@ -280,15 +280,18 @@ class GameDayRun(Aborts, TeamActions):
         self.progress.phase = f"observing after {item.name}"
 
     def _finish(self) -> Outcome:
-        from chaoslib_edx.report.render import render
+        from chaoslib_edx.report.render import render, write_summary
 
         self.progress.phase = "report"
+        write_summary(self.out)  # what the history records, then compares the run with
+        record_run(self.platform, self.out, self.progress.event, self.gameday.spec.baseline)
         summary = render(self.out)
         status = self._status()
         if status != self.writer.run.get("status"):  # a signal came once the end was written
             self.writer.update(status=status, abort_reason=self.abort.reason)
+            write_summary(self.out)
+            record_run(self.platform, self.out, self.progress.event,
+                       self.gameday.spec.baseline)
             summary = render(self.out)
-        record_run(self.platform, self.out, self.progress.event, self.gameday.spec.baseline)
-        summary = render(self.out)  # again, with the comparison with the last runs
         return Outcome.of(self.out, status, self.abort.reason if self.abort else None, summary)
 

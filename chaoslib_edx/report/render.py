@@ -76,9 +76,9 @@ _TEMPLATES.filters.update(pct=_pct, num=_num, slo_value=_value, reading=_reading
                           detection_lines=detection_lines)
 
 
-def render(run_dir: Path | str, catalog_path: Path | str | None = None) -> dict:
-    """Render every report file into RUN_DIR from its contents alone (the catalog the run
-    used is in it; CATALOG_PATH overrides, for runs made before it was); the summary."""
+def write_summary(run_dir: Path | str,
+                  catalog_path: Path | str | None = None) -> tuple[RunDir, dict]:
+    """summary.json alone (what the history records), and the run read for it."""
     run = RunDir.read(run_dir)
     catalog = Path(catalog_path or Path(run_dir) / CATALOG_COPY)
     if not catalog.is_file():
@@ -89,6 +89,14 @@ def render(run_dir: Path | str, catalog_path: Path | str | None = None) -> dict:
     out = Path(run_dir)
     summary["comparison"] = read_comparison(out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return run, summary
+
+
+def render(run_dir: Path | str, catalog_path: Path | str | None = None) -> dict:
+    """Render every report file into RUN_DIR from its contents alone (the catalog the run
+    used is in it; CATALOG_PATH overrides, for runs made before it was); the summary."""
+    run, summary = write_summary(run_dir, catalog_path)
+    out = Path(run_dir)
     svgs = {name: Markup(svg) for name, svg in charts(run).items()}  # our own SVG
     (out / "index.html").write_text(
         _TEMPLATES.get_template("index.html.j2").render(s=summary, charts=svgs))
