@@ -254,7 +254,10 @@ class CapacityRun:
                 result = analysis.step_result(step, t0, series, self.slos, samples,
                                               spec.generator, workers)
                 self.echo(analysis.step_line(name, result))
-                breaks = breaks + 1 if result.broken else 0
+                # A step whose workers changed mid-way measured the load's shuffle as much
+                # as the platform: its break neither ends the sweep nor clears a streak.
+                if not result.load_changed:
+                    breaks = breaks + 1 if result.broken else 0
             shown = len(done)
             if shown == len(self.loaded.steps):
                 return "every step ran"
