@@ -5,7 +5,9 @@ started before this one. A regression is: a fault detected in the last comparabl
 undetected now; time to detect up by more than `detect_s_up` seconds over the median; an
 SLO's budget burned over the run up by more than `budget_up` times the median (0.5: half
 as much again); a sweep's knee down by more than `knee_down` of the median (0.2: 20%).
-Fewer than one comparable run: nothing to compare with, said so, never "no regression".
+Fewer than one comparable run: nothing to compare with, said so, never "no regression";
+a value missing now (detection unknown, no data, no knee found) that earlier runs had is
+listed as not compared, never taken as no regression.
 """
 
 from statistics import median
@@ -38,10 +40,13 @@ def compare(record: dict, earlier: list[dict], baseline: Baseline) -> dict:
                 "note": "no earlier run of this series (same name, environment and "
                         "timeline): nothing to compare with"}
     found: list[dict] = []
+    unknown: list[str] = []
     for experiment in record["experiments"]:
         name = experiment["experiment"]
         past = [e for run in before for e in run["experiments"] if e["experiment"] == name]
         last = past[-1] if past else None
+        if str(experiment["detection"] or "").startswith("unknown") and last is not None:
+            unknown.append(f"{name}: its detection is {experiment['detection']}")
         if last is not None and last["detection"] == "detected" and \
                 experiment["detection"] == "undetected":
             found.append({"kind": "newly undetected", "step": name,
@@ -58,6 +63,8 @@ def compare(record: dict, earlier: list[dict], baseline: Baseline) -> dict:
         typical = _median([s["budget_burned"] for run in before for s in run["slos"]
                            if s["slo"] == slo["slo"]])
         now = slo["budget_burned"]
+        if typical is not None and now is None:
+            unknown.append(f"{slo['slo']}: no requests, so no budget burned to compare")
         if typical is not None and now is not None and \
                 now > typical * (1 + baseline.budget_up) and now > 0:
             found.append({"kind": "more budget burned", "step": slo["slo"], "now": now,
@@ -75,4 +82,4 @@ def compare(record: dict, earlier: list[dict], baseline: Baseline) -> dict:
                                   f"{'/s' if now is not None else ''}, median {typical:g}/s "
                                   f"(more than {baseline.knee_down:.0%} lower)"})
     return {"compared_with": [run["run_key"] for run in before], "regressions": found,
-            "note": None}
+            "not_compared": unknown, "note": None}

@@ -86,6 +86,15 @@ def test_slower_detection_and_more_budget_against_the_median(tmp_path) -> None:
     assert found[0]["median"] == 5.0
     assert compare(now, earlier, Baseline(detect_s_up=65, budget_up=0.7))["regressions"] == []
     assert compare(now, [], Baseline())["note"].startswith("no earlier run")
+    # Missing now is not compared, never "no regression".
+    blind = record_of(_gameday_run(tmp_path, 5, True))
+    blind["experiments"][0].update(detection="unknown: monitoring blind from +3 to +9 s",
+                                   detect_s=None)
+    blind["slos"][0]["budget_burned"] = None
+    result = compare(blind, earlier, Baseline())
+    assert result["regressions"] == [] and result["not_compared"] == [
+        "rds-failover: its detection is unknown: monitoring blind from +3 to +9 s",
+        "lms-availability: no requests, so no budget burned to compare"]
 
 
 def test_a_lower_knee_is_flagged(tmp_path) -> None:

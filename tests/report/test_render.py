@@ -380,6 +380,16 @@ def test_regressions_from_the_history_are_in_every_output(tmp_path: Path) -> Non
     case = next(c for c in suite if c.get("classname") == "history")
     assert case.get("name") == "newly undetected: lms-pod-kill" and case.find("failure") \
         is not None
+    # A value missing now is said, never folded into "No regression".
+    comparison = json.loads((run / "comparison.json").read_text())
+    comparison.update(regressions=[], not_compared=["api-latency: no requests, so no budget "
+                                                    "burned to compare"])
+    (run / "comparison.json").write_text(json.dumps(comparison))
+    render(run, CATALOG)
+    for name in ("index.html", "summary.md"):
+        text = (run / name).read_text()
+        assert "Not compared (no data now): api-latency: no requests" in text, name
+        assert "No regression" not in text, name
     # A damaged comparison says so instead of vanishing.
     (run / "comparison.json").write_text("{not json")
     assert render(run, CATALOG)["comparison"]["note"].startswith("comparison.json is damaged")
