@@ -12,6 +12,7 @@ from chaoslib_edx.history.record import record_run
 from chaoslib_edx.lease.base import Say
 from chaoslib_edx.ledger import open_ledger
 from chaoslib_edx.load.launcher import stop_recorded
+from chaoslib_edx.platforms import Platform
 from chaoslib_edx.report.rundir import RunWriter
 
 
@@ -43,9 +44,7 @@ def recover(env_file: str, ledger: str | None = None, say: Say | None = None) ->
         results = book.run_pending(run, configuration, None)
     finally:
         lease.end(run)
-    crashed = _report_crashed(run.lease.took_over)
-    if crashed is not None:
-        record_run(context.platform, crashed, say or (lambda line: None))
+    crashed = _report_crashed(run.lease.took_over, context.platform, say or (lambda line: None))
     return Recovery(book.where, results, stopped, crashed)
 
 
@@ -53,33 +52,38 @@ _CRASHED = ("the runner died without finishing (SIGKILL or a lost machine); "
             "`edx-gameday recover` ran what it left pending")
 
 
-def _report_crashed(holder: dict | None) -> str | None:
+def _report_crashed(holder: dict | None, platform: Platform, say: Say) -> str | None:
     """Re-render the report of a run whose runner died holding the lock (SIGKILL, power
     loss): it could not write its end, so its run.json (a capacity run's
-    capacity-run.json) still says running."""
+    capacity-run.json) still says running. The history records it as crashed, and its
+    report shows how it compares with the runs before."""
     run_dir = Path(str((holder or {}).get("run_dir") or ""))
     if holder and (run_dir / RUN_FILE).is_file():
-        return _capacity_crashed(run_dir)
+        return _capacity_crashed(run_dir, platform, say)
     run_json = run_dir / "run.json"
     if not holder or not run_json.is_file():
         return None
     info = json.loads(run_json.read_text())
     if info.get("status") != "running":
         return None
-    from chaoslib_edx.report.render import render  # matplotlib: only when there is one
+    from chaoslib_edx.report.render import render, write_summary  # matplotlib: only now
 
     RunWriter(run_dir, info).update(status="crashed", abort_reason=_CRASHED)
+    write_summary(run_dir)
+    record_run(platform, run_dir, say)
     render(run_dir)
     return str(run_dir)
 
 
-def _capacity_crashed(run_dir: Path) -> str | None:
+def _capacity_crashed(run_dir: Path, platform: Platform, say: Say) -> str | None:
     info = json.loads((run_dir / RUN_FILE).read_text())
     if info.get("status") != "running":
         return None
-    from chaoslib_edx.capacity.report import render  # matplotlib: only when there is one
+    from chaoslib_edx.capacity.report import render, write_summary  # matplotlib: only now
 
     info.update(status="crashed", error=_CRASHED)
     replace_text(run_dir / RUN_FILE, json.dumps(info, indent=2) + "\n")
+    write_summary(run_dir)
+    record_run(platform, run_dir, say)
     render(run_dir)
     return str(run_dir)

@@ -87,6 +87,14 @@ def test_sigkill_mid_fault_then_recover_from_root(sandbox, tmp_path) -> None:
     run = json.loads((run_dir / "run.json").read_text())
     assert run["status"] == "crashed"
     assert "crashed" in (run_dir / "index.html").read_text()
+    # The history records it as crashed, and its report compares it (or says why not).
+    assert f"history: run {run['run_id']} added" in result.stderr
+    assert json.loads((run_dir / "summary.json").read_text())["comparison"] is not None
+    from chaoslib_edx.context import environment_context
+
+    (kept,) = [r for r in environment_context(str(sandbox.env_file)).platform.history().runs()
+               if r["run_key"] == run["run_id"]]
+    assert kept["status"] == "crashed"
 
 
 def test_sigkill_of_a_plain_chaos_run_takes_its_load_along(sandbox, tmp_path) -> None:
