@@ -40,6 +40,14 @@ def _server(handler: type) -> socketserver.ThreadingTCPServer:
     return server
 
 
+def _answers(ctl: Path) -> bool:
+    try:
+        netpath.control(ctl, {})
+        return True
+    except OSError:
+        return False
+
+
 @pytest.fixture
 def path_to(tmp_path: Path):
     """Start the path in front of an upstream server; yield (port, control socket)."""
@@ -54,7 +62,9 @@ def path_to(tmp_path: Path):
                                  "--upstream", str(upstream.server_address[1]),
                                  "--state", str(state)])
         started.append((proc, upstream))
-        wait_until(lambda: ctl.exists(), timeout=10, what="the path's control socket")
+        # The socket's file exists from its bind, a moment before it listens: wait for an
+        # answer (a read: an empty request changes nothing).
+        wait_until(lambda: _answers(ctl), timeout=10, what="the path's control socket")
         return port, ctl
 
     yield start
