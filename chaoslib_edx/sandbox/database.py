@@ -102,6 +102,7 @@ def install_datadirs(layout: Layout) -> None:
     """Create both nodes' data directories with mariadb-install-db (cold start only)."""
     for node in DB_NODES:
         datadir = layout.db_datadir(node)
+        layout.db_tmpdir(node).mkdir(parents=True, exist_ok=True)
         if (datadir / "mysql").is_dir():
             continue
         datadir.mkdir(parents=True, exist_ok=True)

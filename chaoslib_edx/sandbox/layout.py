@@ -147,6 +147,9 @@ class Layout:
     def db_datadir(self, node: str) -> Path:
         return self.data / node
 
+    def db_tmpdir(self, node: str) -> Path:
+        return self.data / f"{node}-tmp"
+
     @property
     def rules_file(self) -> Path:
         """The Prometheus rules generated from the SLO catalog."""
