@@ -4,6 +4,7 @@ Validated at the edge with pydantic; an error names the file and the dotted fiel
 """
 
 import ipaddress
+import os
 import threading
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
@@ -46,7 +47,12 @@ class SeedSettings(Model):
     learner_password: str = "edx"
 
 
-USER_STATE = "~/.local/state/chaostoolkit-edx"  # per-user state, whatever the directory
+def user_state() -> Path:
+    """Per-user state, whatever the working directory: $XDG_STATE_HOME/chaostoolkit-edx,
+    else ~/.local/state/chaostoolkit-edx (the XDG base directory rule; read at each call
+    so a test session, or a CI job, can give itself its own)."""
+    return Path(os.environ.get("XDG_STATE_HOME") or "~/.local/state").expanduser() \
+        / "chaostoolkit-edx"
 
 
 class MonitoringSettings(Model):
@@ -64,8 +70,9 @@ class MonitoringSettings(Model):
 class SandboxSettings(Model):
     PORT_SPAN: ClassVar[int] = 30  # the sandbox listens on port_base .. port_base+29
 
-    state_dir: str = Field(f"{USER_STATE}/sandbox",
-                           description="relative to the inventory file; ~ is expanded")
+    state_dir: str = Field(default_factory=lambda: str(user_state() / "sandbox"),
+                           description="relative to the inventory file; ~ is expanded "
+                                       "(default: the per-user state's sandbox/)")
     port_base: int = Field(18000, description="first of the sandbox's ports")
     lms_replicas: int = Field(3, ge=2, le=8)
     lms_threads: int = Field(8, ge=1, le=64)
@@ -88,9 +95,9 @@ class SandboxSettings(Model):
 
 class StateSettings(Model):
     """Where the environment's lock and recovery ledger live, shared by every runner that
-    acts on it. local: files (the sandbox's state dir, else ~/.local/state/chaostoolkit-edx/
-    <name>/, or `dir`); dynamodb: a table every CI job and pod can reach (a lease for the
-    lock, one item per ledger line)."""
+    acts on it. local: files (the sandbox's state dir, else the per-user state's <name>/,
+    or `dir`); dynamodb: a table every CI job and pod can reach (a lease for the lock, one
+    item per ledger line)."""
 
     backend: Literal["local", "dynamodb"] = "local"
     dir: str | None = Field(None, description="local: relative to the inventory file")

@@ -46,6 +46,14 @@ def _own_ports_per_worker() -> None:
 _own_ports_per_worker()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_user_state(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each worker its own per-user state (locks and ledgers of inventories without a
+    state dir): two workers' tests of an environment named 'staging' otherwise share one
+    lock, and one refuses the other's run as a real second runner would."""
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("user-state"))
+
+
 TIERS = ("unit", "integration", "sandbox")
 _FIXTURE_TIERS = {"sandbox": "sandbox", "moto_endpoint": "integration", "eks": "integration",
                   "django_lms": "integration", "postgres": "integration"}

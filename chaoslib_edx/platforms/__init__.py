@@ -12,7 +12,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chaoslib_edx.environment import USER_STATE, Environment, one_address
+from chaoslib_edx.environment import Environment, one_address, user_state
 from chaoslib_edx.errors import UserError
 from chaoslib_edx.faults import Fault
 from chaoslib_edx.load.workers import LOCUST_MASTER_PORT
@@ -134,7 +134,7 @@ class Platform(ABC):
         if configured:
             path = Path(configured).expanduser()
             return path if path.is_absolute() else Path(self.env_file).absolute().parent / path
-        return Path(USER_STATE).expanduser() / self.environment.name
+        return user_state() / self.environment.name
 
 
 def platform(environment: Environment, env_file: str) -> Platform:
