@@ -54,21 +54,25 @@ def _env(sandbox, tmp_path: Path) -> dict:
             "EDX_METRICS_FILE": str(tmp_path / "metrics.jsonl")}
 
 
-CRASHED = """
+# Small enough that the steady state holds with it pending, on a 2-core machine running
+# another interpreter's tier beside this one (at 50 ms the API's p99 missed its 500 ms now
+# and then, and chaoslib then skips the method, as it should), large enough to measure.
+SLOWED_MS = 25
+CRASHED = f"""
 import json, sys, time
 from pathlib import Path
 from chaoslib_edx import lease
 from chaoslib_edx.dblatency.actions import slow_database
 config = json.loads(sys.argv[1])
 lease.begin(config, "a script that crashed", run_dir=Path(sys.argv[2]))
-slow_database("edxapp", latency_ms=50, configuration=config)
+slow_database("edxapp", latency_ms={SLOWED_MS}, configuration=config)
 print("slowed", flush=True)
 time.sleep(600)
 """
 
 
 def _crashed_run_slowed_the_database(sandbox, tmp_path: Path) -> None:
-    """A run of its own slows the database by 50 ms and dies (SIGKILL): its rollback is
+    """A run of its own slows the database by SLOWED_MS and dies (SIGKILL): its rollback is
     pending in the ledger, its fault live."""
     config = {"edx_environment": str(sandbox.env_file), "edx_ledger": str(tmp_path / "ledger")}
     crashed = subprocess.Popen([sys.executable, "-c", CRASHED, json.dumps(config),
@@ -83,11 +87,11 @@ def _crashed_run_slowed_the_database(sandbox, tmp_path: Path) -> None:
 
 @pytest.mark.plain
 def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
-    """The shipped pod kill through plain `chaos run`, while a crashed run's 50 ms delay is
+    """The shipped pod kill through plain `chaos run`, while a crashed run's delay is
     still pending: the run rolls back its own fault only (the delay, measured on the
     target, stays), and `recover` then runs the crashed run's, naming it."""
     _crashed_run_slowed_the_database(sandbox, tmp_path)
-    assert db_query_ms(sandbox.layout) >= 45
+    assert db_query_ms(sandbox.layout) >= SLOWED_MS * 0.9
     journal, log = tmp_path / "journal.json", tmp_path / "chaostoolkit.log"
     result, reads = counting_reads(sandbox.env_file, "chaostoolkit", "--no-version-check",
                                    "--log-file", str(log), "run", "--journal-path",
@@ -97,6 +101,9 @@ def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
     assert reads == 1, reads  # a plain experiment: one read of the inventory
     record = json.loads(journal.read_text())
     assert record["status"] == "completed" and record["deviated"] is False
+    before = record["steady_states"]["before"]  # not met: chaoslib skips the method
+    assert before["steady_state_met"], [(p["activity"]["name"], p["output"])
+                                        for p in before["probes"]]
     # The chaostoolkit-lib that ran it is the one pytest's header names (pip picks 1.44 on
     # Python 3.11 and 1.45 on 3.12 and 3.13).
     print(f"chaos run on Python {sys.version.split()[0]}: chaostoolkit-lib "
@@ -110,7 +117,7 @@ def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
     (left,) = Ledger(tmp_path / "ledger").pending()  # the crashed run's, not ours
     assert left.rollback == "chaoslib_edx.dblatency.actions:restore_database_speed"
     assert left.run != mine["run"] and left.label.startswith("a script that crashed in ")
-    assert db_query_ms(sandbox.layout) >= 45  # another run's fault: not this run's to undo
+    assert db_query_ms(sandbox.layout) >= SLOWED_MS * 0.9  # another run's: not its to undo
 
     recovered = subprocess.run([sys.executable, "-m", "chaoslib_edx", "recover", "--env",
                                 str(sandbox.env_file), "--ledger", str(tmp_path / "ledger")],
@@ -118,7 +125,7 @@ def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
     assert f"(run a script that crashed in {tmp_path / 'crashed'}, lease token " \
         in recovered.stdout
-    assert Ledger(tmp_path / "ledger").pending() == [] and db_query_ms(sandbox.layout) < 25
+    assert Ledger(tmp_path / "ledger").pending() == [] and db_query_ms(sandbox.layout) < 15
     assert sandbox.status()["state"] == "healthy"
     # The sandbox's generated credentials appear in nothing the run wrote.
     written = [journal, log, tmp_path / "ledger", tmp_path / "metrics.jsonl",
