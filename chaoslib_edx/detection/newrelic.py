@@ -144,6 +144,9 @@ class NewRelicIssues:
                   if isinstance(v, (int, float))]
         return float(values[0]) if values else None
 
+    def measures(self, slo: Slo) -> bool:
+        return slo.newrelic is not None
+
     def good_share(self, slo: Slo, start: float, end: float) -> float | None:
         """SLO's good share over [START, END) by its NRQL queries; None without them or
         without events (no data is never 100%)."""

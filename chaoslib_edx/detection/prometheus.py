@@ -19,6 +19,8 @@ GAP_INTERVALS, GAP_MIN_S = 3, 5.0
 
 
 class Prometheus:
+    name = "prometheus"
+
     def __init__(self, url: str, timeout: float = 10) -> None:
         self.url, self.timeout = url.rstrip("/"), timeout
 
@@ -100,6 +102,10 @@ class Prometheus:
         step = max(step, math.ceil((end - start) / MAX_POINTS))
         return self._get("/api/v1/query_range", query=query, start=f"{start:.3f}",
                          end=f"{end:.3f}", step=f"{step}s")["result"]
+
+    def measures(self, slo: Slo) -> bool:
+        """The access logs' SLIs: those of SLOs the servers see at all."""
+        return slo.measured == "server"
 
     def good_share(self, slo: Slo, start: float, end: float) -> float | None:
         """The share of SLO's good events the servers saw over [START, END] (None: no

@@ -18,7 +18,9 @@ from chaoslib_edx.faults import Fault
 from chaoslib_edx.load.workers import LOCUST_MASTER_PORT
 
 if TYPE_CHECKING:
-    from chaoslib_edx.detection.source import DetectionSource
+    from collections.abc import Mapping
+
+    from chaoslib_edx.detection.source import DetectionSource, ServerView
     from chaoslib_edx.history.store import History
 
 # environment driver -> "module:class" of its adapter, imported only when used.
@@ -111,6 +113,12 @@ class Platform(ABC):
     def detection(self) -> "DetectionSource | None":
         """Where the platform's alerts and pages are read (None: it has no monitoring)."""
         return None
+
+    def server_views(self) -> "Mapping[str, ServerView]":
+        """The monitoring systems that can say what the servers saw of an SLO, by name
+        (prometheus, newrelic, cloudwatch): the error-budget gate's sources."""
+        source = self.detection()
+        return source.views if source is not None else {}
 
     def components(self) -> dict[str, list[int]]:
         """Component -> pids of its processes on this machine, for a capacity sweep's

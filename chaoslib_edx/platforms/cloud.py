@@ -12,6 +12,7 @@ from chaoslib_edx.platforms import Platform, UnknownTarget
 
 if TYPE_CHECKING:
     from chaoslib_edx.detection.newrelic import NewRelicIssues
+    from chaoslib_edx.detection.source import ServerView
     from chaoslib_edx.environment import NewRelicSettings
 
 
@@ -65,10 +66,26 @@ class CloudPlatform(Platform):
                 if settings.cloudwatch else {}
             pager = PagerDutyPages(token, settings.pagerduty.service_id, slos,
                                    self.env_file, settings.pagerduty.base_url)
-        if settings.newrelic is not None:
-            issues = self._newrelic(settings.newrelic)
+        views = self.server_views()
+        if "newrelic" in views:
+            issues = views["newrelic"]
             alarms, pager = alarms or issues, pager or issues
-        return AlarmsAndPager(alarms, pager)
+        return AlarmsAndPager(alarms, pager, views)
+
+    def server_views(self) -> "dict[str, ServerView]":
+        """New Relic's NRQL (detection.newrelic), then CloudWatch's metrics (the aws
+        section): an SLO with queries for both is read from New Relic."""
+        views: dict[str, ServerView] = {}
+        detection = self.environment.detection
+        if detection is not None and detection.newrelic is not None:
+            views["newrelic"] = self._newrelic(detection.newrelic)
+        if self.environment.aws is not None:
+            from chaoslib_edx.aws import client_of, session_for, settings_of
+            from chaoslib_edx.detection.cloudwatch import CloudWatchMetrics
+
+            views["cloudwatch"] = CloudWatchMetrics(client_of(session_for(settings_of(
+                self.environment.aws)), "cloudwatch"))
+        return views
 
     def _newrelic(self, settings: "NewRelicSettings") -> "NewRelicIssues":
         from chaoslib_edx.detection.newrelic import NewRelicIssues

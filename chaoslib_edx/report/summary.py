@@ -179,7 +179,9 @@ def _detection(run: RunDir, catalog: Catalog, experiments: list[dict]) -> dict:
         server = servers.get(experiment["name"], {})
         for name, row in experiment["slos"].items():
             row["server_good_share"] = server.get(name)
-            row["server_no_data"] = f"no data: {unseen}" if unseen and name in server else None
+            row["server_no_data"] = (f"no data: {unseen}" if unseen else
+                                     f"no data in the window ({source})") \
+                if name in server and server[name] is None else None
             row["views_disagree"] = _disagree(catalog.get(name), row)
         found_row = found.get(experiment["name"])
         if found_row is None:

@@ -2,7 +2,7 @@
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, HttpUrl, ValidationError, field_validator, model_validator
 
@@ -84,6 +84,37 @@ class NrqlSli(Model):
                                                  "WHERE appName = 'lms'")
 
 
+class CloudWatchMetric(Model):
+    namespace: str = Field(min_length=1, description="e.g. AWS/ApplicationELB")
+    metric: str = Field(min_length=1, description="e.g. RequestCount")
+    dimensions: dict[str, str] = Field({}, description="e.g. {LoadBalancer: app/lms/...}")
+    stat: str = Field("Sum", description="counts are summed over each window")
+
+
+# GetMetricData's query ids: a lowercase letter, then letters, digits and underscores.
+METRIC_ID = r"^[a-z][a-zA-Z0-9_]*$"
+CLOUDWATCH_RESULTS = ("edx_good", "edx_total")  # the ids the run gives good and total
+
+
+class CloudWatchSli(Model):
+    """The SLO as CloudWatch sees it: metrics by query id, and good and total as metric
+    math over those ids (an id alone is its metric; `requests - errors` is math), each
+    summed over a fault's window through GetMetricData."""
+
+    metrics: dict[Annotated[str, Field(pattern=METRIC_ID)], CloudWatchMetric] = Field(
+        min_length=1)
+    good: str = Field(min_length=1, description="e.g. requests - errors")
+    total: str = Field(min_length=1, description="e.g. requests")
+
+    @field_validator("metrics")
+    @classmethod
+    def _own_ids(cls, metrics: dict[str, CloudWatchMetric]) -> dict[str, CloudWatchMetric]:
+        taken = sorted(set(metrics) & set(CLOUDWATCH_RESULTS))
+        if taken:
+            raise ValueError(f"the ids {taken} are the run's own (good and total)")
+        return metrics
+
+
 class Slo(Model):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
@@ -102,6 +133,8 @@ class Slo(Model):
                         description="time to detect: fault live -> its alert firing")
     newrelic: NrqlSli | None = Field(None, description="the servers' view through New "
                                                         "Relic (detection.newrelic)")
+    cloudwatch: CloudWatchSli | None = Field(None, description="the servers' view through "
+                                                               "CloudWatch (the aws section)")
     runbook_url: HttpUrl | None = Field(
         None, description="what the on-call reads when its alert fires (http or https: "
                           "it becomes a link); needed for "
