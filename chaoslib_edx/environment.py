@@ -274,7 +274,8 @@ class NewRelicSettings(Model):
 class DetectionSettings(Model):
     """Where a game day reads the alerts (CloudWatch alarms, New Relic issues) and pages
     (PagerDuty, New Relic) its faults set off; the sandbox reads its own Prometheus and
-    pager instead."""
+    pager instead, and takes only New Relic's NRQL from here (an error-budget gate's
+    source)."""
 
     pagerduty: PagerDutySettings | None = None
     cloudwatch: CloudWatchSettings | None = None

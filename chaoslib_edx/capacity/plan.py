@@ -30,6 +30,7 @@ from chaoslib_edx.load.shapes import (
 from chaoslib_edx.load.workers import Workers
 from chaoslib_edx.model import Model, validation_error
 from chaoslib_edx.slo.catalog import Catalog, load_catalog
+from chaoslib_edx.slo.gate import BudgetGate, check_names
 
 MAX_RATE = 5000  # arrivals/s: far past what one machine generates, a typo's guard
 
@@ -119,6 +120,8 @@ class Plan(Model):
     degraded: list[Degraded] = []
     bounds: Bounds = Bounds()
     baseline: Baseline = Baseline()
+    budget_gate: BudgetGate | None = Field(None, description="do not start while a gated "
+                                                             "SLO's error budget is spent")
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,7 @@ def load_plan(path: Path | str, env_override: str | None = None) -> LoadedPlan:
         if name not in names:
             raise UserError(f"no SLO named '{name}' in {spec.slo_catalog} (known: "
                             f"{', '.join(sorted(names))})", file=path, field=f"slos.{i}")
+    check_names(spec.budget_gate, catalog, path)
     if not Path(spec.load.profile).is_file():
         raise UserError(f"no load profile at '{spec.load.profile}'", file=path,
                         field="load.profile")

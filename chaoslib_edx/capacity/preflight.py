@@ -1,5 +1,6 @@
 """What a capacity run checks and says before it starts, read-only: the plan as lines an
-SRE can check, and the preflight (guardrails, nothing pending, health, a login)."""
+SRE can check, and the preflight (guardrails, nothing pending, the gated error budgets,
+health, a login)."""
 
 from importlib import import_module
 
@@ -14,6 +15,7 @@ from chaoslib_edx.guardrails import check_activity
 from chaoslib_edx.ledger import open_ledger, recover_command
 from chaoslib_edx.load.workers import describe as describe_workers
 from chaoslib_edx.platforms import Platform
+from chaoslib_edx.slo import gate
 from chaoslib_edx.targets import check_confirmed
 
 
@@ -47,6 +49,12 @@ def checks(loaded: LoadedPlan, config: Configuration, platform: Platform
         found.append((f"platform {platform.name}", False, str(exc)))
     found.append(login_check(loaded.spec.load.learners, platform))
     return found
+
+
+def budgets(loaded: LoadedPlan, platform: Platform, ignore: list[str]) -> list[gate.Budget]:
+    """The plan's gated error budgets (none without a budget_gate); bad input raises."""
+    return gate.check(loaded.spec.budget_gate, loaded.catalog, loaded.spec.slos,
+                      platform.server_views, ignore, loaded.path)
 
 
 def held(loaded: LoadedPlan) -> list[Degraded]:

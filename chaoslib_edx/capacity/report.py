@@ -64,6 +64,7 @@ def summarize(run_dir: Path | str) -> dict:
             "environment": info["environment"], "error": info.get("error"),
             "interrupted_by": info.get("interrupted_by"),
             "pending_rollbacks": info.get("pending_rollbacks", []),
+            "budget_gate": info.get("budget_gate"),
             "slos": [{"name": s.name, "title": s.title} for s in slos],
             "projected_peak": {**spec.projected_peak.model_dump(),
                                "target": spec.projected_peak.target},

@@ -35,6 +35,7 @@ from chaoslib_edx.load.workers import (
     worker_events,
 )
 from chaoslib_edx.report.rundir import CATALOG_COPY
+from chaoslib_edx.slo import gate
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # The generator runs this many nice levels above the platform where it may (root): on a
@@ -45,8 +46,10 @@ GENERATOR_PRIORITY = 5
 
 class CapacityRun:
     def __init__(self, loaded: LoadedPlan, out: Path, confirm: str | None = None,
-                 echo: Callable[[str], None] = print) -> None:
+                 echo: Callable[[str], None] = print, ignore_gate: list[str] = ()) -> None:
         self.loaded, self.out, self.echo = loaded, Path(out), echo
+        self.ignore_gate = list(ignore_gate)  # SLOs a human let past the budget gate
+        self.budgets: list[gate.Budget] = []
         self.config = {ENV_KEY: loaded.env_file}
         if confirm:
             self.config[CONFIRM_KEY] = confirm
@@ -68,12 +71,16 @@ class CapacityRun:
     def dry_run(self) -> tuple[list[str], bool]:
         held = lease.environment_lease(self.config).probe(self.echo)
         checks = self.preflight()
+        budgets = preflight.budgets(self.loaded, self.platform, self.ignore_gate)
         lines = [*preflight.describe(self.loaded), held]
+        if self.loaded.spec.budget_gate is not None:
+            lines += gate.lines(self.loaded.spec.budget_gate, budgets, "capacity plan")
         lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
                   for label, ok, detail in checks]
         lines.append(f"dry run: nothing was started or changed; load would go to "
                      f"{self.platform.lms_url()}")
-        return lines, all(ok for _, ok, _ in checks)
+        return lines, all(ok for _, ok, _ in checks) and all(b.passed or b.ignored
+                                                              for b in budgets)
 
     # -- the run ---------------------------------------------------------------------
 
@@ -83,6 +90,10 @@ class CapacityRun:
         self.run_lease = lease.begin(self.config, f"capacity run '{self.loaded.spec.name}'",
                                      run_dir=self.out, say=self.echo, on_lost=self._lease_lost)
         try:
+            self.budgets = preflight.budgets(self.loaded, self.platform, self.ignore_gate)
+            if self.loaded.spec.budget_gate is not None:
+                gate.enforce(self.loaded.spec.budget_gate, self.budgets, "capacity plan",
+                             self.loaded.path)
             unhealthy = [f"{label} ({detail})" for label, ok, detail in self.preflight()
                          if not ok]
             if unhealthy:
@@ -126,6 +137,8 @@ class CapacityRun:
                 "environment": self.loaded.environment.name, "status": "running",
                 "run_id": self.run_lease.id, "lease_token": self.run_lease.token,
                 "started": time.time(), "sweeps": []}
+        if self.loaded.spec.budget_gate is not None:
+            info["budget_gate"] = gate.record(self.loaded.spec.budget_gate, self.budgets)
         self._write_info(info)
         previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS}
         refused: WorkersMissing | None = None

@@ -26,9 +26,12 @@ EXIT_HOLDS, EXIT_SHORT, EXIT_INTERRUPTED = 0, 1, 3
               help="Confirm a sweep against the production environment NAME.")
 @click.option("--fail-on-regression", is_flag=True,
               help="Exit 1 when a knee dropped against the plan's last runs (its baseline).")
+@click.option("--ignore-budget-gate", "ignore_gate", multiple=True, metavar="SLO",
+              help="Start although SLO's error budget is below the budget_gate (a human's "
+                   "decision, recorded in the report with your user name); repeatable.")
 def capacity(plan: str, env_file: str | None, out: str | None, only: tuple[str, ...],
              dry_run: bool, junit: str | None, confirm_production: str | None,
-             fail_on_regression: bool) -> None:
+             fail_on_regression: bool, ignore_gate: tuple[str, ...]) -> None:
     """Sweep the arrival rate until an SLO breaks: the knee, what saturates, the headroom.
 
     PLAN is a capacity plan file, or the name of one shipped with the package
@@ -51,7 +54,8 @@ def capacity(plan: str, env_file: str | None, out: str | None, only: tuple[str, 
 
     Every run is recorded in the environment's history and compared with the plan's
     last runs (`baseline` in the plan: a knee down by more than knee_down is a
-    regression); the report shows it.
+    regression); the report shows it. A plan's budget_gate keeps it from starting while
+    a gated SLO's error budget is spent, as a game day's does.
 
     Exit codes: 0 the normal sweep holds the projected peak, 1 it does not (the report
     says where it breaks), the runner failed, or (with --fail-on-regression) a knee
@@ -68,7 +72,8 @@ def capacity(plan: str, env_file: str | None, out: str | None, only: tuple[str, 
     if only:
         loaded.only(only)
     runner = CapacityRun(loaded, run_directory(path, out), confirm_production,
-                         echo=lambda line: click.echo(line, err=True))
+                         echo=lambda line: click.echo(line, err=True),
+                         ignore_gate=list(ignore_gate))
     if dry_run:
         lines, ready = runner.dry_run()
         click.echo("\n".join(lines))

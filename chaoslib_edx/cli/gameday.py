@@ -93,6 +93,9 @@ def recover(env_file: str, ledger: str | None) -> None:
 @click.option("--fail-on-regression", is_flag=True,
               help="Exit 1 when the run regressed against its series' last runs (the game "
                    "day's baseline: detection lost or slower, more budget burned).")
+@click.option("--ignore-budget-gate", "ignore_gate", multiple=True, metavar="SLO",
+              help="Start although SLO's error budget is below the budget_gate (a human's "
+                   "decision, recorded in the report with your user name); repeatable.")
 @click.option("--console", is_flag=True,
               help="Serve the live console for the team (also: the game day's console: "
                    "{enabled: true}); prints one URL per role.")
@@ -100,8 +103,8 @@ def recover(env_file: str, ledger: str | None) -> None:
               help="Also copy the run directory there once the report is written "
                    "(a scheduled pod's disk goes with it). Env: EDX_UPLOAD_URL.")
 def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, junit: str | None,
-        confirm_production: str | None, fail_on_regression: bool, console: bool,
-        upload: str | None) -> None:
+        confirm_production: str | None, fail_on_regression: bool, ignore_gate: tuple[str, ...],
+        console: bool, upload: str | None) -> None:
     """Run a game day: one load, a timeline of experiments, SLOs watched, a report.
 
     GAMEDAY is a game-day file, or the name of one shipped with the package
@@ -129,6 +132,11 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
     its series' last runs (same game day, environment and timeline; `baseline` in the
     game day says how many and what a regression is); the report shows it.
 
+    A game day with a budget_gate ({min_remaining: 0.25, source: prometheus, cloudwatch
+    or newrelic}) reads each gated SLO's error budget left over its catalog period and
+    does not start below the threshold, or when the budget cannot be read (exit 2); the
+    dry run prints the budgets, the report keeps them.
+
     Exit codes: 0 every hypothesis held and every SLO met, 1 a hypothesis deviated or an
     SLO was missed (or, with --fail-on-regression, the run regressed), 2 bad input or preflight refused, 3 aborted (rollbacks ran). A failed
     upload is reported on stderr and leaves the game day's code as it is.
@@ -146,7 +154,7 @@ def run(gameday: str, env_file: str | None, out: str | None, dry_run: bool, juni
     path = find_gameday(gameday)
     loaded = load_gameday(path, env_file)
     runner = GameDayRun(loaded, run_directory(path, out), confirm_production,
-                        console=console)
+                        console=console, ignore_gate=list(ignore_gate))
     if dry_run:
         lines, ready = runner.dry_run()
         click.echo("\n".join(lines))

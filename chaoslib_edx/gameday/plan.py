@@ -34,6 +34,7 @@ from chaoslib_edx.load.learners import (
     read_learners,
 )
 from chaoslib_edx.platforms import Platform
+from chaoslib_edx.slo import gate
 from chaoslib_edx.targets import Target
 
 
@@ -146,10 +147,12 @@ def health(plan: list[PlannedStep]) -> list[tuple[str, bool, str]]:
     return results
 
 
-def preflight(gameday: Loaded, config: Configuration, target: Platform
-              ) -> tuple[list[PlannedStep], list[tuple[str, bool, str]]]:
+def preflight(gameday: Loaded, config: Configuration, target: Platform,
+              ignore_gate: list[str] = ()
+              ) -> tuple[list[PlannedStep], list[tuple[str, bool, str]], list[gate.Budget]]:
     """What a run checks before it starts: guardrails (a refusal raises), no rollback
-    pending (raises), the health of every target and of the platform. Read-only."""
+    pending (raises), the gated error budgets, the health of every target and of the
+    platform. Read-only."""
     plan = build(gameday, config)
     ledger = open_ledger(config)
     pending = ledger.pending()
@@ -161,12 +164,15 @@ def preflight(gameday: Loaded, config: Configuration, target: Platform
     detection = target.detection()  # its settings are bad input: exit 2, not ill health
     if detection is not None:
         detection.check()
+    spec = gameday.spec
+    budgets = gate.check(spec.budget_gate, gameday.catalog, spec.slos, target.server_views,
+                         list(ignore_gate), gameday.path)
     # The targets' probes and the platform's status side by side: each read is bounded,
     # and a frozen dependency then costs one timeout, not the sum of them.
     with ThreadPoolExecutor(2) as pool:
         probes, ready = pool.submit(health, plan), pool.submit(_ready, target)
         checks = [*probes.result(), ready.result()]
-    return plan, checks
+    return plan, checks, budgets
 
 
 def _ready(target: Platform) -> tuple[str, bool, str]:
@@ -178,16 +184,18 @@ def _ready(target: Platform) -> tuple[str, bool, str]:
 
 
 def dry_run(gameday: Loaded, config: Configuration, target: Platform,
-            say: Say | None = None) -> tuple[list[str], bool]:
+            say: Say | None = None, ignore_gate: list[str] = ()) -> tuple[list[str], bool]:
     """The plan and the preflight as lines, and whether a run would start. Probes the
     environment's lease without taking it (SAY hears of a wait); refusals raise as they
-    would for a run."""
+    would for a run, but a spent budget is printed with the rest."""
     held = environment_lease(config).probe(say)
     with ThreadPoolExecutor(1) as pool:  # the sign-in while the preflight reads the rest
         login = pool.submit(login_check, gameday.spec.load.learners, target)
-        plan, checks = preflight(gameday, config, target)
+        plan, checks, budgets = preflight(gameday, config, target, ignore_gate)
         checks.append(login.result())
     lines = [*describe(gameday, plan), held]
+    if gameday.spec.budget_gate:
+        lines += gate.lines(gameday.spec.budget_gate, budgets, "game day")
     lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
               for label, ok, detail in checks]
     lines += _login_rate(gameday, target)
@@ -197,7 +205,8 @@ def dry_run(gameday: Loaded, config: Configuration, target: Platform,
                      f"the workers with --master-host/--master-port of that address")
     lines.append(f"dry run: nothing was started or changed; load would go to "
                  f"{target.lms_url()}")
-    return lines, all(ok for _, ok, _ in checks)
+    return lines, all(ok for _, ok, _ in checks) and all(b.passed or b.ignored
+                                                          for b in budgets)
 
 
 def login_check(learners: str | None, target: Platform) -> tuple[str, bool, str]:
@@ -226,12 +235,16 @@ def _login_rate(gameday: Loaded, target: Platform) -> list[str]:
             f"load.shape.peak_users"]
 
 
-def checked(gameday: Loaded, config: Configuration, target: Platform) -> list[PlannedStep]:
-    """The plan of a run about to start: the preflight, every target healthy, or UserError."""
-    plan, checks = preflight(gameday, config, target)
+def checked(gameday: Loaded, config: Configuration, target: Platform,
+            ignore_gate: list[str] = ()) -> tuple[list[PlannedStep], list[gate.Budget]]:
+    """The plan of a run about to start and its gated budgets: the preflight, every budget
+    above the gate (or passed by name), every target healthy, or UserError."""
+    plan, checks, budgets = preflight(gameday, config, target, ignore_gate)
+    if gameday.spec.budget_gate:
+        gate.enforce(gameday.spec.budget_gate, budgets, "game day", gameday.path)
     unhealthy = [f"{label} ({detail})" for label, ok, detail in checks if not ok]
     if unhealthy:
         raise UserError(f"targets are not healthy before the game day: "
                         f"{'; '.join(unhealthy)}", file=gameday.env_file,
                         fix="Bring them back first (sandbox: `edx-gameday sandbox up`)")
-    return plan
+    return plan, budgets

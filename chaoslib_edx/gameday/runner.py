@@ -43,6 +43,7 @@ from chaoslib_edx.load.workers import RemoteWorkers, WorkersMissing
 from chaoslib_edx.recovery import control as safety
 from chaoslib_edx.report.rundir import CATALOG_COPY, RunWriter
 from chaoslib_edx.report.summary import verdict
+from chaoslib_edx.slo import gate
 
 # Rollbacks run on every path, hypothesis deviated or run interrupted (not chaoslib's default).
 SETTINGS = {"runtime": {"rollbacks": {"strategy": "always"}}}
@@ -52,7 +53,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 class GameDayRun(Aborts, TeamActions):
     def __init__(self, gameday: Loaded, out: Path, confirm: str | None = None,
-                 progress: Progress | None = None, console: bool = False) -> None:
+                 progress: Progress | None = None, console: bool = False,
+                 ignore_gate: list[str] = ()) -> None:
         Aborts.__init__(self)
         TeamActions.__init__(self)
         self.gameday, self.out, self.confirm = gameday, Path(out), confirm
@@ -62,6 +64,8 @@ class GameDayRun(Aborts, TeamActions):
         kinds = {n: gameday.catalog.get(n).indicator.type for n in gameday.spec.slos}
         self.progress = progress or Progress(kinds)
         self.failed = False  # the runner itself broke (the report says why)
+        self.ignore_gate = list(ignore_gate)  # SLOs a human let past the budget gate
+        self.budgets: list[gate.Budget] = []
         self.writer: RunWriter
         self.watcher: Watcher
         self.generators = Generators(gameday.spec.load.workers, gameday.path, self.progress)
@@ -77,7 +81,7 @@ class GameDayRun(Aborts, TeamActions):
     def dry_run(self) -> tuple[list[str], bool]:
         """The plan and the preflight as lines, and whether a run would start."""
         lines, ready = planning.dry_run(self.gameday, self.config, self.platform,
-                                        self.progress.event)
+                                        self.progress.event, self.ignore_gate)
         if self.console_at is not None:
             host, port = self.console_at
             lines.append(f"console: on {host}:{port}, one URL per role printed as the run "
@@ -99,7 +103,8 @@ class GameDayRun(Aborts, TeamActions):
                                      run_dir=self.out, say=self.progress.event,
                                      on_lost=self._lease_lost)
         try:
-            plan = planning.checked(self.gameday, self.config, self.platform)
+            plan, self.budgets = planning.checked(self.gameday, self.config, self.platform,
+                                                  self.ignore_gate)
             self.progress.event(f"preflight: {len(plan)} experiments pass the guardrails, "
                                 f"targets healthy, load to {self.platform.lms_url()}; lease "
                                 f"token {self.run_lease.token}")
@@ -118,6 +123,8 @@ class GameDayRun(Aborts, TeamActions):
     def run(self, plan: list[planning.PlannedStep]) -> Outcome:
         spec = self.gameday.spec
         self.writer = RunWriter(self.out, run_info(self.gameday, self.config, self.run_lease))
+        if spec.budget_gate is not None:
+            self.writer.update(budget_gate=gate.record(spec.budget_gate, self.budgets))
         if self.console is not None:
             self.writer.listeners.append(self.console.live.event)
             self.monitor = Monitor(self.console.live, self.platform.detection(), time.time())

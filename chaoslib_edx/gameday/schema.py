@@ -28,6 +28,7 @@ from chaoslib_edx.load.workers import Workers
 from chaoslib_edx.model import Model, validation_error
 from chaoslib_edx.slo.catalog import Catalog, load_catalog
 from chaoslib_edx.slo.evaluator import DEFAULT_BURN_THRESHOLD
+from chaoslib_edx.slo.gate import BudgetGate, check_names
 
 
 class Roles(Model):
@@ -123,6 +124,8 @@ class GameDay(Model):
     detection: DetectionTargets = DetectionTargets()
     console: Console = Console()
     baseline: Baseline = Baseline()
+    budget_gate: BudgetGate | None = Field(None, description="do not start while a gated "
+                                                             "SLO's error budget is spent")
     max_duration_s: int = Field(900, ge=30, le=4 * 3600,
                                 description="hard bound from the load's start (warm-up "
                                             "included): the load stops, the timeline aborts")
@@ -202,6 +205,7 @@ def load_gameday(path: Path | str, env_override: str | None = None) -> Loaded:
             raise UserError(f"no SLO named '{name}' in {spec.slo_catalog} (known: "
                             f"{', '.join(sorted(names))})", file=path, field=field)
     _check_timeline(path, spec)
+    check_names(spec.budget_gate, catalog, path)
     for i, cond in enumerate(spec.abort):
         if isinstance(cond, BurnRateAbort) and cond.rule is not None:
             slo = catalog.get(cond.slo)

@@ -18,8 +18,6 @@ from chaoslib_edx.faults import Fault
 from chaoslib_edx.load.workers import LOCUST_MASTER_PORT
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from chaoslib_edx.detection.source import DetectionSource, ServerView
     from chaoslib_edx.history.store import History
 
@@ -114,11 +112,33 @@ class Platform(ABC):
         """Where the platform's alerts and pages are read (None: it has no monitoring)."""
         return None
 
-    def server_views(self) -> "Mapping[str, ServerView]":
+    def server_views(self) -> "dict[str, ServerView]":
         """The monitoring systems that can say what the servers saw of an SLO, by name
-        (prometheus, newrelic, cloudwatch): the error-budget gate's sources."""
+        (prometheus, newrelic, cloudwatch): the error-budget gate's sources. Here: the
+        detection source's (the sandbox's Prometheus), and New Relic's NRQL when the
+        inventory names an account."""
         source = self.detection()
-        return source.views if source is not None else {}
+        return {**(source.views if source is not None else {}), **self.newrelic_view()}
+
+    def newrelic_view(self) -> "dict[str, ServerView]":
+        """{'newrelic': the account's issues and NRQL} when detection.newrelic is set."""
+        from chaoslib_edx.detection.newrelic import NewRelicIssues
+
+        detection = self.environment.detection
+        settings = detection.newrelic if detection is not None else None
+        if settings is None:
+            return {}
+        key = os.environ.get(settings.api_key_env)
+        if not key:
+            raise UserError(f"New Relic needs a User API key in the environment variable "
+                            f"{settings.api_key_env}, which is not set", file=self.env_file,
+                            field="detection.newrelic.api_key_env",
+                            fix="Export it (a key of a user who may read the account)")
+        return {"newrelic": NewRelicIssues(key, settings.account_id, {
+            name: (c.slo, c.severity, c.runbook_url, c.alert or name)
+            for name, c in settings.conditions.items()},
+            self.env_file, settings.region, settings.policy_ids, settings.base_url,
+            settings.data_nrql)}
 
     def components(self) -> dict[str, list[int]]:
         """Component -> pids of its processes on this machine, for a capacity sweep's

@@ -11,9 +11,7 @@ from chaoslib_edx.model import Model
 from chaoslib_edx.platforms import Platform, UnknownTarget
 
 if TYPE_CHECKING:
-    from chaoslib_edx.detection.newrelic import NewRelicIssues
     from chaoslib_edx.detection.source import ServerView
-    from chaoslib_edx.environment import NewRelicSettings
 
 
 class CloudPlatform(Platform):
@@ -74,11 +72,9 @@ class CloudPlatform(Platform):
 
     def server_views(self) -> "dict[str, ServerView]":
         """New Relic's NRQL (detection.newrelic), then CloudWatch's metrics (the aws
-        section): an SLO with queries for both is read from New Relic."""
-        views: dict[str, ServerView] = {}
-        detection = self.environment.detection
-        if detection is not None and detection.newrelic is not None:
-            views["newrelic"] = self._newrelic(detection.newrelic)
+        section): an SLO with queries for both is read from New Relic. (Not through
+        detection(), which takes its views from here.)"""
+        views = self.newrelic_view()
         if self.environment.aws is not None:
             from chaoslib_edx.aws import client_of, session_for, settings_of
             from chaoslib_edx.detection.cloudwatch import CloudWatchMetrics
@@ -86,21 +82,6 @@ class CloudPlatform(Platform):
             views["cloudwatch"] = CloudWatchMetrics(client_of(session_for(settings_of(
                 self.environment.aws)), "cloudwatch"))
         return views
-
-    def _newrelic(self, settings: "NewRelicSettings") -> "NewRelicIssues":
-        from chaoslib_edx.detection.newrelic import NewRelicIssues
-
-        key = os.environ.get(settings.api_key_env)
-        if not key:
-            raise UserError(f"New Relic needs a User API key in the environment variable "
-                            f"{settings.api_key_env}, which is not set", file=self.env_file,
-                            field="detection.newrelic.api_key_env",
-                            fix="Export it (a key of a user who may read the account)")
-        return NewRelicIssues(key, settings.account_id, {
-            name: (c.slo, c.severity, c.runbook_url, c.alert or name)
-            for name, c in settings.conditions.items()},
-            self.env_file, settings.region, settings.policy_ids, settings.base_url,
-            settings.data_nrql)
 
     def saturation_series(self, start: float, end: float) -> dict[str, list[list[float]]]:
         """CloudWatch CPU of the inventory's RDS instances and ElastiCache groups."""

@@ -138,6 +138,7 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
             "abort_reason": info.get("abort_reason"), "started": info.get("started"),
             "ended": info.get("ended"), "duration_s": last - first + 1 if run.series.seconds else 0,
             "roles": info.get("roles", {}), "versions": info.get("versions", {}),
+            "budget_gate": info.get("budget_gate"),
             "experiments": experiments, "slos": overall, "routes": routes,
             **observations(run),
             "generators": generators(run),

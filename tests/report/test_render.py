@@ -393,3 +393,28 @@ def test_regressions_from_the_history_are_in_every_output(tmp_path: Path) -> Non
     # A damaged comparison says so instead of vanishing.
     (run / "comparison.json").write_text("{not json")
     assert render(run, CATALOG)["comparison"]["note"].startswith("comparison.json is damaged")
+
+
+def test_the_budgets_at_the_start_and_who_passed_one_are_in_the_report(tmp_path: Path
+                                                                         ) -> None:
+    """The gate's record in run.json: the report's section, summary.md, summary.json."""
+    from chaoslib_edx.slo import gate
+
+    run = _run_dir(tmp_path)
+    spec = gate.BudgetGate(min_remaining=0.25, source="newrelic")
+    budgets = [gate.Budget("authentication", 30, 0.999988, 0.12, False, True),
+               gate.Budget("lms-availability", 30, 0.9998, 0.8, True)]
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info,
+                                              "budget_gate": gate.record(spec, budgets)}))
+    summary = render(run, CATALOG)
+    assert [b["remaining"] for b in summary["budget_gate"]["budgets"]] == [0.12, 0.8]
+    by = summary["budget_gate"]["ignored_by"]
+    assert by
+    page = (run / "index.html").read_text()
+    assert "Error budgets at the start" in page and 'id="budget-gate"' in page
+    assert (f"authentication has 12% of its 30-day budget left: below the gate, passed by "
+            f"{by} with --ignore-budget-gate") in page
+    assert "lms-availability has 80% of its 30-day budget left: above the gate" in page
+    assert (f"authentication has 12% of its 30-day budget left (**below the gate, passed "
+            f"by {by} with --ignore-budget-gate**)") in (run / "summary.md").read_text()

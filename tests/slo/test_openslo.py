@@ -163,6 +163,7 @@ def test_a_hand_written_openslo_file_becomes_its_catalog(tmp_path: Path) -> None
                       "threshold_ms": None, "percentile": None},
         "measured": "server", "budget_period_days": 28.0,
         "alerting": login.model_dump(mode="json")["alerting"], "mttd_s": 300, "newrelic": None,
+        "cloudwatch": None,
         "runbook_url": "https://wiki.example.com/login"}
     assert [r.name for r in login.alerting] == ["page", "page-slow", "ticket"]  # workbook's
     assert video.indicator.type == "latency" and video.indicator.threshold_ms == 1000
