@@ -77,3 +77,65 @@ class FakeNerdGraph(FakeServer):
     def __init__(self, account: NerdGraphAccount) -> None:
         super().__init__(_handler(account))
         self.account = account
+
+
+def issues_of(seen: dict) -> tuple[list[dict], dict[str, dict]]:
+    """A run's Prometheus firings and pager pages (its detection.json) as New Relic would
+    hold them: one issue per firing (created when the alert fired, activated when it
+    paged, closed within the grace period when Alertmanager's grouping sent no page of
+    its own), and the inventory's conditions mapping each back to its alert and SLO."""
+    paged: dict[int, dict] = {}
+    for page in seen["pages"]:  # each page to the latest paging firing begun by then
+        begun = [i for i, f in enumerate(seen["firings"]) if f["severity"] == "page" and
+                 (f["alert"], f["slo"]) == (page["alert"], page["slo"]) and
+                 f["start"] <= page["received"] + 2]
+        paged[max(begun, key=lambda i: seen["firings"][i]["start"])] = page
+
+    def ms(t: float | None) -> int | None:
+        return None if t is None else round(t * 1000)
+
+    issues, conditions = [], {}
+    for i, firing in enumerate(seen["firings"]):
+        condition = f"{firing['alert']} {firing['severity']}"
+        conditions[condition] = {"slo": firing["slo"], "severity": firing["severity"],
+                                 "runbook_url": firing["runbook_url"], "alert": firing["alert"]}
+        page = paged.get(i, {})
+        activated = page.get("received") if firing["severity"] == "page" else firing["start"]
+        issues.append({"issueId": page.get("dedup_key") or f"issue-{i}", "title": [condition],
+                       "conditionName": [condition], "policyIds": [7], "priority": "CRITICAL",
+                       "state": "CLOSED", "createdAt": ms(firing["start"]),
+                       "activatedAt": ms(activated), "acknowledgedAt": ms(page.get("acked")),
+                       "acknowledgedBy": page.get("acked_by"), "closedAt": ms(firing["end"])})
+    return issues, conditions
+
+
+def through_newrelic(run_dir, inventory: dict, key_env: str) -> dict:
+    """Re-read RUN_DIR's alerts and pages through New Relic: its detection.json's firings
+    and pages given to a fake NerdGraph as issues, read back by the New Relic source of
+    INVENTORY (an inventory's data, given detection.newrelic here; its key in KEY_ENV,
+    which the caller sets to 'NRAK-fed'), and detection.json rewritten with what that
+    source saw. The report re-rendered from it: its summary."""
+    import os
+    from dataclasses import asdict
+
+    import yaml
+
+    from chaoslib_edx.context import environment_context
+    from chaoslib_edx.report.render import render
+    from chaoslib_edx.report.rundir import RunDir
+
+    seen = json.loads((run_dir / "detection.json").read_text())
+    issues, conditions = issues_of(seen)
+    assert os.environ.get(key_env) == "NRAK-fed"
+    with FakeNerdGraph(NerdGraphAccount(123456, "NRAK-fed", issues, page_size=4)) as fake:
+        env = run_dir.parent / f"{run_dir.name}-newrelic.yaml"
+        env.write_text(yaml.safe_dump({**inventory, "detection": {"newrelic": {
+            "account_id": 123456, "api_key_env": key_env, "conditions": conditions,
+            "base_url": f"{fake.url}/graphql"}}}))
+        source = environment_context(str(env)).platform.newrelic_view()["newrelic"]
+        span = RunDir.read(run_dir).timeline
+        start, end = span[0]["t"], span[-1]["t"]
+        seen.update(source="newrelic", firings=[asdict(f) for f in source.firings(start, end)],
+                    pages=[asdict(p) for p in source.pages(start, end)])
+    (run_dir / "detection.json").write_text(json.dumps(seen))
+    return render(run_dir)

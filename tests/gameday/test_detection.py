@@ -1,7 +1,8 @@
 """Detection drills on the sandbox's real monitoring: the database failover must page
 through an alert on the LB's SLOs (acknowledged by the simulated on-call), and the
 cache eviction, which only learners see (lost sessions), must come out undetected: in
-summary.json, the report, JUnit and the exit code. (The origin loss is no sure page: a
+summary.json, the report, JUnit and the exit code; and the same alerts read through New
+Relic give the same table. (The origin loss is no sure page: a
 warm CDN edge serves most videos from its cache, and a handful of misses is a breach the
 page's burn rate rightly ignores.)"""
 
@@ -12,6 +13,7 @@ from junitparser import JUnitXml
 
 from chaoslib_edx.detection.attribution import PAGE_SLACK_S
 from tests.conftest import REPO, assert_witnessed, compressed_gameday, run_cli
+from tests.newrelic import through_newrelic
 
 
 def _eviction_without_auth_probe(tmp_path) -> str:
@@ -28,7 +30,7 @@ def _eviction_without_auth_probe(tmp_path) -> str:
     return str(path)
 
 
-def test_one_fault_pages_and_one_goes_undetected(sandbox, tmp_path) -> None:
+def test_one_fault_pages_and_one_goes_undetected(sandbox, tmp_path, monkeypatch) -> None:
     # The eviction first: the failover's rollback fails a few writes, and a steady state
     # right after it would rightly refuse to start.
     path = compressed_gameday(tmp_path, sandbox, [(_eviction_without_auth_probe(tmp_path), 0),
@@ -79,3 +81,12 @@ def test_one_fault_pages_and_one_goes_undetected(sandbox, tmp_path) -> None:
     postmortem = (run_dir / "postmortem.md").read_text()
     what_went_wrong = postmortem.split("## What went wrong", 1)[1]
     assert "redis-eviction: learners were hurt and no alert fired" in what_went_wrong
+
+    # The same run's alerts and pages fed to a fake New Relic (NerdGraph at the HTTP
+    # level) and read back through the sandbox inventory's detection.newrelic: the same
+    # detection table.
+    monkeypatch.setenv("EDX_TEST_NR_KEY", "NRAK-fed")
+    after = through_newrelic(run_dir, yaml.safe_load(sandbox.env_file.read_text()),
+                             "EDX_TEST_NR_KEY")
+    assert after["detection_source"] == "newrelic"
+    assert after["detection"] == summary["detection"]
