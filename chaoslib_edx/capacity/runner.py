@@ -72,9 +72,8 @@ class CapacityRun:
         held = lease.environment_lease(self.config).probe(self.echo)
         checks = self.preflight()
         budgets = preflight.budgets(self.loaded, self.platform, self.ignore_gate)
-        lines = [*preflight.describe(self.loaded), held]
-        if self.loaded.spec.budget_gate is not None:
-            lines += gate.lines(self.loaded.spec.budget_gate, budgets, "capacity plan")
+        lines = [*preflight.describe(self.loaded), held,
+                 *gate.lines(self.loaded.spec.budget_gate, budgets, "capacity plan")]
         lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
                   for label, ok, detail in checks]
         lines.append(f"dry run: nothing was started or changed; load would go to "
@@ -91,9 +90,8 @@ class CapacityRun:
                                      run_dir=self.out, say=self.echo, on_lost=self._lease_lost)
         try:
             self.budgets = preflight.budgets(self.loaded, self.platform, self.ignore_gate)
-            if self.loaded.spec.budget_gate is not None:
-                gate.enforce(self.loaded.spec.budget_gate, self.budgets, "capacity plan",
-                             self.loaded.path)
+            gate.enforce(self.loaded.spec.budget_gate, self.budgets, "capacity plan",
+                         self.loaded.path)
             unhealthy = [f"{label} ({detail})" for label, ok, detail in self.preflight()
                          if not ok]
             if unhealthy:
@@ -136,9 +134,8 @@ class CapacityRun:
                 "env_file": str(Path(self.loaded.env_file).absolute()),
                 "environment": self.loaded.environment.name, "status": "running",
                 "run_id": self.run_lease.id, "lease_token": self.run_lease.token,
-                "started": time.time(), "sweeps": []}
-        if self.loaded.spec.budget_gate is not None:
-            info["budget_gate"] = gate.record(self.loaded.spec.budget_gate, self.budgets)
+                "started": time.time(), "sweeps": [],
+                "budget_gate": gate.record(self.loaded.spec.budget_gate, self.budgets)}
         self._write_info(info)
         previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS}
         refused: WorkersMissing | None = None

@@ -193,9 +193,8 @@ def dry_run(gameday: Loaded, config: Configuration, target: Platform,
         login = pool.submit(login_check, gameday.spec.load.learners, target)
         plan, checks, budgets = preflight(gameday, config, target, ignore_gate)
         checks.append(login.result())
-    lines = [*describe(gameday, plan), held]
-    if gameday.spec.budget_gate:
-        lines += gate.lines(gameday.spec.budget_gate, budgets, "game day")
+    lines = [*describe(gameday, plan), held,
+             *gate.lines(gameday.spec.budget_gate, budgets, "game day")]
     lines += [f"health: {label:<22} {'ok' if ok else 'NOT HEALTHY'} ({detail})"
               for label, ok, detail in checks]
     lines += _login_rate(gameday, target)
@@ -240,8 +239,7 @@ def checked(gameday: Loaded, config: Configuration, target: Platform,
     """The plan of a run about to start and its gated budgets: the preflight, every budget
     above the gate (or passed by name), every target healthy, or UserError."""
     plan, checks, budgets = preflight(gameday, config, target, ignore_gate)
-    if gameday.spec.budget_gate:
-        gate.enforce(gameday.spec.budget_gate, budgets, "game day", gameday.path)
+    gate.enforce(gameday.spec.budget_gate, budgets, "game day", gameday.path)
     unhealthy = [f"{label} ({detail})" for label, ok, detail in checks if not ok]
     if unhealthy:
         raise UserError(f"targets are not healthy before the game day: "

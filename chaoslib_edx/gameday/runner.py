@@ -123,8 +123,7 @@ class GameDayRun(Aborts, TeamActions):
     def run(self, plan: list[planning.PlannedStep]) -> Outcome:
         spec = self.gameday.spec
         self.writer = RunWriter(self.out, run_info(self.gameday, self.config, self.run_lease))
-        if spec.budget_gate is not None:
-            self.writer.update(budget_gate=gate.record(spec.budget_gate, self.budgets))
+        self.writer.update(budget_gate=gate.record(spec.budget_gate, self.budgets))
         if self.console is not None:
             self.writer.listeners.append(self.console.live.event)
             self.monitor = Monitor(self.console.live, self.platform.detection(), time.time())

@@ -119,11 +119,12 @@ def _budget(gate: BudgetGate, slo: Slo, good: float | None, ignored: bool) -> Bu
                   ignored and not passed)
 
 
-def enforce(gate: BudgetGate, budgets: list[Budget], whose: str, file: Path | str) -> None:
+def enforce(gate: BudgetGate | None, budgets: list[Budget], whose: str,
+            file: Path | str) -> None:
     """Refuse to start (UserError, exit 2) while a gated budget is below the threshold or
     unknown and nobody passed it by name; WHOSE: 'game day' or 'capacity plan'."""
     refused = [b for b in budgets if not b.passed and not b.ignored]
-    if refused:
+    if gate is not None and refused:
         raise UserError("; ".join(f"{b.text(gate.source)}, below the {whose}'s "
                                   f"{gate.min_remaining:.0%}" for b in refused),
                         file=file, field="budget_gate",
@@ -131,16 +132,20 @@ def enforce(gate: BudgetGate, budgets: list[Budget], whose: str, file: Path | st
                             "passes an SLO with --ignore-budget-gate NAME (the report says so)")
 
 
-def lines(gate: BudgetGate, budgets: list[Budget], whose: str) -> list[str]:
+def lines(gate: BudgetGate | None, budgets: list[Budget], whose: str) -> list[str]:
     """The dry run's lines: each gated budget and what the gate would do."""
+    if gate is None:
+        return []
     verdicts = {(True, False): "ok", (False, True): "below, passed by --ignore-budget-gate",
                 (False, False): "REFUSED"}
     return [f"budget: {b.text(gate.source)} (the {whose}'s gate: {gate.min_remaining:.0%}; "
             f"{verdicts[b.passed, b.ignored]})" for b in budgets]
 
 
-def record(gate: BudgetGate, budgets: list[Budget]) -> dict:
+def record(gate: BudgetGate | None, budgets: list[Budget]) -> dict | None:
     """What the report keeps of the gate, with who passed a budget below it."""
+    if gate is None:
+        return None
     ignored = any(b.ignored for b in budgets)
     return {"source": gate.source, "min_remaining": gate.min_remaining,
             "ignored_by": getpass.getuser() if ignored else None,

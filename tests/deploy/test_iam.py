@@ -25,7 +25,8 @@ AWS_TESTS = ["tests/rds/test_aws.py", "tests/cache/test_aws.py", "tests/cdn/test
 # Checked by AWS beside a call, so never a call of their own.
 IMPLIED = {"fis:TagResource": "StartExperiment with tags (our run id) needs it"}
 # Actions without resource-level permissions: only "*" can name their resource.
-NO_RESOURCE_LEVEL = {"fis:ListExperiments", "cloudwatch:GetMetricStatistics"}
+NO_RESOURCE_LEVEL = {"fis:ListExperiments", "cloudwatch:GetMetricStatistics",
+                     "cloudwatch:GetMetricData"}
 
 
 def _statements() -> list[dict]:
