@@ -74,6 +74,10 @@ class SandboxSettings(Model):
                            description="relative to the inventory file; ~ is expanded "
                                        "(default: the per-user state's sandbox/)")
     port_base: int = Field(18000, description="first of the sandbox's ports")
+    zones: tuple[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,15}$")], ...] = Field(
+        ("a", "b"), min_length=2, max_length=3,
+        description="availability zones: the LMS replicas round robin over them; db-a and "
+                    "redis in the first, db-b and redis-b in the second")
     lms_replicas: int = Field(3, ge=2, le=8)
     lms_threads: int = Field(8, ge=1, le=64)
     redis: RedisSettings = RedisSettings()
@@ -82,6 +86,13 @@ class SandboxSettings(Model):
     login_rate_limit: bool = Field(
         False, description="enforce Open edX's login limits (100 per 5 min per IP, 30 per "
                            "account); off, so a load from one address is not throttled")
+
+    @field_validator("zones")
+    @classmethod
+    def _unique_zones(cls, zones: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(zones)) != len(zones):
+            raise ValueError(f"zone names must be unique: {list(zones)}")
+        return zones
 
     @field_validator("port_base")
     @classmethod

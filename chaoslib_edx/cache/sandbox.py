@@ -5,6 +5,7 @@ from chaoslib.types import Secrets
 
 from chaoslib_edx.cache.contract import CacheRestoreResult, EvictResult
 from chaoslib_edx.environment import parse_memory
+from chaoslib_edx.sandbox import endpoints
 from chaoslib_edx.sandbox.clients import redis_client
 from chaoslib_edx.sandbox.layout import Layout
 from chaoslib_edx.targets import Target
@@ -14,7 +15,9 @@ _CHUNK = 64 * 1024
 
 
 def _client(target: Target):
-    return redis_client(Layout.of(target).port("redis"), timeout=5)
+    """The primary the cache endpoint names (its home one unless a failover moved it)."""
+    layout = Layout.of(target)
+    return redis_client(layout.node_port(endpoints.primary(layout, "cache")), timeout=5)
 
 
 def memory(target: Target, *, secrets: Secrets | None) -> dict:

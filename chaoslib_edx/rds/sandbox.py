@@ -1,7 +1,6 @@
 """The database fault on the sandbox: MariaDB primary loss, replica promotion, endpoint
 re-pointed (what RDS Multi-AZ does with its DNS name), old primary back as the standby."""
 
-import signal
 import subprocess
 import time
 
@@ -10,7 +9,7 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Secrets
 
 from chaoslib_edx.rds.contract import FailoverResult, RestoreResult
-from chaoslib_edx.sandbox import credentials, database
+from chaoslib_edx.sandbox import credentials, database, endpoints
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from chaoslib_edx.targets import Target
@@ -26,11 +25,6 @@ def _sql(layout: Layout, node: str, *statements: str, args: tuple = ()) -> tuple
         for statement in statements:
             cur.execute(statement, args if "%s" in statement else ())
         return cur.fetchall()
-
-
-def _repoint(layout: Layout, node: str) -> None:
-    database.point_endpoint(layout, node)
-    Supervisor(layout).signal("nginx", signal.SIGHUP)  # nginx re-reads the stream upstream
 
 
 def _promote(layout: Layout, node: str, timeout: float = 30) -> None:
@@ -134,13 +128,13 @@ def failover(target: Target, *, secrets: Secrets | None,
              downtime_seconds: float) -> FailoverResult:
     layout = Layout.of(target)
     sup = Supervisor(layout)
-    old = database.endpoint_target(layout)
+    old = endpoints.primary(layout, "db")
     new = _other(old)
     began = time.monotonic()
     sup.stop(old)                     # the primary instance is lost
     time.sleep(downtime_seconds)      # detection and promotion (60-120 s on RDS)
     _promote(layout, new)
-    _repoint(layout, new)
+    endpoints.repoint(layout, "db", new)
     promoted_after = time.monotonic() - began
     sup.start(old)                    # the old primary returns as the standby
     database.wait_ready(layout, old)
@@ -157,7 +151,7 @@ def restore(target: Target, *, secrets: Secrets | None) -> RestoreResult:
     for node in DB_NODES:
         sup.start(node)
         database.wait_ready(layout, node)
-    current = database.endpoint_target(layout)
+    current = endpoints.primary(layout, "db")
     if current != home:
         # Controlled switchover: freeze writes, let home catch up, swap roles. A failover
         # cut short after the promotion left home not following: it lacks the writes the
@@ -179,7 +173,7 @@ def restore(target: Target, *, secrets: Secrets | None) -> RestoreResult:
     if home_status.get("io") or home_status["read_only"]:
         _promote(layout, home)
     if current != home:
-        _repoint(layout, home)
+        endpoints.repoint(layout, "db", home)
         _drop_app_connections(layout, current)
     if not database.replication_status(layout, standby).get("replicating"):
         _follow(layout, standby, home)
@@ -202,4 +196,4 @@ def writable(target: Target, *, secrets: Secrets | None) -> bool:
 
 
 def primary(target: Target, *, secrets: Secrets | None) -> str:
-    return database.endpoint_target(Layout.of(target))
+    return endpoints.primary(Layout.of(target), "db")

@@ -19,12 +19,13 @@ from chaoslib_edx.sandbox import (
     configs,
     credentials,
     database,
+    endpoints,
     health,
     monitoring,
     netpath,
     preflight,
 )
-from chaoslib_edx.sandbox.layout import DB_NODES, Layout
+from chaoslib_edx.sandbox.layout import CACHE_NODES, DB_NODES, Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
 
 
@@ -75,8 +76,7 @@ def up(layout: Layout, env_file: Path | str, timeout: float = 90,
             _write_state(layout, state)
         creds = credentials.ensure(layout.secrets_file)
         configs.render_all(layout, binaries)
-        if not layout.db_endpoint_conf.exists():
-            database.point_endpoint(layout, DB_NODES[0])
+        endpoints.ensure(layout)
         assets.ensure(layout)
         database.install_datadirs(layout)
         sup.start_daemon()
@@ -189,9 +189,12 @@ def write_inventory(layout: Layout, sup: Supervisor) -> dict:
                      "name": "edxapp", "user": "edxapp",
                      "nodes": {node: {"port": layout.db_port(node), "program": node}
                                for node in DB_NODES}},
-        "cache": {"host": "127.0.0.1", "port": layout.port("redis"), "program": "redis",
+        "cache": {"endpoint": {"host": "127.0.0.1", "port": layout.port("cache_endpoint")},
+                  "nodes": {node: {"port": layout.node_port(node), "program": node}
+                            for node in CACHE_NODES},
                   "maxmemory": layout.settings.redis.maxmemory,
                   "maxmemory_policy": layout.settings.redis.maxmemory_policy},
+        "zones": layout.zones,
         "monitoring": {"prometheus_url": layout.prometheus_url,
                        "alertmanager_url": layout.alertmanager_url,
                        "rules_file": str(layout.rules_file)} if layout.monitored else None,

@@ -7,7 +7,7 @@ import subprocess
 import pymysql
 
 from chaoslib_edx.courses import ORG, course_key, structure
-from chaoslib_edx.files import replace_text
+from chaoslib_edx.sandbox import endpoints
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 from chaoslib_edx.waiting import wait_until
 
@@ -155,7 +155,7 @@ def purge_binlogs(layout: Layout, timeout: float = 30) -> None:
     """Drop every binary log but the current one on both nodes, once the replica holds all
     the primary wrote: what sandboxes made before the users left the binlog had the
     passwords there. Replication goes on from the current logs."""
-    primary = endpoint_target(layout)
+    primary = endpoints.primary(layout, "db")
     with admin_connect(layout, primary) as conn, conn.cursor() as cur:
         cur.execute("SELECT @@gtid_binlog_pos")
         (position,), = cur.fetchall()
@@ -185,17 +185,6 @@ def _seed(cur: pymysql.cursors.Cursor, layout: Layout) -> None:
         learners.append((i, f"learner{i}", learner_email(f"learner{i}"), salt,
                          password_hash(salt, seed.learner_password)))
     cur.executemany("INSERT IGNORE INTO learners VALUES (%s, %s, %s, %s, %s)", learners)
-
-
-def point_endpoint(layout: Layout, node: str) -> None:
-    """Write which node the DB endpoint forwards to (nginx reads it on start or HUP)."""
-    replace_text(layout.db_endpoint_conf, f"server 127.0.0.1:{layout.db_port(node)};  # {node}\n")
-
-
-def endpoint_target(layout: Layout) -> str:
-    """The node the endpoint's configuration currently names."""
-    text = layout.db_endpoint_conf.read_text()
-    return text.rsplit("#", 1)[1].strip()
 
 
 def replication_status(layout: Layout, node: str) -> dict:

@@ -8,10 +8,10 @@ import requests
 
 from chaoslib_edx import learner
 from chaoslib_edx.courses import block_id, course_key, structure
-from chaoslib_edx.sandbox import database, monitoring, netpath
+from chaoslib_edx.sandbox import database, endpoints, monitoring, netpath
 from chaoslib_edx.sandbox.assets import HEALTH_FILE
 from chaoslib_edx.sandbox.clients import http_get, redis_client
-from chaoslib_edx.sandbox.layout import DB_NODES, Layout
+from chaoslib_edx.sandbox.layout import CACHE_NODES, DB_NODES, Layout
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from chaoslib_edx.waiting import wait_until
 
@@ -44,7 +44,7 @@ def status(layout: Layout) -> dict:
     for info in sup.processes():
         name = info["name"]
         programs[name] = {"state": info["statename"], "pid": info["pid"] or None,
-                          "description": info["description"]}
+                          "description": info["description"], "zone": layout.zone_of(name)}
     checks = {"lb": _lb(layout), "cdn": _cdn(layout), "db": _db(layout), "cache": _cache(layout)}
     if layout.monitored:
         checks["monitoring"] = monitoring.check(layout)
@@ -76,7 +76,7 @@ def _db(layout: Layout) -> dict:
             nodes[node] = database.replication_status(layout, node)
         except pymysql.err.MySQLError as exc:
             nodes[node] = {"error": database.not_answering(exc)}
-    primary = database.endpoint_target(layout)
+    primary = endpoints.primary(layout, "db")
     replicas = [n for n in DB_NODES if n != primary]
     ok = (not nodes[primary].get("error") and not nodes[primary].get("read_only")
           and all(nodes[r].get("replicating") for r in replicas))
@@ -93,18 +93,37 @@ def _db_path(layout: Layout) -> dict:
 
 
 def _cache(layout: Layout) -> dict:
-    client = redis_client(layout.port("redis"))
+    """The primary the cache endpoint names (memory, eviction) and its replica's link."""
+    primary = endpoints.primary(layout, "cache")
+    client = redis_client(layout.node_port(primary))
     try:
         memory, stats = client.info("memory"), client.info("stats")
         config = client.config_get("maxmemory*")
         keys = client.dbsize()
+        role = client.info("replication")["role"]
     except redis.RedisError as exc:
-        return {"ok": False, "error": str(exc)}
+        return {"ok": False, "primary": primary, "error": str(exc)}
     finally:
         client.close()
-    return {"ok": True, "used_memory": memory["used_memory"],
+    replicas = {node: _replica_link(layout, node) for node in CACHE_NODES if node != primary}
+    return {"ok": role == "master" and all(link == "up" for link in replicas.values()),
+            "endpoint": layout.port("cache_endpoint"), "primary": primary,
+            "replicas": replicas, "used_memory": memory["used_memory"],
             "maxmemory": int(config["maxmemory"]), "policy": config["maxmemory-policy"],
             "evicted_keys": stats["evicted_keys"], "keys": keys}
+
+
+def _replica_link(layout: Layout, node: str) -> str:
+    """A cache replica's link to its primary: 'up', 'down', or why it is not a replica."""
+    client = redis_client(layout.node_port(node))
+    try:
+        info = client.info("replication")
+    except redis.RedisError as exc:
+        return f"not answering: {exc}"
+    finally:
+        client.close()
+    return info.get("master_link_status", "down") if info["role"] == "slave" \
+        else "not a replica"
 
 
 def smoke(layout: Layout) -> list[dict]:
@@ -163,7 +182,8 @@ def describe(report: dict) -> list[str]:
     width = max(map(len, ["supervisord", *report["programs"]]))
     lines.append(f"  {'supervisord':<{width}} RUNNING    pid {report['supervisord']}")
     for name, prog in sorted(report["programs"].items()):
-        lines.append(f"  {name:<{width}} {prog['state']:<10} {prog['description']}")
+        zone = f"zone {prog['zone']}" if prog.get("zone") else "regional"
+        lines.append(f"  {name:<{width}} {prog['state']:<10} {zone:<10} {prog['description']}")
     checks = report["checks"]
     lb, cdn, db, cache = checks["lb"], checks["cdn"], checks["db"], checks["cache"]
     lines.append(f"  {'lb':<12} {_ok(lb)}  {lb['url']}/heartbeat?extended -> {lb['heartbeat']}")
@@ -180,9 +200,11 @@ def describe(report: dict) -> list[str]:
     if cache.get("error"):
         lines.append(f"  {'cache':<12} {_ok(cache)}  {cache['error']}")
     else:
-        lines.append(f"  {'cache':<12} {_ok(cache)}  {cache['used_memory'] / 2**20:.1f} of "
+        replicas = ", ".join(f"{n}: {link}" for n, link in cache["replicas"].items())
+        lines.append(f"  {'cache':<12} {_ok(cache)}  endpoint :{cache['endpoint']} -> "
+                     f"{cache['primary']}, {cache['used_memory'] / 2**20:.1f} of "
                      f"{cache['maxmemory'] / 2**20:.0f} MiB, {cache['policy']}, "
-                     f"{cache['keys']} keys, {cache['evicted_keys']} evicted")
+                     f"{cache['keys']} keys, {cache['evicted_keys']} evicted; {replicas}")
     if mon := checks.get("monitoring"):
         targets = ", ".join(f"{job} {t['up']}/{t['up'] + t['down']}"
                             for job, t in mon["targets"].items())

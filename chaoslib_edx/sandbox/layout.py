@@ -12,7 +12,8 @@ from chaoslib_edx.model import validation_error
 
 PORT_SPAN = SandboxSettings.PORT_SPAN  # base+0 .. base+29
 _OFFSETS = {"lb": 0, "cdn": 1, "origin": 2, "db_endpoint": 3, "db_primary": 4,
-            "db_replica": 5, "redis": 6, "db_path": 7}
+            "db_replica": 5, "redis": 6, "db_path": 7, "redis_replica": 9,
+            "cache_endpoint": 18}
 LMS_OFFSET = 10  # .. +17: one port per replica, at most 8
 # The monitoring, when enabled (see sandbox.monitoring).
 _MONITORING_OFFSETS = {"pager": 8, "prometheus": 20, "alertmanager": 21, "mtail": 22,
@@ -21,6 +22,10 @@ _MONITORING_OFFSETS = {"pager": 8, "prometheus": 20, "alertmanager": 21, "mtail"
 LOAD_MASTER_OFFSET = 28  # a run's Locust master, for workers started outside the runner
 CONSOLE_OFFSET = 29  # a game day's live console (run --console)
 DB_NODES = ("db-a", "db-b")  # db-a starts as primary, db-b as its replica
+CACHE_NODES = ("redis", "redis-b")  # redis starts as primary, redis-b as its replica
+# Each endpoint's nodes, the first the home primary: one address for the application,
+# re-pointed at whichever node is primary (sandbox.endpoints).
+ENDPOINT_NODES = {"db": DB_NODES, "cache": CACHE_NODES}
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,32 @@ class Layout:
 
     def db_port(self, node: str) -> int:
         return self.port("db_primary") if node == DB_NODES[0] else self.port("db_replica")
+
+    def node_port(self, node: str) -> int:
+        """A database or cache node's own port (not its endpoint's)."""
+        if node in CACHE_NODES:
+            return self.port("redis") if node == CACHE_NODES[0] else self.port("redis_replica")
+        return self.db_port(node)
+
+    @property
+    def zones(self) -> dict[str, list[str]]:
+        """Zone -> the programs in it, as a cloud spreads them: the LMS replicas round
+        robin over the zones, each database and cache node in the zone of its index (the
+        primaries in the first zone, their replicas in the second). The LB, CDN, origin,
+        endpoints and monitoring are regional, in no zone."""
+        names = self.settings.zones
+        found: dict[str, list[str]] = {zone: [] for zone in names}
+        for index, name in enumerate(self.lms_ports):
+            found[names[index % len(names)]].append(name)
+        for nodes in ENDPOINT_NODES.values():
+            for index, node in enumerate(nodes):
+                found[names[index]].append(node)
+        return found
+
+    def zone_of(self, program: str) -> str | None:
+        """The zone PROGRAM runs in (None: a regional one)."""
+        return next((zone for zone, programs in self.zones.items() if program in programs),
+                    None)
 
     @property
     def load_master_port(self) -> int:
@@ -127,9 +158,9 @@ class Layout:
     def supervisor_pidfile(self) -> Path:
         return self.run / "supervisord.pid"
 
-    @property
-    def db_endpoint_conf(self) -> Path:
-        return self.conf / "db-endpoint.conf"
+    def endpoint_conf(self, endpoint: str) -> Path:
+        """Which node ENDPOINT ('db', 'cache') forwards to (nginx includes it)."""
+        return self.conf / f"{endpoint}-endpoint.conf"
 
     @property
     def db_path_state(self) -> Path:

@@ -4,8 +4,6 @@ pages with the issue's own acknowledgement, across NerdGraph's pagination and on
 policies named; a bad key, an account the key may not read, a missing key and malformed
 ids are refused naming the inventory's field."""
 
-from dataclasses import asdict
-
 import pytest
 import yaml
 

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest

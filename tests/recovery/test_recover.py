@@ -11,7 +11,7 @@ from pathlib import Path
 import pymysql
 
 from chaoslib_edx.ledger import Ledger
-from chaoslib_edx.sandbox import credentials, database
+from chaoslib_edx.sandbox import credentials, database, endpoints
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from tests.conftest import REPO, run_cli
 from tests.sandbox.helpers import db_query_ms, eventually
@@ -86,7 +86,7 @@ def test_sigkill_right_after_the_promotion_then_recover_keeps_the_new_writes(
     marked: list[tuple] = []
     try:
         # A write that landed on the promoted node: the endpoint serves db-b.
-        eventually(lambda: database.endpoint_target(sandbox.layout) == "db-b"
+        eventually(lambda: endpoints.primary(sandbox.layout, "db") == "db-b"
                    and (marked.append(_mark_through_the_endpoint(sandbox.layout)) or marked[-1])
                    and _probe_row(sandbox.layout, "db-b", row=2) == marked[-1],
                    timeout=30, interval=0.02)

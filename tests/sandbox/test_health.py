@@ -2,6 +2,8 @@
 
 import requests
 
+from chaoslib_edx import learner
+from chaoslib_edx.sandbox.clients import redis_client
 from chaoslib_edx.sandbox.supervisor import Supervisor
 from tests.sandbox.helpers import eventually
 
@@ -13,6 +15,30 @@ def test_status_is_healthy_and_exit_0(sandbox) -> None:
     for component in ("db-a", "db-b", "db-path", "redis", "nginx", "origin", "lms-1", "lms-3"):
         assert component in result.stdout
     assert "delay 0 +/- 0 ms" in result.stdout
+
+
+def test_every_server_has_a_zone_and_the_cache_its_replica_in_the_other(sandbox) -> None:
+    """Replicas round robin over the zones, the primaries in the first, their replicas in
+    the second; a session the LMS writes through the cache endpoint reaches redis-b by
+    Redis' own replication."""
+    status = sandbox.status()
+    zones = {name: p["zone"] for name, p in status["programs"].items()}
+    assert {name: zones[name] for name in ("lms-1", "lms-2", "lms-3", "db-a", "db-b",
+                                           "redis", "redis-b")} == {
+        "lms-1": "a", "lms-2": "b", "lms-3": "a", "db-a": "a", "db-b": "b", "redis": "a",
+        "redis-b": "b"}
+    assert zones["nginx"] is None and zones["prometheus"] is None  # regional
+    cache = status["checks"]["cache"]
+    assert cache["primary"] == "redis" and cache["replicas"] == {"redis-b": "up"}
+    assert "zone a" in sandbox.cli("sandbox", "status").stdout
+    session = learner.login(sandbox.layout.lb_url, "learner2",
+                            sandbox.layout.settings.seed.learner_password)
+    replica = redis_client(sandbox.layout.node_port("redis-b"))
+    try:
+        key = f"session:{session.cookies['sessionid']}"
+        eventually(lambda: replica.exists(key) == 1)
+    finally:
+        replica.close()
 
 
 def test_the_lms_reaches_the_database_through_the_path(sandbox) -> None:
@@ -44,7 +70,8 @@ def test_extended_heartbeat_names_the_cache_when_redis_is_down(sandbox) -> None:
     finally:
         sup.start("redis")
     eventually(lambda: requests.get(f"{layout.lb_url}/heartbeat", timeout=5).status_code == 200)
-    assert sandbox.status()["state"] == "healthy"
+    # redis-b reconnects to its primary and resyncs within a second or two
+    eventually(lambda: sandbox.status()["state"] == "healthy")
 
 
 def test_status_reports_replication_stopped_on_replica(sandbox) -> None:

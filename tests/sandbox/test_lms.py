@@ -11,7 +11,7 @@ import requests
 from chaoslib_edx.courses import block_id, course_key, structure
 from chaoslib_edx.learner import LOGIN_PATH
 from chaoslib_edx.ports import free_block
-from chaoslib_edx.sandbox import database
+from chaoslib_edx.sandbox import database, endpoints
 from tests.sandbox.helpers import eventually, login
 
 
@@ -97,7 +97,7 @@ def test_catalog_and_enrollment_api(sandbox) -> None:
     # Loads in the shared sandbox sign in as any seeded learner and may have enrolled this
     # one everywhere: drop one enrollment on the primary so the test owns its starting state.
     course = catalog["results"][-1]["id"]
-    with database.admin_connect(sandbox.layout, database.endpoint_target(sandbox.layout)) \
+    with database.admin_connect(sandbox.layout, endpoints.primary(sandbox.layout, "db")) \
             as conn, conn.cursor() as cur:
         cur.execute("DELETE FROM edxapp.enrollments WHERE course_id = %s AND learner_id = "
                     "(SELECT id FROM edxapp.learners WHERE username = 'learner4')", (course,))
