@@ -74,7 +74,7 @@ class SandboxSettings(Model):
                            description="relative to the inventory file; ~ is expanded "
                                        "(default: the per-user state's sandbox/)")
     port_base: int = Field(18000, description="first of the sandbox's ports")
-    zones: tuple[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,15}$")], ...] = Field(
+    zones: tuple[Literal["a", "b", "c"], ...] = Field(
         ("a", "b"), min_length=2, max_length=3,
         description="availability zones: the LMS replicas round robin over them; db-a and "
                     "redis in the first, db-b and redis-b in the second")

@@ -1,5 +1,7 @@
 """Cache loss on the sandbox: lower Redis maxmemory and fill it so the eviction policy
-throws out sessions and cached pages; restore the inventory's maxmemory afterwards."""
+throws out sessions and cached pages; restore the inventory's maxmemory afterwards. And
+the cache's Multi-AZ failover, for a zone's loss: the replica in the other zone promoted
+behind the cache endpoint, and the home primary back once it has caught up."""
 
 from chaoslib.types import Secrets
 
@@ -7,11 +9,14 @@ from chaoslib_edx.cache.contract import CacheRestoreResult, EvictResult
 from chaoslib_edx.environment import parse_memory
 from chaoslib_edx.sandbox import endpoints
 from chaoslib_edx.sandbox.clients import redis_client
-from chaoslib_edx.sandbox.layout import Layout
+from chaoslib_edx.sandbox.layout import CACHE_NODES, Layout
 from chaoslib_edx.targets import Target
+from chaoslib_edx.waiting import wait_until
 
 FILL_PREFIX = "chaos:fill:"
 _CHUNK = 64 * 1024
+SYNC_WAIT_S = 60    # a replica's full resync of the sandbox's cache (at most its maxmemory)
+SWITCH_WAIT_S = 10  # Redis' FAILOVER: the replica catches up, the roles swap
 
 
 def _client(target: Target):
@@ -53,7 +58,71 @@ def evict(target: Target, *, secrets: Secrets | None, maxmemory: str,
             "rebooted": []}
 
 
+def primary(target: Target, *, secrets: Secrets | None) -> str:
+    """The node the cache endpoint names."""
+    return endpoints.primary(Layout.of(target), "cache")
+
+
+def failover(target: Target, *, secrets: Secrets | None) -> dict:
+    """The primary is lost with its zone: promote the other node (REPLICAOF NO ONE) and
+    point the endpoint at it, as ElastiCache's Multi-AZ does with its primary endpoint."""
+    layout = Layout.of(target)
+    old = endpoints.primary(layout, "cache")
+    new = next(node for node in CACHE_NODES if node != old)
+    client = redis_client(layout.node_port(new), timeout=5)
+    try:
+        client.replicaof("NO", "ONE")
+    finally:
+        client.close()
+    endpoints.repoint(layout, "cache", new)
+    return {"primary_before": old, "primary_after": new}
+
+
+def _topology(layout: Layout) -> None:
+    """The home primary behind the endpoint, the other node its replica, from any point of
+    a failover: home follows the current primary until it holds all of it (a full resync:
+    what only home wrote while it was cut off is dropped, as ElastiCache drops it), then
+    Redis' own FAILOVER swaps their roles without losing a write."""
+    home, other = CACHE_NODES
+    current = endpoints.primary(layout, "cache")
+    if current != home:
+        with _node(layout, home) as client:
+            if client.info("replication")["role"] != "slave":
+                client.replicaof("127.0.0.1", layout.node_port(current))
+        _wait_link(layout, home)
+        with _node(layout, current) as client:
+            client.execute_command("FAILOVER", "TO", "127.0.0.1", layout.node_port(home),
+                                   "TIMEOUT", int(SWITCH_WAIT_S * 1000))
+        wait_until(lambda: _role(layout, home) == "master", timeout=SWITCH_WAIT_S,
+                   what=f"{home} promoted back by FAILOVER", interval=0.1)
+        endpoints.repoint(layout, "cache", home)
+    with _node(layout, other) as client:
+        if client.info("replication").get("master_port") != layout.node_port(home):
+            client.replicaof("127.0.0.1", layout.node_port(home))
+    _wait_link(layout, other)
+
+
+def _node(layout: Layout, node: str):
+    return redis_client(layout.node_port(node), timeout=5)
+
+
+def _role(layout: Layout, node: str) -> str:
+    with _node(layout, node) as client:
+        return client.info("replication")["role"]
+
+
+def _wait_link(layout: Layout, node: str) -> None:
+    """Until NODE's link to its primary is up (its full resync done)."""
+    def up() -> bool:
+        with _node(layout, node) as client:
+            return client.info("replication").get("master_link_status") == "up"
+
+    wait_until(up, timeout=SYNC_WAIT_S, what=f"{node} in sync with its primary", interval=0.1)
+
+
 def restore(target: Target, *, secrets: Secrets | None) -> CacheRestoreResult:
+    """The home topology (see _topology), then the inventory's maxmemory and no filler."""
+    _topology(Layout.of(target))
     configured = parse_memory(Layout.of(target).settings.redis.maxmemory)
     client = _client(target)
     try:

@@ -124,21 +124,27 @@ def _drop_app_connections(layout: Layout, node: str) -> None:
                 pass  # it ended by itself meanwhile
 
 
-def failover(target: Target, *, secrets: Secrets | None,
-             downtime_seconds: float) -> FailoverResult:
+def failover(target: Target, *, secrets: Secrets | None, downtime_seconds: float,
+             primary_lost: bool = False) -> FailoverResult:
+    """The primary instance is lost (stopped), the standby promoted behind the endpoint,
+    the old primary back as the new one's standby. PRIMARY_LOST: its zone went dark and
+    took it (frozen, not stopped): promote without touching it; it comes back with its
+    zone, and restore fails back."""
     layout = Layout.of(target)
     sup = Supervisor(layout)
     old = endpoints.primary(layout, "db")
     new = _other(old)
     began = time.monotonic()
-    sup.stop(old)                     # the primary instance is lost
+    if not primary_lost:
+        sup.stop(old)                 # the primary instance is lost
     time.sleep(downtime_seconds)      # detection and promotion (60-120 s on RDS)
     _promote(layout, new)
     endpoints.repoint(layout, "db", new)
     promoted_after = time.monotonic() - began
-    sup.start(old)                    # the old primary returns as the standby
-    database.wait_ready(layout, old)
-    _follow(layout, old, new)
+    if not primary_lost:
+        sup.start(old)                # the old primary returns as the standby
+        database.wait_ready(layout, old)
+        _follow(layout, old, new)
     return {"primary_before": old, "primary_after": new,
             "write_outage_seconds": round(promoted_after, 3), "status": "promoted"}
 
@@ -182,14 +188,9 @@ def restore(target: Target, *, secrets: Secrets | None) -> RestoreResult:
 
 def writable(target: Target, *, secrets: Secrets | None) -> bool:
     """A write through the endpoint, as the application user, succeeds."""
-    layout = Layout.of(target)
-    password = credentials.read(layout.secrets_file)["DB_PASSWORD"]
     try:
-        with pymysql.connect(host="127.0.0.1", port=layout.port("db_endpoint"), user="edxapp",
-                             password=password, database="edxapp", connect_timeout=2,
-                             read_timeout=3, write_timeout=3, autocommit=True) as conn:
-            with conn.cursor() as cur:
-                cur.execute("REPLACE INTO write_probe VALUES (1, NOW(3))")
+        with database.app_connect(Layout.of(target)) as conn, conn.cursor() as cur:
+            cur.execute("REPLACE INTO write_probe VALUES (1, NOW(3))")
         return True
     except pymysql.err.MySQLError:
         return False

@@ -62,6 +62,7 @@ def up(layout: Layout, env_file: Path | str, timeout: float = 90,
             for name in started:
                 sup.start(name)
             health.wait_healthy(layout, timeout)
+            database.ensure_schema(layout)
             if layout.monitored and monitoring.sync_rules(layout):  # a changed catalog
                 started.append("slo rules")
             cleared = _clear_orphaned_delay(layout) if sole else []
@@ -85,6 +86,7 @@ def up(layout: Layout, env_file: Path | str, timeout: float = 90,
             state["bootstrapped"] = True
             _write_state(layout, state)
         health.wait_healthy(layout, timeout)
+        database.ensure_schema(layout)
         if not state.get("binlogs_clean"):  # a sandbox from before the users left the binlog
             database.purge_binlogs(layout)
             state["binlogs_clean"] = True

@@ -7,7 +7,7 @@ import subprocess
 import pymysql
 
 from chaoslib_edx.courses import ORG, course_key, structure
-from chaoslib_edx.sandbox import endpoints
+from chaoslib_edx.sandbox import credentials, endpoints
 from chaoslib_edx.sandbox.layout import DB_NODES, Layout
 from chaoslib_edx.waiting import wait_until
 
@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS enrollments (
 CREATE TABLE IF NOT EXISTS write_probe (
     id INT PRIMARY KEY,
     written DATETIME(3) NOT NULL
+);
+CREATE TABLE IF NOT EXISTS write_ledger (
+    id INT PRIMARY KEY,
+    token CHAR(32) NOT NULL,
+    written DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
 );
 CREATE TABLE IF NOT EXISTS courseware_studentmodule (
     student_id INT NOT NULL,
@@ -151,6 +156,14 @@ def bootstrap(layout: Layout, secrets: dict[str, str]) -> None:
         _seed(cur, layout)
 
 
+def ensure_schema(layout: Layout) -> None:
+    """The schema's tables on the primary (and by replication its replica): a sandbox made
+    before a table was added gets it at its next `up`."""
+    with admin_connect(layout, endpoints.primary(layout, "db")) as conn, conn.cursor() as cur:
+        for statement in filter(None, (s.strip() for s in SCHEMA.split(";"))):
+            cur.execute(statement)
+
+
 def purge_binlogs(layout: Layout, timeout: float = 30) -> None:
     """Drop every binary log but the current one on both nodes, once the replica holds all
     the primary wrote: what sandboxes made before the users left the binlog had the
@@ -185,6 +198,15 @@ def _seed(cur: pymysql.cursors.Cursor, layout: Layout) -> None:
         learners.append((i, f"learner{i}", learner_email(f"learner{i}"), salt,
                          password_hash(salt, seed.learner_password)))
     cur.executemany("INSERT IGNORE INTO learners VALUES (%s, %s, %s, %s, %s)", learners)
+
+
+def app_connect(layout: Layout, timeout: float = 3) -> pymysql.connections.Connection:
+    """A connection through the DB endpoint as the application user (autocommit), as an
+    LMS replica makes one."""
+    password = credentials.read(layout.secrets_file)["DB_PASSWORD"]
+    return pymysql.connect(host="127.0.0.1", port=layout.port("db_endpoint"), user="edxapp",
+                           password=password, database="edxapp", connect_timeout=2,
+                           read_timeout=timeout, write_timeout=timeout, autocommit=True)
 
 
 def replication_status(layout: Layout, node: str) -> dict:
