@@ -81,3 +81,18 @@ def aws_env(moto_endpoint, monkeypatch, tmp_path: Path):
         return {"edx_environment": str(path), "edx_ledger": str(tmp_path / "ledger.jsonl")}
 
     return configuration
+
+
+@pytest.fixture
+def fis_steps(moto_endpoint):
+    """Experiments move one state per GetExperiment (pending, initiating, running...),
+    as FIS's take seconds each, instead of completing at once."""
+    def transition(path: str, body: dict) -> None:
+        request = urllib.request.Request(f"{moto_endpoint.url}/moto-api/state-manager/{path}",
+                                         data=json.dumps(body).encode(), method="POST")
+        urllib.request.urlopen(request, timeout=10).close()
+
+    transition("set-transition", {"model_name": "fis::experiment",
+                                  "transition": {"progression": "manual", "times": 1}})
+    yield
+    transition("unset-transition", {"model_name": "fis::experiment"})

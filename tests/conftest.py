@@ -322,7 +322,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory):
     box.cli("sandbox", "down")
 
 
-from tests.aws import aws_env, moto_endpoint  # noqa: E402,F401  (fixtures)
+from tests.aws import aws_env, fis_steps, moto_endpoint  # noqa: E402,F401  (fixtures)
 from tests.kube import eks  # noqa: E402,F401  (fixture)
 from tests.postgres import postgres  # noqa: E402,F401  (fixture)
 

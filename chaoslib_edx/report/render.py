@@ -71,9 +71,19 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
+def _findings(found: dict) -> str:
+    """A fault's findings as one line: 'database failover 0.1 s; capacity left 1 of 3'."""
+    def one(key: str, value: object) -> str:
+        seconds = key.endswith("_s") and isinstance(value, (int, float))
+        label = (key[:-2] if seconds else key).replace("_", " ")
+        return f"{label} {value:g} s" if seconds else f"{label} {value}"
+
+    return "; ".join(one(key, value) for key, value in found.items())
+
+
 _TEMPLATES.filters.update(pct=_pct, num=_num, slo_value=_value, reading=_reading,
                           people=_people, secs=_secs, link=_link, one_line=_one_line,
-                          detection_lines=detection_lines)
+                          detection_lines=detection_lines, findings=_findings)
 
 
 def write_summary(run_dir: Path | str,

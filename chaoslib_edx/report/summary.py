@@ -40,6 +40,18 @@ def verdict(journal: dict | None) -> str:
     return {"completed": "held"}.get(journal.get("status"), journal.get("status", "unknown"))
 
 
+def findings(journal: dict | None) -> dict:
+    """What the experiment's faults reported of themselves (an activity output's
+    `findings`: a zone outage's failover times, the load balancer's view of it), in the
+    order they ran; an empty one (a rollback with nothing left to do) adds nothing."""
+    found: dict = {}
+    for record in (journal or {}).get("run", []) + ((journal or {}).get("rollbacks") or []):
+        output = record.get("output")
+        if isinstance(output, dict) and isinstance(output.get("findings"), dict):
+            found.update(output["findings"])
+    return found
+
+
 def fault_lives(journal: dict) -> list[dict]:
     """How each fault of the experiment lived, as the safety control wrote it."""
     return [life for extension in journal.get("extensions") or []
@@ -75,7 +87,8 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
         journal = run.journals.get(name)
         if window is None:  # never reached its fault (or never ran)
             experiments.append({"name": name, "verdict": verdict(run.journals.get(name)),
-                                "fault_start": None, "fault_end": None, "slos": {}})
+                                "fault_start": None, "fault_end": None, "slos": {},
+                                "findings": findings(journal)})
             continue
         start = int(window.start)
         end = int(window.end) if window.end is not None else last + 1
@@ -100,7 +113,7 @@ def summarize(run: RunDir, catalog: Catalog) -> dict:
                             "verdict": verdict(journal) if journal is not None else
                             "interrupted mid-fault (the runner died: no journal)",
                             "fault_start": window.start, "fault_end": window.end,
-                            "slos": rows})
+                            "slos": rows, "findings": findings(journal)})
     detection = _detection(run, catalog, experiments)
     overall = []
     for slo in slos:

@@ -1,8 +1,6 @@
 """Database latency on AWS: an FIS experiment template started, watched and stopped
 through chaosaws against moto's server on 127.0.0.1 (wire level), as the inventory's role."""
 
-import json
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -18,21 +16,6 @@ from chaoslib_edx.targets import GuardrailRefused
 from tests.conftest import REPO, write_yaml
 
 ROLE = "arn:aws:iam::123456789012:role/edx-gameday-fis"
-
-
-@pytest.fixture
-def fis_steps(moto_endpoint):
-    """Experiments move one state per GetExperiment (pending, initiating, running...),
-    as FIS's take seconds each, instead of completing at once."""
-    def transition(path: str, body: dict) -> None:
-        request = urllib.request.Request(f"{moto_endpoint.url}/moto-api/state-manager/{path}",
-                                         data=json.dumps(body).encode(), method="POST")
-        urllib.request.urlopen(request, timeout=10).close()
-
-    transition("set-transition", {"model_name": "fis::experiment",
-                                  "transition": {"progression": "manual", "times": 1}})
-    yield
-    transition("unset-transition", {"model_name": "fis::experiment"})
 
 
 def _template(delay: int = 300, jitter: int = 50, action: str = "aws:eks:pod-network-latency"
@@ -88,8 +71,9 @@ def test_restore_leaves_experiments_that_are_not_ours(aws_env, fis_steps) -> Non
     config = aws_env({"database_latency": {"edxapp": {"template_id": template,
                                                       "role_arn": ROLE}}})
     fis = boto3.client("fis")
-    theirs = fis.start_experiment(experimentTemplateId=template, clientToken="someone-else",
-                                  tags={"team": "search"})["experiment"]["id"]
+    theirs = fis.start_experiment(  # another team's run (a token of its own: FIS is
+        experimentTemplateId=template,  # idempotent on it, across tests too)
+        clientToken=uuid.uuid4().hex, tags={"team": "search"})["experiment"]["id"]
     fis.get_experiment(id=theirs)  # initiating
     assert database_at_full_speed("edxapp", configuration=config) is True
     assert restore_database_speed("edxapp", configuration=config)["stopped"] == []
