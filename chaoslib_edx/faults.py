@@ -15,6 +15,7 @@ from chaoslib_edx.dblatency.contract import AwsDatabaseLatency, LatencyDriver
 from chaoslib_edx.model import Model
 from chaoslib_edx.pods.contract import KubernetesDeployment, PodsDriver
 from chaoslib_edx.rds.contract import AwsDatabase, DatabaseDriver
+from chaoslib_edx.zone.contract import AwsZone, ZoneDriver
 
 PLATFORMS = ("sandbox", "aws")  # an environment's `driver`; each needs a placement below
 
@@ -97,6 +98,14 @@ FAULTS: tuple[Fault, ...] = (
           "database_at_full_speed", LatencyDriver, ("restore_database_speed",),
           guards=MappingProxyType({"slow_database": "guard_slow"}), hold="slow_database",
           lives=MappingProxyType({"slow_database": "live_slow"}), rollback_bound_s=300),
+    # Composed: its sandbox driver fails the database and cache over through their own
+    # drivers (found here); the zones a sandbox has are its settings' (sandbox.zones).
+    Fault("zone", "zone", "zone",
+          {"sandbox": Placement("sandbox", names=("a", "b", "c")),
+           "aws": Placement("aws", "aws.zones", AwsZone)},
+          "zone_healthy", ZoneDriver, ("restore_zone",),
+          guards=MappingProxyType({"zone_outage": "guard_outage"}),
+          lives=MappingProxyType({"zone_outage": "live_outage"}), rollback_bound_s=900),
 )
 
 _BY_KIND = {fault.kind: fault for fault in FAULTS}

@@ -17,7 +17,8 @@ POLICY = REPO / "deploy" / "aws" / "iam-policy.json"
 # The tests that drive every AWS call of ours against moto's server: the faults' actions,
 # rollbacks and probes, the DynamoDB lease and ledger, detection, saturation, the upload.
 AWS_TESTS = ["tests/rds/test_aws.py", "tests/cache/test_aws.py", "tests/cdn/test_aws.py",
-             "tests/dblatency/test_aws.py", "tests/lease/test_dynamo.py",
+             "tests/dblatency/test_aws.py", "tests/zone/test_aws.py",
+             "tests/lease/test_dynamo.py",
              "tests/recovery/test_ledger.py",
              "tests/detection/test_cloudwatch.py", "tests/detection/test_cloud.py",
              "tests/capacity/test_saturation.py", "tests/report/test_upload.py",

@@ -38,6 +38,16 @@ def test_the_default_game_day_is_valid_and_runs_all_five_faults(monkeypatch) -> 
                                 "authentication", "session-continuity"]
 
 
+def test_the_zone_outage_game_day_is_valid_and_darkens_a_zone(monkeypatch) -> None:
+    monkeypatch.chdir(REPO)
+    loaded = load_gameday(REPO / "gamedays/zone-outage.yaml")
+    (step,) = loaded.spec.timeline
+    assert Path(step.experiment).stem == "zone-outage"
+    (experiment,) = loaded.experiments
+    modules = {a["provider"]["module"] for a in experiment["method"]}
+    assert "chaoslib_edx.zone.actions" in modules
+
+
 @pytest.mark.parametrize("changes, field, words", [
     ({"roles__game_master": None}, "roles.game_master", "required field is missing"),
     ({"colour": "red"}, "colour", "unknown field"),

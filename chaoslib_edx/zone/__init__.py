@@ -1,0 +1,1 @@
+"""Zone faults: a whole availability zone goes dark at once, and its probes."""

@@ -1,0 +1,62 @@
+"""Zone probes: is the zone up, and are the writes committed around an outage still there.
+
+The writes go through the application's own database endpoint, as the LMS's do: a fresh
+token per write, kept by this process for as long as the experiment runs, so a write an
+earlier run left is never taken for this run's."""
+
+import uuid
+import zlib
+
+from chaoslib.types import Configuration, Secrets
+
+from chaoslib_edx.targets import resolve
+
+__all__ = ["zone_healthy", "write_committed", "writes_kept"]
+
+_committed: dict[tuple[str, str], str] = {}  # (inventory, label) -> the token committed
+
+
+def zone_healthy(zone: str = "a", configuration: Configuration = None,
+                 secrets: Secrets = None) -> bool:
+    """True when everything in the zone runs and serves (AWS: no outage of ours live)."""
+    return resolve("zone", zone, configuration).drive("healthy", secrets)
+
+
+def write_key(label: str) -> int:
+    """The row LABEL's writes go to (a signed 32-bit key)."""
+    return zlib.crc32(label.encode()) & 0x7FFFFFFF
+
+
+def write_committed(zone: str = "a", label: str = "before",
+                    configuration: Configuration = None, secrets: Secrets = None) -> bool:
+    """Commit a fresh token under LABEL as the application would; True when the commit
+    was acknowledged (writes_kept then expects it back). False: the write failed (the
+    database was not writable); on a platform whose database the runner cannot reach,
+    the probe fails saying so."""
+    target = resolve("zone", zone, configuration)
+    token = uuid.uuid4().hex
+    done = target.drive("write", secrets, key=write_key(label), token=token)
+    if done is None:
+        raise RuntimeError("the runner cannot reach this platform's database: check the "
+                           "writes with the platform's own tools")
+    if done:
+        _committed[target.env_file, label] = token
+    return done
+
+
+def writes_kept(zone: str = "a", labels: list = None,  # bare list: `chaos discover` types it
+                configuration: Configuration = None, secrets: Secrets = None) -> bool:
+    """True when every write this run committed under LABELS (default ["before"]) reads
+    back as written: no acknowledged write was lost to the failover or the failback. A
+    write that was never acknowledged cannot be lost (write_committed said False, which
+    the journal keeps); none yet, as in a steady state before the method: True."""
+    labels = labels or ["before"]
+    target = resolve("zone", zone, configuration)
+    wanted = {label: _committed[target.env_file, label] for label in labels
+              if (target.env_file, label) in _committed}
+    if not wanted:
+        return True
+    found = target.drive("read", secrets, keys=[write_key(label) for label in wanted])
+    if found is None:
+        raise RuntimeError("the runner cannot reach this platform's database")
+    return all(found.get(write_key(label)) == token for label, token in wanted.items())
