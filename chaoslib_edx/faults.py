@@ -104,7 +104,7 @@ FAULTS: tuple[Fault, ...] = (
           {"sandbox": Placement("sandbox", names=("a", "b", "c")),
            "aws": Placement("aws", "aws.zones", AwsZone)},
           "zone_healthy", ZoneDriver, ("restore_zone",),
-          guards=MappingProxyType({"zone_outage": "guard_outage"}),
+          guards=MappingProxyType({"zone_outage": "guard_outage"}), hold="zone_outage",
           lives=MappingProxyType({"zone_outage": "live_outage"}), rollback_bound_s=900),
 )
 

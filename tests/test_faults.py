@@ -168,7 +168,8 @@ def test_no_second_list_of_faults() -> None:
 def test_every_hold_is_an_action_of_its_fault_that_a_plan_can_name() -> None:
     """A capacity plan holds a fault through its registry entry alone."""
     held = [entry for entry in FAULTS if entry.hold is not None]
-    assert {entry.kind for entry in held} == {"cache", "pods", "cdn", "database_latency"}
+    assert {entry.kind for entry in held} == {"cache", "pods", "cdn", "database_latency",
+                                              "zone"}
     for entry in held:
         module = import_module(entry.actions_module)
         assert entry.hold in module.__all__

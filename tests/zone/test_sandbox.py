@@ -97,6 +97,22 @@ def test_a_zone_outage_game_day_serves_from_the_other_zone_and_loses_no_write(
     _home(sandbox)
 
 
+def test_a_capacity_plan_holds_a_zone_dark_as_a_degraded_sweep(sandbox, tmp_path) -> None:
+    """The knee with one zone: the plan names the zone fault as any other held one (its
+    registry hold), and the dry run shows the hold, its rollback and the zone's health."""
+    plan = yaml.safe_load((REPO / "gamedays/capacity-enrollment-peak.yaml").read_text())
+    plan.update(environment=str(sandbox.env_file), slo_catalog=str(REPO / "gamedays/slos.yaml"),
+                degraded=[{"name": "one-zone", "fault": "zone", "target": "a",
+                           "arguments": {"duration_seconds": 120}}])
+    plan["load"]["profile"] = str(REPO / "loadprofiles/open_launch.py")
+    result = run_cli("capacity", str(write_yaml(tmp_path / "plan.yaml", plan)), "--dry-run",
+                     env={"EDX_LEDGER": str(tmp_path / "ledger.jsonl")})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "sweep one-zone: hold chaoslib_edx.zone.actions.zone_outage(duration_seconds=120, " \
+           "zone=a) for the whole sweep; rollback restore_zone" in result.stdout
+    assert "zone 'a'" in result.stdout and _frozen(sandbox) == set()
+
+
 OUTAGE = """
 import json, sys
 from pathlib import Path
