@@ -3,6 +3,7 @@ throws out sessions and cached pages; restore the inventory's maxmemory afterwar
 the cache's Multi-AZ failover, for a zone's loss: the replica in the other zone promoted
 behind the cache endpoint, and the home primary back once it has caught up."""
 
+import redis
 from chaoslib.types import Secrets
 
 from chaoslib_edx.cache.contract import CacheRestoreResult, EvictResult
@@ -17,6 +18,7 @@ FILL_PREFIX = "chaos:fill:"
 _CHUNK = 64 * 1024
 SYNC_WAIT_S = 60    # a replica's full resync of the sandbox's cache (at most its maxmemory)
 SWITCH_WAIT_S = 10  # Redis' FAILOVER: the replica catches up, the roles swap
+REPOINT_WAIT_S = 10  # nginx reloading its stream upstream
 
 
 def _client(target: Target):
@@ -74,8 +76,21 @@ def failover(target: Target, *, secrets: Secrets | None) -> dict:
         client.replicaof("NO", "ONE")
     finally:
         client.close()
-    endpoints.repoint(layout, "cache", new)
+    _repoint(layout, new)
     return {"primary_before": old, "primary_after": new}
+
+
+def _repoint(layout: Layout, node: str) -> None:
+    """Point the cache endpoint at NODE, and return once a new connection through it
+    reaches NODE (nginx's reload is asynchronous: until then the old worker forwards)."""
+    endpoints.repoint(layout, "cache", node)
+
+    def reaches() -> bool:
+        with redis_client(layout.port("cache_endpoint"), timeout=1) as client:
+            return client.info("server")["tcp_port"] == layout.node_port(node)
+
+    wait_until(reaches, timeout=REPOINT_WAIT_S, what=f"the cache endpoint reaching {node}",
+               interval=0.05, ignore=(redis.RedisError,))
 
 
 def _topology(layout: Layout) -> None:
@@ -90,12 +105,14 @@ def _topology(layout: Layout) -> None:
             if client.info("replication")["role"] != "slave":
                 client.replicaof("127.0.0.1", layout.node_port(current))
         _wait_link(layout, home)
+        wait_until(lambda: _online(layout, current, home), timeout=SYNC_WAIT_S,
+                   what=f"{current} counting {home} an online replica", interval=0.1)
         with _node(layout, current) as client:
             client.execute_command("FAILOVER", "TO", "127.0.0.1", layout.node_port(home),
                                    "TIMEOUT", int(SWITCH_WAIT_S * 1000))
         wait_until(lambda: _role(layout, home) == "master", timeout=SWITCH_WAIT_S,
                    what=f"{home} promoted back by FAILOVER", interval=0.1)
-        endpoints.repoint(layout, "cache", home)
+        _repoint(layout, home)
     with _node(layout, other) as client:
         if client.info("replication").get("master_port") != layout.node_port(home):
             client.replicaof("127.0.0.1", layout.node_port(home))
@@ -104,6 +121,16 @@ def _topology(layout: Layout) -> None:
 
 def _node(layout: Layout, node: str):
     return redis_client(layout.node_port(node), timeout=5)
+
+
+def _online(layout: Layout, primary: str, replica: str) -> bool:
+    """PRIMARY counts REPLICA online (what FAILOVER TO needs; the replica's own link may
+    be up a moment before)."""
+    with _node(layout, primary) as client:
+        info = client.info("replication")
+    return any(isinstance(value, dict) and value.get("port") == layout.node_port(replica)
+               and value.get("state") == "online" for key, value in info.items()
+               if key.startswith("slave"))
 
 
 def _role(layout: Layout, node: str) -> str:

@@ -16,6 +16,9 @@ from chaoslib_edx.targets import Target
 from chaoslib_edx.waiting import WaitTimeout, wait_until
 
 
+REPOINT_WAIT_S = 10  # nginx reloading its stream upstream
+
+
 def _other(node: str) -> str:
     return DB_NODES[1] if node == DB_NODES[0] else DB_NODES[0]
 
@@ -25,6 +28,20 @@ def _sql(layout: Layout, node: str, *statements: str, args: tuple = ()) -> tuple
         for statement in statements:
             cur.execute(statement, args if "%s" in statement else ())
         return cur.fetchall()
+
+
+def _repoint(layout: Layout, node: str) -> None:
+    """Point the endpoint at NODE, and return once a new connection through it reaches
+    NODE (nginx's reload is asynchronous: until then the old worker forwards)."""
+    endpoints.repoint(layout, "db", node)
+
+    def reaches() -> bool:
+        with database.app_connect(layout) as conn, conn.cursor() as cur:
+            cur.execute("SELECT @@port")
+            return cur.fetchone()[0] == layout.db_port(node)
+
+    wait_until(reaches, timeout=REPOINT_WAIT_S, what=f"the DB endpoint reaching {node}",
+               interval=0.05, ignore=(pymysql.err.MySQLError,))
 
 
 def _promote(layout: Layout, node: str, timeout: float = 30) -> None:
@@ -139,7 +156,7 @@ def failover(target: Target, *, secrets: Secrets | None, downtime_seconds: float
         sup.stop(old)                 # the primary instance is lost
     time.sleep(downtime_seconds)      # detection and promotion (60-120 s on RDS)
     _promote(layout, new)
-    endpoints.repoint(layout, "db", new)
+    _repoint(layout, new)
     promoted_after = time.monotonic() - began
     if not primary_lost:
         sup.start(old)                # the old primary returns as the standby
@@ -179,7 +196,7 @@ def restore(target: Target, *, secrets: Secrets | None) -> RestoreResult:
     if home_status.get("io") or home_status["read_only"]:
         _promote(layout, home)
     if current != home:
-        endpoints.repoint(layout, "db", home)
+        _repoint(layout, home)
         _drop_app_connections(layout, current)
     if not database.replication_status(layout, standby).get("replicating"):
         _follow(layout, standby, home)

@@ -177,6 +177,8 @@ def write(target: Target, *, secrets: Secrets | None, key: int, token: str) -> b
 
 def read(target: Target, *, secrets: Secrets | None,
          keys: list[int]) -> dict[int, str] | None:
+    if not keys:
+        return {}
     with database.app_connect(Layout.of(target)) as conn, conn.cursor() as cur:
         cur.execute("SELECT id, token FROM write_ledger WHERE id IN %s", (tuple(keys),))
         return {int(key): token for key, token in cur.fetchall()}

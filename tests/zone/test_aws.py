@@ -14,7 +14,7 @@ from chaoslib_edx.guardrails import check_experiment_file
 from chaoslib_edx.ledger import Ledger
 from chaoslib_edx.targets import GuardrailRefused
 from chaoslib_edx.zone.actions import restore_zone, zone_outage
-from chaoslib_edx.zone.probes import zone_healthy
+from chaoslib_edx.zone.probes import write_committed, writes_kept, zone_healthy
 from tests.aws import REGION
 from tests.conftest import REPO, run_cli, one_paragraph, write_yaml
 
@@ -96,6 +96,10 @@ def test_start_watch_and_stop_ours_leaving_others_experiments(aws_env, fis_steps
     assert fis.get_experiment(id=theirs)["experiment"]["state"]["status"] == "running"
     assert zone_healthy("a", configuration=config) is True
     assert Ledger(config["edx_ledger"]).pending() == []
+    # The runner does not reach RDS: the write probes say so, never a vacuous "kept".
+    for probe in (write_committed, writes_kept):
+        with pytest.raises(RuntimeError, match="cannot reach this platform's database"):
+            probe("a", configuration=config)
 
 
 def _experiment(tmp_path: Path, config: dict, duration_seconds: int = 60) -> str:
