@@ -120,6 +120,18 @@ def _unit_tier_starts_nothing(request: pytest.FixtureRequest):
     _unit_test.clear()
 
 
+@pytest.fixture(autouse=True)
+def _sandbox_settled_first(request: pytest.FixtureRequest) -> None:
+    """A test of the shared sandbox starts from a healthy one: the previous test's fault
+    may still be healing (a killed replica back a moment ago, and Prometheus' next scrape
+    of it due), which is that test's recovery, not this test's starting state. Bounded:
+    a sandbox that does not heal fails here, naming what is failing."""
+    if "sandbox" in request.fixturenames:
+        from chaoslib_edx.sandbox.health import wait_healthy
+
+        wait_healthy(request.getfixturevalue("sandbox").layout, timeout=60)
+
+
 def one_paragraph(stderr: str) -> str:
     """An error paragraph as one line (the CLI wraps it for the terminal)."""
     return " ".join(stderr.split())
