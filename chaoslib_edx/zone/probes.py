@@ -13,7 +13,8 @@ from chaoslib_edx.targets import resolve
 
 __all__ = ["zone_healthy", "write_committed", "writes_kept"]
 
-_committed: dict[tuple[str, str], str] = {}  # (inventory, label) -> the token committed
+# (inventory, label) -> the token committed, or None: the write was tried and refused
+_committed: dict[tuple[str, str], str | None] = {}
 
 
 def zone_healthy(zone: str = "a", configuration: Configuration = None,
@@ -39,24 +40,25 @@ def write_committed(zone: str = "a", label: str = "before",
     if done is None:
         raise RuntimeError("the runner cannot reach this platform's database: check the "
                            "writes with the platform's own tools")
-    if done:
-        _committed[target.env_file, label] = token
+    _committed[target.env_file, label] = token if done else None
     return done
 
 
 def writes_kept(zone: str = "a", labels: list = None,  # bare list: `chaos discover` types it
                 configuration: Configuration = None, secrets: Secrets = None) -> bool:
-    """True when every write this run committed under LABELS (default ["before"]) reads
-    back as written: no acknowledged write was lost to the failover or the failback. A
-    write that was never acknowledged cannot be lost (write_committed said False, which
-    the journal keeps); none yet, as in a steady state before the method: True. Where the
-    database cannot be read from here (AWS), it fails saying so, never True."""
+    """True when every write this run made under LABELS (default ["before"]) was
+    acknowledged and reads back as written: no acknowledged write was lost to the
+    failover or the failback. A write that was refused is False here too: what it would
+    have shown is unknown, never "kept". None made yet, as in a steady state before the
+    method: True. Where the database cannot be read from here (AWS), it fails saying so."""
     labels = labels or ["before"]
     target = resolve("zone", zone, configuration)
-    wanted = {label: _committed[target.env_file, label] for label in labels
-              if (target.env_file, label) in _committed}
-    found = target.drive("read", secrets, keys=[write_key(label) for label in wanted])
+    made = {label: _committed[target.env_file, label] for label in labels
+            if (target.env_file, label) in _committed}
+    if None in made.values():
+        return False
+    found = target.drive("read", secrets, keys=[write_key(label) for label in made])
     if found is None:  # never a vacuous "kept" where nothing could have been checked
         raise RuntimeError("the runner cannot reach this platform's database, so no write "
                            "can be checked: drop this probe there, or run from where it can")
-    return all(found.get(write_key(label)) == token for label, token in wanted.items())
+    return all(found.get(write_key(label)) == token for label, token in made.items())
