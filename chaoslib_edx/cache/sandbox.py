@@ -113,6 +113,8 @@ def _topology(layout: Layout) -> None:
         wait_until(lambda: _role(layout, home) == "master", timeout=SWITCH_WAIT_S,
                    what=f"{home} promoted back by FAILOVER", interval=0.1)
         _repoint(layout, home)
+        with _node(layout, current) as client:  # the application's, now on a replica:
+            client.client_kill_filter(_type="normal", skipme=True)  # they reconnect home
     with _node(layout, other) as client:
         if client.info("replication").get("master_port") != layout.node_port(home):
             client.replicaof("127.0.0.1", layout.node_port(home))

@@ -8,11 +8,15 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 
-def redis_client(port: int, timeout: float = 1.0, **kwargs: object) -> redis.Redis:
+def redis_client(port: int, timeout: float = 1.0, retries: int = 0,
+                 **kwargs: object) -> redis.Redis:
     """A Redis client that fails fast: redis-py retries with backoff by default, which
-    would turn a cache outage into multi-second stalls instead of visible errors."""
+    would turn a cache outage into multi-second stalls instead of visible errors. RETRIES
+    immediate ones on a broken connection (the LMS's 1: a connection a failover closed is
+    replaced at once, as a pool's retry does; a cache that is down still fails at once)."""
     return redis.Redis(host="127.0.0.1", port=port, socket_timeout=timeout,
-                       socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0), **kwargs)
+                       socket_connect_timeout=timeout, retry=Retry(NoBackoff(), retries),
+                       **kwargs)
 
 
 def http_get(url: str, timeout: float = 2.0, data: bytes | None = None) -> tuple[int, bytes, dict]:

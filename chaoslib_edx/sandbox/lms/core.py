@@ -67,7 +67,7 @@ class Lms:
     def __init__(self, config: LmsConfig) -> None:
         self.config = config
         self.db = _Db(config)
-        self.cache = redis_client(config.redis_port, decode_responses=True)
+        self.cache = redis_client(config.redis_port, retries=1, decode_responses=True)
 
     def learner(self) -> dict | None:
         """The signed-in learner of this request ({id, username}), None if anonymous."""
