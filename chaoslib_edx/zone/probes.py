@@ -36,6 +36,7 @@ def write_committed(zone: str = "a", label: str = "before",
     the probe fails saying so."""
     target = resolve("zone", zone, configuration)
     token = uuid.uuid4().hex
+    _committed[target.env_file, label] = None  # tried: a write that raises is never kept
     done = target.drive("write", secrets, key=write_key(label), token=token)
     if done is None:
         raise RuntimeError("the runner cannot reach this platform's database: check the "
@@ -55,10 +56,10 @@ def writes_kept(zone: str = "a", labels: list = None,  # bare list: `chaos disco
     target = resolve("zone", zone, configuration)
     made = {label: _committed[target.env_file, label] for label in labels
             if (target.env_file, label) in _committed}
-    if None in made.values():
-        return False
-    found = target.drive("read", secrets, keys=[write_key(label) for label in made])
+    found = target.drive("read", secrets, keys=[write_key(label) for label, token
+                                                  in made.items() if token is not None])
     if found is None:  # never a vacuous "kept" where nothing could have been checked
         raise RuntimeError("the runner cannot reach this platform's database, so no write "
                            "can be checked: drop this probe there, or run from where it can")
-    return all(found.get(write_key(label)) == token for label, token in made.items())
+    return all(token is not None and found.get(write_key(label)) == token
+               for label, token in made.items())
