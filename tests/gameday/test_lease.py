@@ -205,19 +205,17 @@ def test_a_game_day_holds_the_sandbox_against_every_other_way_in(
     assert Ledger(ledger).pending() == [] and not ledger.exists()  # nothing was recorded
 
     # The forced down stopped the game day first: it reported and exited 3, and its
-    # verdicts are its own: the pod kill held and no request failed for another's fault
-    # (a fault that acted would fail requests; the database's delay is checked unset
-    # above). Its latency SLO is not judged here: six refused `chaos run` processes start
-    # beside its load on a 2-core machine running two other test sessions, and p99 then
-    # passes 500 ms for CPU, not for any fault (seen in CI).
+    # verdicts are its own: the pod kill held. (That nothing else acted is checked above:
+    # the targets unchanged, every refused run without an activity. The run's SLOs over
+    # the whole run are no witness of it: its own kill may fail a POST in flight, which
+    # the LB does not retry, and p99 moves with the CPU the refused processes take: both
+    # seen in CI on this 2-core machine.)
     assert holder.returncode == 3, err[-3000:]
     run = json.loads((run_dir / "run.json").read_text())
     assert run["status"] == "aborted" and run["abort_reason"] == "interrupted by SIGTERM"
     assert run["pending_rollbacks"] == [] and (run_dir / "index.html").exists()
     summary = json.loads((run_dir / "summary.json").read_text())
     assert [e["verdict"] for e in summary["experiments"]] == ["held"]
-    assert all(slo["met"] for slo in summary["slos"] if slo["type"] == "availability"), \
-        summary["slos"]
     log = (sandbox.layout.logs / "sandbox.log").read_text()
     assert "sandbox down --force while game day 'compressed launch'" in log
     assert f"SIGTERM to pid {holder.pid}; its lease came back after" in log
