@@ -96,7 +96,11 @@ def test_chaos_run_pod_kill_against_the_sandbox(sandbox, tmp_path) -> None:
     result, reads = counting_reads(sandbox.env_file, "chaostoolkit", "--no-version-check",
                                    "--log-file", str(log), "run", "--journal-path",
                                    str(journal), "experiments/lms-pod-kill.yaml",
-                                   env=_env(sandbox, tmp_path), timeout=240)
+                                   # Its steady state's 10 s window past the load's cold
+                                   # start (first logins on a busy 2-core machine put the
+                                   # API's p99 over 500 ms there, seen on the 3.13 tier).
+                                   env={**_env(sandbox, tmp_path),
+                                        "EDX_LOAD_WARMUP_SECONDS": "20"}, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     assert reads == 1, reads  # a plain experiment: one read of the inventory
     record = json.loads(journal.read_text())
